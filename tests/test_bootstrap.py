@@ -1,0 +1,51 @@
+import pytest
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
+from django.core.management import call_command
+
+pytestmark = pytest.mark.services
+
+
+def bootstrap(*args):
+    from io import StringIO
+
+    out = StringIO()
+    call_command("bootstrap", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_it_creates_the_roles_without_demo_people(db):
+    output = bootstrap()
+
+    assert output == "roles: analyst, admin, compliance (3 created)\n"
+    assert not User.objects.exists()
+
+
+def test_it_creates_one_demo_person_per_role_and_shows_each_password_once(db, settings):
+    settings.APPLIANCE_DEMO_PASSWORDS = {"analyst": "analyst-demo-pass-1", "admin": "", "officer": ""}
+
+    output = bootstrap("--demo")
+
+    assert "demo user created: analyst (Analyst) password: analyst-demo-pass-1" in output
+    assert authenticate(username="analyst", password="analyst-demo-pass-1")
+    roles = {user.username: sorted(user.groups.values_list("name", flat=True)) for user in User.objects.all()}
+    assert roles == {"analyst": ["analyst", "analysts"], "admin": ["admin"], "officer": ["compliance"]}
+    admin_password = output.split("demo user created: admin (Administrator) password: ")[1].split()[0]
+    assert len(admin_password) >= 16
+    assert authenticate(username="admin", password=admin_password)
+
+
+def test_it_leaves_existing_demo_people_and_their_passwords_alone(db, settings):
+    settings.APPLIANCE_DEMO_PASSWORDS = {"analyst": "first-password-123", "admin": "", "officer": ""}
+    bootstrap("--demo")
+    settings.APPLIANCE_DEMO_PASSWORDS = {"analyst": "second-password-456", "admin": "", "officer": ""}
+
+    output = bootstrap("--demo")
+
+    assert "password:" not in output
+    assert (
+        "demo user exists: analyst (Analyst); its password was shown when it was created "
+        "(reset it with `python manage.py changepassword analyst`)"
+    ) in output
+    assert authenticate(username="analyst", password="first-password-123")
+    assert User.objects.count() == 3

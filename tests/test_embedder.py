@@ -1,0 +1,39 @@
+import numpy as np
+import pytest
+from django.conf import settings
+
+from appliance.retrieval.embedding import Embedder
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    embedder = Embedder(settings.RETRIEVAL_EMBEDDING_MODEL_DIR)
+    embedder.warm_up()  # with every non-loopback connection refused: the model loads from disk
+    return embedder
+
+
+def test_it_makes_unit_length_384_d_vectors(embedder):
+    vectors = embedder.embed(["Quarterly revenue rose by 4%.", "Patients must sign the consent form."])
+
+    assert vectors.shape == (2, 384)
+    assert vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_it_places_related_sentences_closer_than_unrelated_ones(embedder):
+    question, related, unrelated = embedder.embed(
+        ["How much did revenue grow last quarter?", "Quarterly revenue rose by 4%.", "The cafeteria opens at eight."]
+    )
+
+    assert question @ related > question @ unrelated + 0.3
+
+
+def test_it_embeds_nothing_into_an_empty_array(embedder):
+    assert embedder.embed([]).shape == (0, 384)
+
+
+def test_it_names_a_model_directory_that_is_not_a_model(tmp_path):
+    with pytest.raises(ValueError) as error:
+        Embedder(tmp_path)
+
+    assert str(error.value) == f"embedding model directory {tmp_path} has no config.json"
