@@ -175,3 +175,26 @@ def test_it_tells_who_holds_the_embedded_store(tmp_path):
         "Celery worker. Stop the worker, or send this work through it."
     )
     assert error.value.permanent is False
+
+
+
+def test_it_serves_the_embedded_workers_threads_at_once(tmp_path):
+    """In embedded mode the worker's threads share one open Edge shard: writes and searches interleave.
+    (qdrant-client's local mode is single-threaded; a Qdrant server is reached over HTTP.)"""
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = open_edge(tmp_path)
+    vectors = {thread: [random_unit() for _ in range(25)] for thread in range(4)}
+
+    def write_and_search(thread):
+        for i, vector in enumerate(vectors[thread]):
+            store.upsert([chunk(f"t{thread}-{i}", vector, collection=f"team-{thread}")])
+        return [store.search(vector, collections=[f"team-{thread}"], limit=1)[0].chunk_id for vector in vectors[thread]]
+
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            found = list(pool.map(write_and_search, range(4)))
+        assert found == [[f"t{thread}-{i}" for i in range(25)] for thread in range(4)]
+        assert store.count() == 100
+    finally:
+        store.close()

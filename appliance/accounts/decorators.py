@@ -2,7 +2,6 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from rest_framework.permissions import BasePermission
 
 from appliance.accounts.roles import has_permission
 
@@ -24,15 +23,3 @@ def permission_required(codename: str):
 
     return decorator
 
-
-def api_permission(codename: str) -> type[BasePermission]:
-    """DRF permission class granting access to holders of `accounts.<codename>`."""
-
-    class HasPermission(BasePermission):
-        message = f"Your role does not allow this ({codename})."
-
-        def has_permission(self, request, view):
-            return has_permission(request.user, codename)
-
-    HasPermission.__name__ = f"Has_{codename}"
-    return HasPermission

@@ -60,6 +60,11 @@ class EdgeStore(VectorStore):
     def _count(self, collections: list[str] | None) -> int:
         return self.shard.count(edge.CountRequest(filter=_collections_filter(collections) if collections is not None else None, exact=True))
 
+    def optimize(self) -> None:
+        # Edge runs no optimizer in the background: until this runs, new points are searched
+        # by brute force in unindexed segments.
+        self.shard.optimize()
+
     def close(self) -> None:
         self.shard.flush()
         self.shard.close()

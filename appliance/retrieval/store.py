@@ -86,6 +86,9 @@ class VectorStore(ABC):
     def count(self, collections: Sequence[str] | None = None) -> int:
         return self._count(None if collections is None else list(collections))
 
+    def optimize(self) -> None:
+        """Build indexes after a bulk write, blocking until done. A server does this on its own."""
+
     def _check_vector(self, vector: Sequence[float]) -> None:
         if len(vector) != self.dimension:
             raise ValueError(f"vector has {len(vector)} dimensions, the store holds {self.dimension}")
