@@ -249,7 +249,7 @@ REST_KNOX = {
 
 # Celery. The default broker is a directory under the data dir: no server process needed.
 # Production sets CELERY_BROKER_URL=redis://...
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = writable_dir("APPLIANCE_DATA_DIR", DATA_DIR / "broker" / "queue")
     CELERY_BROKER_TRANSPORT_OPTIONS = {

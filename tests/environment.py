@@ -11,7 +11,7 @@ DATA_DIR = tempfile.mkdtemp(prefix="appliance-test-")
 os.environ["APPLIANCE_DATA_DIR"] = DATA_DIR
 os.environ["DEBUG"] = "1"
 os.environ["DATABASE_URL"] = os.environ.get("APPLIANCE_TEST_DATABASE_URL", f"sqlite:///{DATA_DIR}/appliance.sqlite3")
-os.environ["CELERY_BROKER_URL"] = os.environ.get("APPLIANCE_TEST_BROKER_URL", "filesystem://")
+os.environ["CELERY_BROKER_URL"] = os.environ.get("APPLIANCE_TEST_BROKER_URL", "filesystem://localhost/")
 os.environ.pop("QDRANT_URL", None)
 for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
     os.environ[name] = "1"

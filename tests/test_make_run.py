@@ -35,7 +35,7 @@ def appliance(tmp_path):
         **os.environ,
         "APPLIANCE_DATA_DIR": str(tmp_path / "data"),
         "DATABASE_URL": f"sqlite:///{tmp_path}/data/appliance.sqlite3",
-        "CELERY_BROKER_URL": "filesystem://",
+        "CELERY_BROKER_URL": "filesystem://localhost/",
         "APPLIANCE_PORT": str(port),
         **{f"APPLIANCE_DEMO_PASSWORD_{name.upper()}": password for name, password in PASSWORDS.items()},
     }
