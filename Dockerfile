@@ -25,14 +25,14 @@ RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --create-home --uid 10001 appliance
 COPY --from=build /opt/venv /opt/venv
-ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 APPLIANCE_DATA_DIR=/data \
+ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 APPLIANCE_DATA_DIR=/data STATIC_ROOT=/app/staticfiles \
     HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 WORKDIR /app
 COPY --chown=appliance . .
-RUN mkdir -p /data && chown appliance /data \
-    && python manage.py install_models \
-    && DEBUG=1 python manage.py collectstatic --no-input -v 0 \
-    && rm -f /data/secret_key
+# collectstatic runs as in production (DEBUG=0: hashed, compressed files); the key is a throwaway.
+RUN python manage.py install_models \
+    && DEBUG=0 SECRET_KEY=build-only ALLOWED_HOSTS=localhost python manage.py collectstatic --no-input -v 0 \
+    && rm -rf /data && mkdir -p /data && chown appliance /data
 USER appliance
 EXPOSE 8000
 CMD ["gunicorn", "appliance.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--access-logfile", "-"]
