@@ -30,6 +30,21 @@ def refuse_to_start_misconfigured(**_kwargs):
 
 @signals.worker_ready.connect
 def announce_worker(sender=None, **_kwargs):
+    """Check in, then open the store and load the models now rather than in the first task."""
+    from appliance.errors import StoreUnavailable
     from appliance.health.heartbeat import record_heartbeat
+    from appliance.runtime import worker_parts
 
     record_heartbeat(worker_name=sender.hostname if sender else "worker")
+    try:
+        worker_parts()
+    except StoreUnavailable as error:
+        print(f"appliance: {error.message} Tasks that need it will retry.", file=sys.stderr)
+
+
+@signals.worker_shutdown.connect
+def close_store_on_shutdown(**_kwargs):
+    """Flush and close the embedded store so the next process can open it."""
+    from appliance.runtime import release_store
+
+    release_store()

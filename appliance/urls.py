@@ -3,7 +3,7 @@ from django.urls import path
 
 from appliance.accounts import api as accounts_api
 from appliance.health.views import healthz
-from appliance.web import views
+from appliance.web import collection_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,6 +12,17 @@ urlpatterns = [
     path("analyst/", views.analyst_home, name="analyst-home"),
     path("administration/", views.admin_home, name="admin-home"),
     path("compliance/", views.compliance_home, name="compliance-home"),
+    path("administration/collections/", collection_views.collection_list, name="collection-list"),
+    path("administration/collections/<int:collection_id>/", collection_views.collection_detail, name="collection-detail"),
+    path("administration/collections/<int:collection_id>/documents/", collection_views.collection_documents,
+         name="collection-documents"),
+    path("administration/collections/<int:collection_id>/upload/", collection_views.upload_documents,
+         name="upload-documents"),
+    path("administration/collections/<int:collection_id>/delete/", collection_views.delete_collection,
+         name="delete-collection"),
+    path("administration/documents/<int:document_id>/replace/", collection_views.replace_document,
+         name="replace-document"),
+    path("administration/documents/<int:document_id>/delete/", collection_views.delete_document, name="delete-document"),
     path("account/tokens/", views.api_tokens, name="api-tokens"),
     path("account/tokens/<str:token_key>/revoke/", views.revoke_api_token_view, name="revoke-api-token"),
     path("healthz", healthz, name="healthz"),

@@ -3,10 +3,13 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.db import connection
 
 from appliance.accounts.demo import ANALYSTS_TEAM
 from appliance.accounts.roles import Role, install_roles
@@ -69,3 +72,69 @@ def require_tool(path: str) -> str:
             pytest.fail(f"{path} is not installed (make test installs it with apt-get)")
         pytest.skip(f"{path} is not installed: apt-get install chromium chromium-driver docker-compose")
     return found
+
+
+@pytest.fixture
+def parts():
+    """The worker's parts in this process: the test data dir's Qdrant Edge store, MiniLM and the
+    PII scanner (loaded once per test session)."""
+    from appliance.runtime import worker_parts
+
+    return worker_parts()
+
+
+def upload(collection, filename: str, data: bytes, actor=None, **kwargs):
+    """accept_upload with in-memory content, without queueing (tests run the task function)."""
+    from django.core.files.base import ContentFile
+
+    from ingest.uploads import accept_upload
+
+    return accept_upload(collection, filename, ContentFile(data, name=filename), actor, queue=False, **kwargs)
+
+
+def database_url_for_children() -> str:
+    """DATABASE_URL of the database this test uses, for processes the test starts."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def start_worker(**env) -> subprocess.Popen:
+    """A real Celery worker process on this test's database, broker and data dir. Its output goes
+    to a file (a pipe nobody reads could fill up and stall it); stop_worker() returns it."""
+    log = open(Path(settings.DATA_DIR) / f"worker-{time.monotonic_ns()}.log", "w+")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "appliance", "worker", "--pool", "threads", "--concurrency", "1",
+         "--hostname", "test-worker@%h", "--loglevel", "WARNING"],
+        cwd=REPO,
+        env={**os.environ, "DATABASE_URL": database_url_for_children(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    worker.log = log
+    return worker
+
+
+def wait_for(condition, seconds=90):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"gave up after {seconds} s")
+
+
+def stop_worker(worker: subprocess.Popen) -> str:
+    """Stop the worker (if still running) and return everything it printed."""
+    if worker.poll() is None:
+        worker.terminate()
+    worker.wait(timeout=60)
+    worker.log.seek(0)
+    output = worker.log.read()
+    worker.log.close()
+    return output
+
+

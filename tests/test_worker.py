@@ -1,58 +1,12 @@
 """A real Celery worker process consumes a real task (file-system broker and SQLite by default;
 Redis and PostgreSQL when APPLIANCE_TEST_SERVICES=1)."""
-import os
-import subprocess
-import sys
-import time
-
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from appliance.health.models import WorkerHeartbeat
 from appliance.health.tasks import heartbeat
-from tests.conftest import REPO
+from tests.conftest import start_worker, stop_worker, wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-def test_database_url() -> str:
-    """DATABASE_URL of the database this test uses, for the worker process."""
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-test_database_url.__test__ = False
-
-
-def start_worker(**env) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "appliance", "worker", "--pool", "threads", "--concurrency", "1",
-         "--hostname", "test-worker@%h", "--loglevel", "WARNING"],
-        cwd=REPO,
-        env={**os.environ, "DATABASE_URL": test_database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def wait_for(condition, seconds=90):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"gave up after {seconds} s")
-
-
-def stop(worker: subprocess.Popen) -> str:
-    worker.terminate()
-    _, stderr = worker.communicate(timeout=60)
-    return stderr
 
 
 def test_it_consumes_a_task_in_a_real_worker():
@@ -64,14 +18,15 @@ def test_it_consumes_a_task_in_a_real_worker():
         heartbeat.delay()
         wait_for(lambda: WorkerHeartbeat.objects.filter(pk=ready.pk, last_seen__gt=ready.last_seen).exists())
     finally:
-        stderr = stop(worker)
+        stderr = stop_worker(worker)
     assert "Traceback" not in stderr
 
 
 def test_it_refuses_to_start_a_worker_without_its_models():
     worker = start_worker(RETRIEVAL_EMBEDDING_MODEL_DIR="/nonexistent/minilm")
 
-    _, stderr = worker.communicate(timeout=120)
+    worker.wait(timeout=120)
+    stderr = stop_worker(worker)
 
     assert worker.returncode != 0
     assert (

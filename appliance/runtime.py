@@ -1,0 +1,51 @@
+"""The heavy parts one worker process owns: the vector store, the embedder and the PII scanner.
+
+They are opened once per process and shared by its threads: Qdrant Edge lets only one process
+open a shard, and loading the models per task would cost seconds each time. The web tier never
+calls this; management commands that work in-process do, and get StoreUnavailable when a
+running worker holds the embedded store.
+"""
+import threading
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from appliance.retrieval.embedding import Embedder
+from appliance.retrieval.store import VectorStore, open_store
+from guardrails.pii import PiiScanner
+
+
+@dataclass(frozen=True)
+class WorkerParts:
+    store: VectorStore
+    embedder: Embedder
+    scanner: PiiScanner
+
+
+_lock = threading.Lock()
+_models: tuple[Embedder, PiiScanner] | None = None
+_store: VectorStore | None = None
+
+
+def worker_parts() -> WorkerParts:
+    """The process's parts, opened and warmed up on first use. Raises StoreUnavailable."""
+    global _models, _store
+    with _lock:
+        if _models is None:
+            embedder = Embedder(settings.RETRIEVAL_EMBEDDING_MODEL_DIR)
+            embedder.warm_up()
+            scanner = PiiScanner()
+            scanner.warm_up()
+            _models = (embedder, scanner)
+        if _store is None:
+            _store = open_store()
+        return WorkerParts(_store, *_models)
+
+
+def release_store() -> None:
+    """Close the store (flushing it) so that another process may open it; models stay loaded."""
+    global _store
+    with _lock:
+        if _store is not None:
+            _store.close()
+            _store = None

@@ -1,0 +1,120 @@
+"""Administrators' pages for collections and their documents."""
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from appliance.accounts.decorators import permission_required
+from appliance.errors import IngestRejected
+from appliance.web.forms import CollectionForm, ReplaceForm, UploadForm
+from ingest.collections import create_collection, update_collection
+from ingest.erasure import request_collection_erasure, request_document_erasure
+from ingest.models import Collection, Document
+from ingest.parsing import ACCEPTED_TYPES
+from ingest.uploads import accept_upload
+
+manage_collections = permission_required("manage_collections")
+
+
+@manage_collections
+def collection_list(request):
+    form = CollectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        collection = create_collection(data["name"], data["classification"], data["groups"], data["redact_pii"], request.user)
+        messages.success(request, f"Collection “{collection.name}” created. Upload its documents below.")
+        return redirect("collection-detail", collection.pk)
+    collections = Collection.objects.prefetch_related("groups").all()
+    return render(request, "web/collection_list.html", {"collections": collections, "form": form})
+
+
+@manage_collections
+def collection_detail(request, collection_id):
+    collection = get_object_or_404(Collection, pk=collection_id)
+    form = CollectionForm(request.POST or None, instance=collection)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        update_collection(collection, classification=data["classification"], groups=data["groups"],
+                          redact_pii=data["redact_pii"], actor=request.user)
+        messages.success(request, "Settings saved. A change of redaction applies to documents indexed from now on.")
+        return redirect("collection-detail", collection.pk)
+    context = {"collection": collection, "form": form, "accepted_types": ACCEPTED_TYPES,
+               "max_file_mb": settings.INGEST_MAX_FILE_MB, **documents_context(collection)}
+    return render(request, "web/collection_detail.html", context)
+
+
+def documents_context(collection):
+    documents = list(collection.documents.select_related("uploaded_by"))
+    return {"documents": documents, "in_progress": any(document.is_in_progress for document in documents)}
+
+
+@manage_collections
+@require_GET
+def collection_documents(request, collection_id):
+    """The documents table alone, polled by the page while documents are in progress."""
+    collection = get_object_or_404(Collection, pk=collection_id)
+    return render(request, "web/_documents.html", {"collection": collection, **documents_context(collection)})
+
+
+@manage_collections
+@require_POST
+def upload_documents(request, collection_id):
+    collection = get_object_or_404(Collection, pk=collection_id)
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "Choose at least one file to upload.")
+        return redirect("collection-detail", collection.pk)
+    queued = 0
+    for upload in form.cleaned_data["files"]:
+        try:
+            document = accept_upload(collection, upload.name, upload, request.user)
+        except IngestRejected as rejection:
+            messages.warning(request, rejection.message)
+            continue
+        if document.status == Document.Status.FAILED:
+            messages.error(request, document.error_message)
+        else:
+            queued += 1
+    if queued:
+        messages.success(request, f"{queued} file{'s' if queued != 1 else ''} queued for indexing.")
+    return redirect("collection-detail", collection.pk)
+
+
+@manage_collections
+@require_POST
+def replace_document(request, document_id):
+    document = get_object_or_404(Document, pk=document_id, status=Document.Status.READY)
+    form = ReplaceForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "Choose the file that replaces this document.")
+        return redirect("collection-detail", document.collection_id)
+    try:
+        new = accept_upload(document.collection, form.cleaned_data["file"].name, form.cleaned_data["file"],
+                            request.user, replaces=document)
+    except IngestRejected as rejection:
+        messages.warning(request, rejection.message)
+    else:
+        if new.status == Document.Status.FAILED:
+            messages.error(request, f"{new.error_message} Version {document.version} stays in place.")
+        else:
+            messages.success(request, f"Version {new.version} of {document.filename} queued; "
+                                      f"version {document.version} stays searchable until it is ready.")
+    return redirect("collection-detail", document.collection_id)
+
+
+@manage_collections
+@require_POST
+def delete_document(request, document_id):
+    document = get_object_or_404(Document.objects.exclude(status=Document.Status.ERASING), pk=document_id)
+    request_document_erasure(document, request.user)
+    messages.success(request, f"{document.filename} is being erased from the index, the file store and the database.")
+    return redirect("collection-detail", document.collection_id)
+
+
+@manage_collections
+@require_POST
+def delete_collection(request, collection_id):
+    collection = get_object_or_404(Collection, pk=collection_id)
+    request_collection_erasure(collection, request.user)
+    messages.success(request, f"Collection “{collection.name}” and its documents are being erased.")
+    return redirect("collection-list")

@@ -1,0 +1,175 @@
+"""Indexing one document: parse -> chunk -> scan for PII -> label -> (redact) -> embed -> store.
+
+Runs in the worker. A bad document ends FAILED with a reason the admin can act on; it never
+raises, so the worker goes on with the next one, and it never leaves half of itself in the
+vector store.
+"""
+import hashlib
+import logging
+import traceback
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from appliance.audit.recording import record_event
+from appliance.errors import IngestRejected
+from appliance.retrieval.store import ChunkPoint
+from appliance.runtime import WorkerParts
+from guardrails.pii import PiiFinding, entity_counts, redact
+from guardrails.sensitivity import max_sensitivity, sensitivity_of_entities
+from ingest.blobs import read_blob
+from ingest.chunking import ChunkDraft, chunk_document
+from ingest.erasure import erase_document
+from ingest.models import Chunk, Document
+from ingest.parsing import parse_document
+
+logger = logging.getLogger(__name__)
+Status = Document.Status
+
+
+@dataclass(frozen=True)
+class PreparedChunk:
+    chunk_id: str
+    draft: ChunkDraft
+    text: str  # what gets embedded, stored and later shown to models: redacted when the collection redacts
+    sensitivity: str
+    entity_types: tuple[str, ...]
+
+
+class DocumentGone(Exception):
+    """The document was marked for erasure while we worked on it."""
+
+
+def index_document(document: Document, parts: WorkerParts) -> Document:
+    """Index DOCUMENT; returns it READY or FAILED (or untouched when it is not waiting to be
+    indexed). Raises nothing for a bad document."""
+    if not claim(document):
+        return document
+    try:
+        parsed = parse_document(
+            read_blob(document), document.filename,
+            max_bytes=settings.INGEST_MAX_FILE_MB * 1_000_000,
+            max_unzipped_bytes=settings.INGEST_MAX_UNZIPPED_MB * 1_000_000,
+        )
+        drafts = chunk_document(parsed)
+        move_on(document, Status.PARSING, Status.SCANNING, 35)
+        findings = parts.scanner.scan([draft.text for draft in drafts])
+        prepared = prepare_chunks(document, drafts, findings)
+        move_on(document, Status.SCANNING, Status.EMBEDDING, 60)
+        vectors = parts.embedder.embed([chunk.text for chunk in prepared])
+        parts.store.upsert([to_point(document, chunk, vector) for chunk, vector in zip(prepared, vectors)])
+        parts.store.optimize()
+        finish(document, parsed.file_type, prepared, entity_counts(f for chunk_findings in findings for f in chunk_findings))
+    except DocumentGone:
+        # The erasure may have cleared the store before our upsert: take our points back out.
+        parts.store.delete_document(document.collection.store_key, str(document.uid))
+        return document
+    except IngestRejected as rejection:
+        fail(document, parts, rejection.code, rejection.message)
+    except Exception as error:  # a bug or a broken dependency: recorded on the document, logged without content
+        error_id = uuid.uuid4().hex[:8]
+        logger.error(
+            "ingest error %s on document %s: %s\n%s", error_id, document.pk, type(error).__name__,
+            "".join(traceback.format_tb(error.__traceback__)),
+        )
+        fail(document, parts, "internal_error",
+             f"Ingestion failed inside the appliance (error {error_id}); the document was not indexed. "
+             "Try again, or ask your operator to look up this error id in the worker log.")
+    else:
+        if document.replaces_id:
+            retire_previous_version(document, parts)
+    document.refresh_from_db()
+    return document
+
+
+IN_FLIGHT = (Status.QUEUED, Status.PARSING, Status.SCANNING, Status.EMBEDDING)
+
+
+def claim(document: Document) -> bool:
+    """Take the document for this run; False when it is ready, failed or being erased. A document
+    still PARSING..EMBEDDING is one whose worker died mid-way (the task is delivered again after
+    a crash): we redo it; the writes are idempotent."""
+    return bool(Document.objects.filter(pk=document.pk, status__in=IN_FLIGHT).update(status=Status.PARSING, progress=10))
+
+
+def move_on(document: Document, expected: str, status: str, progress: int) -> None:
+    """Advance the status with a conditional UPDATE: zero rows means someone else has the document
+    (an erasure, or a second delivery of the same task), so we stop."""
+    if not Document.objects.filter(pk=document.pk, status=expected).update(status=status, progress=progress):
+        raise DocumentGone()
+
+
+def chunk_id_of(document: Document, section: str, text: str) -> str:
+    """A content hash: a retried task writes the same ids, so it replaces rather than duplicates."""
+    return hashlib.sha256(f"{document.uid}\x00{section}\x00{text}".encode()).hexdigest()
+
+
+def prepare_chunks(document: Document, drafts: list[ChunkDraft], findings: list[list[PiiFinding]]) -> list[PreparedChunk]:
+    collection = document.collection
+    prepared, seen = [], set()
+    for draft, chunk_findings in zip(drafts, findings):
+        entity_types = tuple(sorted({finding.entity_type for finding in chunk_findings}))
+        text = redact(draft.text, chunk_findings) if collection.redact_pii else draft.text
+        chunk_id = chunk_id_of(document, draft.section, text)
+        if chunk_id in seen:  # the same passage twice in one section: index it once
+            continue
+        seen.add(chunk_id)
+        sensitivity = max_sensitivity(collection.classification, sensitivity_of_entities(entity_types))
+        prepared.append(PreparedChunk(chunk_id, draft, text, sensitivity, entity_types))
+    return prepared
+
+
+def to_point(document: Document, chunk: PreparedChunk, vector) -> ChunkPoint:
+    return ChunkPoint(
+        chunk_id=chunk.chunk_id, vector=vector, collection=document.collection.store_key, document_id=str(document.uid),
+        payload={
+            "text": chunk.text, "section": chunk.draft.section, "page": chunk.draft.page,
+            "sensitivity": chunk.sensitivity, "filename": document.filename, "version": document.version,
+        },
+    )
+
+
+def finish(document: Document, file_type: str, prepared: list[PreparedChunk], counts: dict[str, int]) -> None:
+    with transaction.atomic():
+        if not Document.objects.select_for_update().filter(pk=document.pk, status=Status.EMBEDDING).exists():
+            raise DocumentGone()
+        Chunk.objects.bulk_create(
+            Chunk(
+                document=document, chunk_id=chunk.chunk_id, ordinal=ordinal, text=chunk.text,
+                section=chunk.draft.section[:1000], page=chunk.draft.page, start_char=chunk.draft.start_char,
+                end_char=chunk.draft.end_char, sensitivity=chunk.sensitivity, entity_types=list(chunk.entity_types),
+            )
+            for ordinal, chunk in enumerate(prepared)
+        )
+        sensitivity = max_sensitivity(document.collection.classification, *(chunk.sensitivity for chunk in prepared))
+        Document.objects.filter(pk=document.pk).update(
+            status=Status.READY, progress=100, file_type=file_type, chunk_count=len(prepared),
+            entity_counts=counts, sensitivity=sensitivity, indexed_at=timezone.now(),
+        )
+        record_event(
+            "document.indexed", None, document, collection=document.collection.name, filename=document.filename,
+            version=document.version, chunks=len(prepared), entities=counts, sensitivity=sensitivity,
+        )
+
+
+def fail(document: Document, parts: WorkerParts, code: str, message: str) -> None:
+    """Record the failure and take back anything this run wrote to the store."""
+    parts.store.delete_document(document.collection.store_key, str(document.uid))
+    with transaction.atomic():
+        updated = Document.objects.filter(pk=document.pk).exclude(status=Status.ERASING).update(
+            status=Status.FAILED, progress=0, error_code=code, error_message=message
+        )
+        if updated:
+            record_event("document.failed", None, document, collection=document.collection.name,
+                         filename=document.filename, version=document.version, error_code=code)
+
+
+def retire_previous_version(document: Document, parts: WorkerParts) -> None:
+    """The new version is ready: the one it replaces leaves the store, the blobs and the database."""
+    previous = Document.objects.filter(pk=document.replaces_id).first()
+    if previous is not None:
+        Document.objects.filter(pk=document.pk).update(replaces=None)
+        erase_document(previous, None, parts.store)

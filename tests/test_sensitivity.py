@@ -1,0 +1,92 @@
+import inspect
+
+import pytest
+
+from guardrails.pii import SUPPORTED_ENTITIES
+from guardrails.sensitivity import ENTITY_SENSITIVITY, LEVELS, max_sensitivity, sensitivity_of_entities
+
+
+def test_it_orders_levels_lowest_first():
+    assert LEVELS == ("public", "internal", "confidential", "restricted")
+
+
+def test_it_takes_the_highest_level():
+    assert max_sensitivity("internal", "restricted", "public") == "restricted"
+    assert max_sensitivity("confidential") == "confidential"
+
+
+def test_it_calls_no_levels_public():
+    assert max_sensitivity() == "public"
+
+
+def test_it_rejects_an_unknown_level_naming_it():
+    with pytest.raises(ValueError) as raised:
+        max_sensitivity("internal", "secret")
+
+    assert str(raised.value) == (
+        "unknown sensitivity level 'secret'; expected one of: public, internal, confidential, restricted"
+    )
+
+
+@pytest.mark.parametrize(
+    "entity_type, level",
+    [
+        ("DATE_TIME", "public"),
+        ("URL", "public"),
+        ("LOCATION", "internal"),
+        ("IP_ADDRESS", "internal"),
+        ("MAC_ADDRESS", "internal"),
+        ("PERSON", "confidential"),
+        ("EMAIL_ADDRESS", "confidential"),
+        ("PHONE_NUMBER", "confidential"),
+        ("NRP", "confidential"),
+        ("CREDIT_CARD", "restricted"),
+        ("IBAN_CODE", "restricted"),
+        ("US_SSN", "restricted"),
+        ("US_BANK_NUMBER", "restricted"),
+        ("US_PASSPORT", "restricted"),
+        ("US_DRIVER_LICENSE", "restricted"),
+        ("US_ITIN", "restricted"),
+        ("UK_NHS", "restricted"),
+        ("MEDICAL_LICENSE", "restricted"),
+        ("CRYPTO", "restricted"),
+        ("ES_NIF", "restricted"),
+        ("IT_FISCAL_CODE", "restricted"),
+    ],
+)
+def test_it_labels_an_entity_type(entity_type, level):
+    assert sensitivity_of_entities([entity_type]) == level
+
+
+def test_it_labels_a_text_by_its_most_sensitive_entity():
+    assert sensitivity_of_entities(["DATE_TIME", "PERSON", "URL", "LOCATION"]) == "confidential"
+    assert sensitivity_of_entities(["EMAIL_ADDRESS", "IBAN_CODE"]) == "restricted"
+
+
+def test_it_labels_a_text_without_entities_public():
+    assert sensitivity_of_entities([]) == "public"
+
+
+def test_it_treats_an_unknown_entity_type_as_confidential():
+    assert sensitivity_of_entities(["SHOE_SIZE"]) == "confidential"
+    assert sensitivity_of_entities(["SHOE_SIZE", "DATE_TIME"]) == "confidential"
+
+
+def test_it_labels_every_entity_type_the_scanner_detects():
+    assert set(SUPPORTED_ENTITIES) - set(ENTITY_SENSITIVITY) == set()
+
+
+def test_it_maps_only_entity_types_presidio_knows():
+    """A misspelt key would silently fall back to confidential, so compare with Presidio's names."""
+    import presidio_analyzer.predefined_recognizers as predefined
+    from presidio_analyzer import EntityRecognizer
+
+    known = {"PERSON", "NRP", "LOCATION", "DATE_TIME"}  # from spaCy NER
+    for recognizer in vars(predefined).values():
+        if isinstance(recognizer, type) and issubclass(recognizer, EntityRecognizer):
+            parameter = inspect.signature(recognizer).parameters.get("supported_entity")
+            if parameter is not None and isinstance(parameter.default, str):
+                known.add(parameter.default)
+
+    assert set(ENTITY_SENSITIVITY) - known == set()
+    assert set(ENTITY_SENSITIVITY.values()) <= set(LEVELS)
