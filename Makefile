@@ -59,6 +59,9 @@ browser-tools:
 
 benchmarks: install-dev
 	$(PY) benchmarks/vector_search.py
+	$(PY) benchmarks/ingest_throughput.py
+	$(PY) benchmarks/pii_scan.py
+	$(PY) benchmarks/embedding_int8.py
 
 # Re-pin every transitive dependency after changing requirements*.txt.
 constraints: install-dev

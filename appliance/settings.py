@@ -319,7 +319,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        # Presidio logs "Fetching all recognizers for language en" at INFO for every text it analyzes.
+        "presidio-analyzer": {"level": "WARNING"},
+    },
 }
 
 CELERY_BEAT_SCHEDULE = {

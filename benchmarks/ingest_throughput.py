@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ["APPLIANCE_DATA_DIR"] = tempfile.mkdtemp(prefix="appliance-bench-")
 os.environ.pop("DATABASE_URL", None)
 os.environ.pop("QDRANT_URL", None)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "appliance.settings")
 
 import django  # noqa: E402
 

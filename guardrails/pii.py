@@ -57,8 +57,6 @@ class _WithoutArguments(logging.Filter):
 use_bundled_public_suffix_list()
 for _name in ("presidio-analyzer", "presidio-anonymizer"):
     logging.getLogger(_name).addFilter(_WithoutArguments())
-# Presidio logs "Fetching all recognizers for language en" at INFO for every text it analyzes.
-logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)
 
 LANGUAGE = "en"
 
