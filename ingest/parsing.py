@@ -79,11 +79,7 @@ def parse_document(data: bytes, filename: str, *, max_bytes: int, max_unzipped_b
     with the wrong extension, damaged, protected, or holds no text.
     """
     if len(data) > max_bytes:
-        # Same words as ingest.uploads.too_large_message, which checks the same limit at upload.
-        raise IngestRejected(
-            f"The file is {len(data) / 1_000_000:.1f} MB; the limit is {max_bytes / 1_000_000:g} MB (INGEST_MAX_FILE_MB).",
-            code="too_large",
-        )
+        raise too_large(len(data), max_bytes)
     file_type = detect_file_type(data, filename)
     if file_type == "pdf":
         blocks = parse_pdf(data, filename)
@@ -103,6 +99,14 @@ def parse_document(data: bytes, filename: str, *, max_bytes: int, max_unzipped_b
     if not blocks:
         raise IngestRejected(f"“{filename}” contains no text to index.", code="no_text")
     return ParsedDocument(file_type, blocks)
+
+
+def too_large(size: int, max_bytes: int) -> IngestRejected:
+    """The refusal for a file over the size limit (also checked at upload, before reading)."""
+    return IngestRejected(
+        f"The file is {size / 1_000_000:.1f} MB; the limit is {max_bytes / 1_000_000:g} MB (INGEST_MAX_FILE_MB).",
+        code="too_large",
+    )
 
 
 # -- Type by content ------------------------------------------------------------------------------

@@ -9,11 +9,7 @@ from appliance.audit.recording import record_event
 from appliance.errors import IngestRejected
 from ingest.blobs import save_blob
 from ingest.models import Collection, Document
-from ingest.parsing import detect_file_type
-
-
-def too_large_message(size: int) -> str:
-    return f"The file is {size / 1_000_000:.1f} MB; the limit is {settings.INGEST_MAX_FILE_MB} MB (INGEST_MAX_FILE_MB)."
+from ingest.parsing import detect_file_type, too_large
 
 
 def find_identical(collection: Collection, sha256: str) -> Document | None:
@@ -35,9 +31,9 @@ def accept_upload(collection: Collection, filename: str, content: File, actor, *
     never read. Raises IngestRejected (code "duplicate") for content the collection already
     holds; no document is recorded then.
     """
-    too_large = content.size > settings.INGEST_MAX_FILE_MB * 1_000_000
-    data = b"" if too_large else content.read()
-    sha256 = "" if too_large else hashlib.sha256(data).hexdigest()
+    is_too_large = content.size > settings.INGEST_MAX_FILE_MB * 1_000_000
+    data = b"" if is_too_large else content.read()
+    sha256 = "" if is_too_large else hashlib.sha256(data).hexdigest()
     with transaction.atomic():
         identical = find_identical(collection, sha256) if sha256 else None
         if identical is not None:
@@ -52,8 +48,8 @@ def accept_upload(collection: Collection, filename: str, content: File, actor, *
             replaces=replaces, version=replaces.version + 1 if replaces else 1,
         )
         try:
-            if too_large:
-                raise IngestRejected(too_large_message(content.size), code="too_large")
+            if is_too_large:
+                raise too_large(content.size, settings.INGEST_MAX_FILE_MB * 1_000_000)
             document.file_type = detect_file_type(data, document.filename)
         except IngestRejected as rejection:
             document.status, document.error_code, document.error_message = Document.Status.FAILED, rejection.code, rejection.message
