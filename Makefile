@@ -61,7 +61,7 @@ benchmarks: install-dev
 	$(PY) benchmarks/vector_search.py
 	$(PY) benchmarks/ingest_throughput.py
 	$(PY) benchmarks/pii_scan.py
-	$(PY) benchmarks/embedding_int8.py
+	$(PY) benchmarks/embedding_speedups.py
 
 # Re-pin every transitive dependency after changing requirements*.txt.
 constraints: install-dev
