@@ -72,6 +72,22 @@ def test_it_shows_an_analyst_the_teams_that_open_collections(client, analyst):
     page = client.get("/analyst/").content.decode()
 
     assert "<li>analysts</li>" in page
+    assert "No collection is granted to your teams yet." in page
+
+
+def test_it_shows_an_analyst_only_the_collections_granted_to_their_teams(client, analyst, admin):
+    from django.contrib.auth.models import Group
+
+    from ingest.collections import create_collection
+
+    create_collection("Team handbook", "internal", [Group.objects.get(name="analysts")], False, admin)
+    create_collection("Board minutes", "restricted", [], False, admin)
+    client.force_login(analyst)
+
+    page = client.get("/analyst/").content.decode()
+
+    assert "Team handbook" in page
+    assert "Board minutes" not in page
 
 
 def test_it_signs_people_in_with_their_password(client, analyst):

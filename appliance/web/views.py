@@ -11,6 +11,7 @@ from appliance.accounts.roles import Role, roles_of
 from appliance.accounts.tokens import issue_api_token, revoke_api_token, tokens_of
 from appliance.health.heartbeat import is_worker_alive, latest_heartbeat
 from appliance.routing.shipped import shipped_models
+from ingest.models import Collection
 
 ROLE_HOMES = {Role.ANALYST: "analyst-home", Role.ADMIN: "admin-home", Role.COMPLIANCE: "compliance-home"}
 
@@ -27,7 +28,8 @@ def home(request):
 @permission_required("ask_questions")
 def analyst_home(request):
     teams = request.user.groups.exclude(name__in=[role.value for role in Role]).order_by("name")
-    return render(request, "web/analyst_home.html", {"teams": teams})
+    collections = Collection.granted_to(request.user).order_by("name")
+    return render(request, "web/analyst_home.html", {"teams": teams, "collections": collections})
 
 
 def people_with_roles():
