@@ -109,3 +109,28 @@ def test_it_signs_out_only_by_post(client, analyst):
     assert client.get("/logout/").status_code == 405
     assert client.post("/logout/")["Location"] == "/login/"
     assert client.get("/analyst/").status_code == 302
+
+
+def test_it_locks_sign_in_after_five_failures_even_with_the_right_password(client, analyst):
+    for _ in range(4):
+        assert client.post("/login/", {"username": "alice", "password": "wrong"}).status_code == 200
+    assert client.post("/login/", {"username": "alice", "password": "wrong"}).status_code == 429
+
+    response = client.post("/login/", {"username": "alice", "password": "correct horse battery staple"})
+
+    assert response.status_code == 429
+    assert ("Too many failed sign-ins for this account from your address. Try again in 15 minutes, "
+            "or ask an administrator to reset your password.") in response.content.decode()
+    assert client.get("/analyst/").status_code == 302  # still signed out
+
+
+def test_it_forgets_failures_after_a_successful_sign_in(client, analyst):
+    for _ in range(4):
+        client.post("/login/", {"username": "alice", "password": "wrong"})
+    client.post("/login/", {"username": "alice", "password": "correct horse battery staple"})
+    client.logout()
+
+    for _ in range(4):
+        client.post("/login/", {"username": "alice", "password": "wrong"})
+
+    assert client.post("/login/", {"username": "alice", "password": "correct horse battery staple"}).status_code == 302
