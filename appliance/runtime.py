@@ -6,6 +6,8 @@ calls this; management commands that work in-process do, and get StoreUnavailabl
 running worker holds the embedded store.
 """
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -49,3 +51,14 @@ def release_store() -> None:
         if _store is not None:
             _store.close()
             _store = None
+
+
+@contextmanager
+def borrowed_parts() -> Iterator[WorkerParts]:
+    """For commands that work in this process: the parts, with the store released afterwards so
+    that a worker can open it again. Raises StoreUnavailable when a worker holds it now."""
+    parts = worker_parts()
+    try:
+        yield parts
+    finally:
+        release_store()

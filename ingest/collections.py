@@ -40,7 +40,7 @@ def configure_collection(name: str, *, classification: str | None, grant, redact
     return update_collection(
         existing,
         classification=classification or existing.classification,
-        groups=list(existing.groups.all()) + [group for group in grant],
+        groups=[*existing.groups.all(), *grant],
         redact_pii=existing.redact_pii if redact_pii is None else redact_pii,
         actor=actor,
     )

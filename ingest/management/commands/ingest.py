@@ -6,7 +6,7 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from appliance.errors import IngestRejected, StoreUnavailable
-from appliance.runtime import release_store, worker_parts
+from appliance.runtime import borrowed_parts
 from ingest.collections import configure_collection
 from ingest.indexing import index_document
 from ingest.models import Classification
@@ -30,16 +30,13 @@ class Command(BaseCommand):
         if unknown:
             raise CommandError(f"no such group: {', '.join(unknown)} (create it, or check the spelling)")
         try:
-            parts = worker_parts()
+            with borrowed_parts() as parts:
+                target = configure_collection(collection, classification=classification, grant=groups,
+                                              redact_pii=redact_pii or None, actor=None)
+                for path in files:
+                    self.stdout.write(json.dumps(ingest_file(target, path, parts)))
         except StoreUnavailable as error:
             raise CommandError(error.message) from None
-        try:
-            target = configure_collection(collection, classification=classification, grant=groups,
-                                          redact_pii=redact_pii or None, actor=None)
-            for path in files:
-                self.stdout.write(json.dumps(ingest_file(target, path, parts)))
-        finally:
-            release_store()
 
 
 def expand(paths):

@@ -4,7 +4,7 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
 from appliance.errors import StoreUnavailable
-from appliance.runtime import release_store, worker_parts
+from appliance.runtime import borrowed_parts
 from ingest.models import Collection
 from ingest.searching import search_chunks
 
@@ -31,11 +31,8 @@ class Command(BaseCommand):
             if not Collection.granted_to(person).filter(pk=target.pk).exists():
                 raise CommandError(f"collection {collection!r} is not granted to any team of {user!r}")
         try:
-            parts = worker_parts()
+            with borrowed_parts() as parts:
+                for hit in search_chunks(text, [target], parts, limit=k):
+                    self.stdout.write(json.dumps(hit))
         except StoreUnavailable as error:
             raise CommandError(error.message) from None
-        try:
-            for hit in search_chunks(text, [target], parts, limit=k):
-                self.stdout.write(json.dumps(hit))
-        finally:
-            release_store()
