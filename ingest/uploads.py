@@ -31,7 +31,8 @@ def accept_upload(collection: Collection, filename: str, content: File, actor, *
     never read. Raises IngestRejected (code "duplicate") for content the collection already
     holds; no document is recorded then.
     """
-    is_too_large = content.size > settings.INGEST_MAX_FILE_MB * 1_000_000
+    max_bytes = settings.INGEST_MAX_FILE_MB * 1_000_000
+    is_too_large = content.size > max_bytes
     data = b"" if is_too_large else content.read()
     sha256 = "" if is_too_large else hashlib.sha256(data).hexdigest()
     with transaction.atomic():
@@ -49,7 +50,7 @@ def accept_upload(collection: Collection, filename: str, content: File, actor, *
         )
         try:
             if is_too_large:
-                raise too_large(content.size, settings.INGEST_MAX_FILE_MB * 1_000_000)
+                raise too_large(content.size, max_bytes)
             document.file_type = detect_file_type(data, document.filename)
         except IngestRejected as rejection:
             document.status, document.error_code, document.error_message = Document.Status.FAILED, rejection.code, rejection.message
