@@ -21,6 +21,13 @@ class QuestionBlocked(ApplianceError):
     status = 403
 
 
+class QuestionInvalid(ApplianceError):
+    """Not a question that can be screened at all: not text, or empty."""
+
+    code = "question_invalid"
+    status = 400
+
+
 class ModelUnavailable(ApplianceError):
     code = "model_unavailable"
     status = 503

@@ -3,7 +3,7 @@ from django.urls import path
 
 from appliance.accounts import api as accounts_api
 from appliance.health.views import healthz
-from appliance.web import collection_views, views
+from appliance.web import collection_views, policy_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,6 +12,8 @@ urlpatterns = [
     path("analyst/", views.analyst_home, name="analyst-home"),
     path("administration/", views.admin_home, name="admin-home"),
     path("compliance/", views.compliance_home, name="compliance-home"),
+    path("compliance/policy/", policy_views.policy_editor, name="policy-editor"),
+    path("compliance/policy/versions/<int:number>/", policy_views.policy_version, name="policy-version"),
     path("administration/collections/", collection_views.collection_list, name="collection-list"),
     path("administration/collections/<int:collection_id>/", collection_views.collection_detail, name="collection-detail"),
     path("administration/collections/<int:collection_id>/documents/", collection_views.collection_documents,

@@ -13,6 +13,9 @@ from django.db import connection
 
 from appliance.accounts.demo import ANALYSTS_TEAM
 from appliance.accounts.roles import Role, install_roles
+from tests import append_only
+
+append_only.install()
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"

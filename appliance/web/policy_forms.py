@@ -1,0 +1,121 @@
+"""The screening policy as a form a compliance officer fills in.
+
+Entity types are a table of choices. Denied topics and organisation patterns are text areas with
+one item per line, because officers paste them from documents and spreadsheets:
+
+    Denied topics:   Topic name: an example question
+    Patterns:        Name | block or sensitive | regular expression
+
+Any error names its line. The rules assembled from the form go through Policy.from_rules, the
+same validation a stored version passes.
+"""
+from django import forms
+
+from guardrails.pii import SUPPORTED_ENTITIES
+from guardrails.policy import MAX_QUESTION_CHARS_LIMIT, Policy, PolicyInvalid
+
+ENTITY_CHOICES = [("", "report only"), ("sensitive", "sensitive: answer inside the perimeter only"), ("block", "block")]
+
+
+def score_field(label: str, help_text: str, required: bool = True) -> forms.FloatField:
+    return forms.FloatField(label=label, min_value=0, max_value=1, required=required, help_text=help_text,
+                            widget=forms.NumberInput(attrs={"step": "0.01"}))
+
+
+class PolicyForm(forms.Form):
+    pii_min_score = score_field("Minimum PII score", "Personal-data findings scoring lower are ignored.")
+    injection_min_score = score_field(
+        "Injection classifier threshold", "The classifier's probability from which a question is blocked as an attack.")
+    topic_min_similarity = score_field(
+        "Denied-topic similarity", "Similarity to a topic's example from which a question is blocked.")
+    max_question_chars = forms.IntegerField(
+        label="Longest question (characters)", min_value=1, max_value=MAX_QUESTION_CHARS_LIMIT,
+        help_text="Longer questions are blocked before any other check.")
+    refusal_text = forms.CharField(label="Refusal text", max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
+                                   help_text="What an analyst reads when a question is blocked.")
+    denied_topics = forms.CharField(
+        label="Denied topics", required=False, widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+        help_text="One example per line: “Topic name: example question”. Several lines with the same name make one topic.")
+    patterns = forms.CharField(
+        label="Organisation patterns", required=False, widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        help_text="One per line: “Name | block or sensitive | regular expression”, e.g. “Employee number | sensitive | EMP-\\d{6}”.")
+    change_note = forms.CharField(label="What changed and why", max_length=500,
+                                  help_text="Kept with the version in the audit trail.")
+
+    def __init__(self, *args, policy: Policy, **kwargs):
+        entities = sorted(set(SUPPORTED_ENTITIES) | set(policy.entity_actions) | set(policy.entity_min_scores))
+        kwargs.setdefault("initial", initial_values(policy, entities))
+        super().__init__(*args, **kwargs)
+        self.entities = entities
+        for entity in entities:
+            self.fields[f"action_{entity}"] = forms.ChoiceField(choices=ENTITY_CHOICES, required=False, label=entity)
+            self.fields[f"min_score_{entity}"] = score_field(f"Minimum score for {entity}", "", required=False)
+
+    def entity_rows(self):
+        """(entity type, action field, min-score field) for the table in the template."""
+        return [(entity, self[f"action_{entity}"], self[f"min_score_{entity}"]) for entity in self.entities]
+
+    def clean_denied_topics(self):
+        topics: dict[str, list[str]] = {}
+        for number, line in numbered_lines(self.cleaned_data["denied_topics"]):
+            name, separator, example = line.partition(":")
+            if not separator or not name.strip() or not example.strip():
+                raise forms.ValidationError(f"Line {number}: write “Topic name: example question”.")
+            topics.setdefault(name.strip(), []).append(example.strip())
+        return [{"name": name, "examples": examples} for name, examples in topics.items()]
+
+    def clean_patterns(self):
+        patterns = []
+        for number, line in numbered_lines(self.cleaned_data["patterns"]):
+            parts = line.split("|", 2)
+            if len(parts) != 3:
+                raise forms.ValidationError(f"Line {number}: write “Name | block or sensitive | regular expression”.")
+            name, action, regex = (part.strip() for part in parts)
+            patterns.append({"name": name, "regex": regex, "action": action.lower()})
+        return patterns
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            self.policy = Policy.from_rules(self.rules())
+        except PolicyInvalid as error:
+            raise forms.ValidationError(error.message) from None
+        return cleaned
+
+    def rules(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "entity_actions": {e: data[f"action_{e}"] for e in self.entities if data.get(f"action_{e}")},
+            "entity_min_scores": {e: data[f"min_score_{e}"] for e in self.entities if data.get(f"min_score_{e}") is not None},
+            "pii_min_score": data["pii_min_score"],
+            "injection_min_score": data["injection_min_score"],
+            "topic_min_similarity": data["topic_min_similarity"],
+            "denied_topics": data["denied_topics"],
+            "patterns": data["patterns"],
+            "refusal_text": data["refusal_text"],
+            "max_question_chars": data["max_question_chars"],
+        }
+
+
+def numbered_lines(text: str):
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            yield number, line.strip()
+
+
+def initial_values(policy: Policy, entities: list[str]) -> dict:
+    values = {
+        "pii_min_score": policy.pii_min_score,
+        "injection_min_score": policy.injection_min_score,
+        "topic_min_similarity": policy.topic_min_similarity,
+        "max_question_chars": policy.max_question_chars,
+        "refusal_text": policy.refusal_text,
+        "denied_topics": "\n".join(f"{topic.name}: {example}" for topic in policy.denied_topics for example in topic.examples),
+        "patterns": "\n".join(f"{p.name} | {p.action} | {p.regex}" for p in policy.patterns),
+    }
+    for entity in entities:
+        values[f"action_{entity}"] = policy.entity_actions.get(entity, "")
+        values[f"min_score_{entity}"] = policy.entity_min_scores.get(entity)
+    return values

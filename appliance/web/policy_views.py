@@ -1,0 +1,39 @@
+"""Compliance officers' pages for the screening policy: edit (publishing a new version) and history."""
+from django.contrib import messages
+from django.db import IntegrityError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET
+
+from appliance.accounts.decorators import permission_required
+from appliance.web.policy_forms import PolicyForm
+from guardrails.models import PolicyVersion
+from guardrails.publishing import current_policy_version, publish_policy
+
+edit_policy = permission_required("edit_policy")
+
+
+@edit_policy
+def policy_editor(request):
+    current = current_policy_version()
+    form = PolicyForm(request.POST or None, policy=current.to_policy())
+    if request.method == "POST" and form.is_valid():
+        if int(request.POST.get("based_on", 0)) != current.number:
+            messages.error(request, f"Policy v{current.number} was published while you were editing. "
+                                    "Your changes were not saved; review the current version and edit again.")
+            return redirect("policy-editor")
+        try:
+            version = publish_policy(form.rules(), form.cleaned_data["change_note"], request.user)
+        except IntegrityError:
+            messages.error(request, "Another officer published at the same moment. Your changes were not saved; edit again.")
+            return redirect("policy-editor")
+        messages.success(request, f"Published policy v{version.number}. Questions are screened under it from now on.")
+        return redirect("policy-editor")
+    versions = PolicyVersion.objects.only("number", "published_at", "published_by", "change_note")[:50]
+    return render(request, "web/policy_editor.html", {"form": form, "current": current, "versions": versions})
+
+
+@edit_policy
+@require_GET
+def policy_version(request, number):
+    version = get_object_or_404(PolicyVersion, number=number)
+    return render(request, "web/policy_version.html", {"version": version, "policy": version.to_policy()})
