@@ -333,6 +333,8 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         # Presidio logs "Fetching all recognizers for language en" at INFO for every text it analyzes.
         "presidio-analyzer": {"level": "WARNING"},
+        # NeMo Guardrails logs its events at INFO and DEBUG, and those carry the question's text.
+        "nemoguardrails": {"level": "WARNING"},
     },
 }
 
