@@ -1,4 +1,5 @@
-"""The heavy parts one worker process owns: the vector store, the embedder and the PII scanner.
+"""The heavy parts one worker process owns: the vector store, the embedder, the PII scanner and the
+question screener built on the last two.
 
 They are opened once per process and shared by its threads: Qdrant Edge lets only one process
 open a shard, and loading the models per task would cost seconds each time. The web tier never
@@ -15,6 +16,7 @@ from django.conf import settings
 from appliance.retrieval.embedding import Embedder
 from appliance.retrieval.store import VectorStore, open_store
 from guardrails.pii import PiiScanner
+from guardrails.screening import QuestionScreener
 
 
 @dataclass(frozen=True)
@@ -27,11 +29,34 @@ class WorkerParts:
 _lock = threading.Lock()
 _models: tuple[Embedder, PiiScanner] | None = None
 _store: VectorStore | None = None
+_screener: QuestionScreener | None = None
 
 
 def worker_parts() -> WorkerParts:
     """The process's parts, opened and warmed up on first use. Raises StoreUnavailable."""
-    global _models, _store
+    global _store
+    embedder, scanner = _shared_models()
+    with _lock:
+        if _store is None:
+            _store = open_store()
+        return WorkerParts(_store, embedder, scanner)
+
+
+def question_screener() -> QuestionScreener:
+    """The process's screener, warmed up on first use; it needs no store, so commands that only
+    screen can run beside a worker."""
+    global _screener
+    embedder, scanner = _shared_models()
+    with _lock:
+        if _screener is None:
+            screener = QuestionScreener(scanner=scanner, embedder=embedder)
+            screener.warm_up()
+            _screener = screener
+        return _screener
+
+
+def _shared_models() -> tuple[Embedder, PiiScanner]:
+    global _models
     with _lock:
         if _models is None:
             embedder = Embedder(settings.RETRIEVAL_EMBEDDING_MODEL_DIR)
@@ -39,9 +64,7 @@ def worker_parts() -> WorkerParts:
             scanner = PiiScanner()
             scanner.warm_up()
             _models = (embedder, scanner)
-        if _store is None:
-            _store = open_store()
-        return WorkerParts(_store, *_models)
+        return _models
 
 
 def release_store() -> None:

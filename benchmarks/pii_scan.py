@@ -3,9 +3,10 @@
     .venv/bin/python benchmarks/pii_scan.py [--chunks 500] [--stock-chunks 500]
 
 Both read the same synthetic business paragraphs of about 200 words, one in four carrying
-personal data (names, e-mail addresses, phone numbers, IBANs, card numbers). PiiScanner runs after
-warm_up() in batches of 32. The stock engine is AnalyzerEngine() with Presidio's default NLP
-configuration (conf/default.yaml) pointed at the same spaCy model, called one text at a time.
+personal data (names, e-mail addresses, phone numbers, some in international form without a
+context word, IBANs, card numbers, EU national ids). PiiScanner runs after warm_up() in batches
+of 32. The stock engine is AnalyzerEngine() with Presidio's default NLP configuration
+(conf/default.yaml) pointed at the same spaCy model, called one text at a time.
 Loading is timed apart from scanning (the stock engine's load comes second, after the imports and
 the model files are warm). Prints chunks/s and ms per chunk for each.
 """
@@ -43,10 +44,17 @@ PII_SENTENCES = [
     "The refund goes to IBAN {iban} held by {first} {last}.",
     "{first} {last} paid with card number {card} on the corporate account.",
     "Contact {first} in the Berlin office, phone {phone}, or write to {email}.",
+    "Reach {first} at {international_phone} if the shipment is late.",
+    "The HR file of {first} {last} lists {national_id}.",
 ]
 FIRST = ["Maria", "John", "Priya", "Hans", "Sophie", "Liam", "Chen", "Fatima", "Lucas", "Aiko"]
 LAST = ["Garcia", "Smith", "Patel", "Muller", "Martin", "Byrne", "Wei", "Haddad", "Rossi", "Tanaka"]
 PHONES = ["+44 121 234 5678", "(201) 555-0123", "+49 30 123456", "01 23 45 67 89", "+41 21 234 56 78"]
+INTERNATIONAL_PHONES = ["+44 20 7946 0958", "+49 30 901820", "+31 20 123 4567", "0046 8 123 456 78", "+39 02 1234 5678"]
+NATIONAL_IDS = [
+    "PESEL 44051401359", "BSN 111222333", "NIR 2 55 08 14 168 025 38", "national number 85.07.30-033.28",
+    "personnummer 811218-9876", "henkilötunnus 131052-308T", "Steuer-IdNr 86095742719",
+]
 IBANS = ["DE89 3704 0044 0532 0130 00", "GB82 WEST 1234 5698 7654 32", "FR14 2004 1010 0505 0001 3M02 606"]
 CARDS = ["4111 1111 1111 1111", "5500 0000 0000 0004", "3400 0000 0000 009"]
 
@@ -60,7 +68,8 @@ def make_paragraphs(count: int, seed: int = 7) -> list[str]:
             first, last = rng.choice(FIRST), rng.choice(LAST)
             sentence = rng.choice(PII_SENTENCES).format(
                 first=first, last=last, email=f"{first}.{last}@example.com".lower(), phone=rng.choice(PHONES),
-                iban=rng.choice(IBANS), card=rng.choice(CARDS),
+                iban=rng.choice(IBANS), card=rng.choice(CARDS), international_phone=rng.choice(INTERNATIONAL_PHONES),
+                national_id=rng.choice(NATIONAL_IDS),
             )
             sentences.insert(rng.randrange(len(sentences)), sentence)
         paragraphs.append(" ".join(sentences))

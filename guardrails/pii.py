@@ -81,8 +81,11 @@ PHONE_REGIONS = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "IE", "IN", "AU", "CH
 # before it: every run of 6 to 11 digits looks like a valid number in one of PHONE_REGIONS, so
 # phonenumbers alone would flag order numbers and amounts. Presidio's list, plus words that
 # label numbers in contact details. (Presidio matches them as substrings of the words in the text.)
+# A number written with + or 00 and its country code needs none of them: InternationalPhoneRecognizer
+# (guardrails.recognizers) scores it 0.75 when libphonenumber finds it valid.
 PHONE_CONTEXT = (
     "phone", "telephone", "tel", "cell", "mobile", "number", "call", "fax", "contact", "dial", "whatsapp", "hotline",
+    "helpline", "switchboard", "landline", "voicemail", "paged", "pager", "sms", "texted",
 )
 
 SUPPORTED_ENTITIES = (
@@ -91,6 +94,7 @@ SUPPORTED_ENTITIES = (
     "CREDIT_CARD", "IBAN_CODE", "CRYPTO", "US_BANK_NUMBER",
     "US_SSN", "US_ITIN", "US_PASSPORT", "US_DRIVER_LICENSE", "MEDICAL_LICENSE", "UK_NHS",
     "ES_NIF", "ES_NIE", "IT_FISCAL_CODE",
+    "PL_PESEL", "FI_PERSONAL_IDENTITY_CODE", "SE_PERSONNUMMER", "NL_BSN", "FR_NIR", "BE_NATIONAL_NUMBER", "DE_TAX_ID",
 )
 
 # Scanned by warm_up(): the first analysis compiles each recognizer's patterns and parses the
@@ -137,18 +141,33 @@ class PiiScanner:
         with self._lock:
             self._build_once()
 
-    def scan(self, texts: Sequence[str], batch_size: int = 32) -> list[list[PiiFinding]]:
+    @staticmethod
+    def supported_entities() -> tuple[str, ...]:
+        """Every entity type a scanner can look for (SUPPORTED_ENTITIES); callable on the class,
+        without loading Presidio, as the policy editor does."""
+        return SUPPORTED_ENTITIES
+
+    def scan(
+        self, texts: Sequence[str], batch_size: int = 32, score_threshold: float | None = None,
+    ) -> list[list[PiiFinding]]:
         """One list of findings per text, in the order of TEXTS, each sorted by position (empty for
         a text without PII). Raises TypeError unless TEXTS is a sequence of strings, ValueError for
-        a batch_size below 1."""
+        a batch_size below 1 or a score_threshold outside 0..1.
+
+        SCORE_THRESHOLD, when given, replaces the scanner's threshold for this call: screening asks
+        for the findings under the policy's minimum scores too (it reports them) and applies the
+        policy's thresholds itself.
+        """
         if isinstance(texts, str) or not all(isinstance(text, str) for text in texts):
             raise TypeError("scan() takes a sequence of strings")
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        if score_threshold is not None and not is_probability(score_threshold):
+            raise ValueError(f"score_threshold must be a number from 0 to 1, got {score_threshold!r}")
         texts = list(texts)
         findings = []
         for start in range(0, len(texts), batch_size):
-            findings.extend(self._scan_batch(texts[start : start + batch_size]))
+            findings.extend(self._scan_batch(texts[start : start + batch_size], score_threshold))
             # The lock is taken per batch so that a question screened while a long document is
             # being scanned waits for one batch, not the whole document. But Python's lock is not
             # fair: re-acquired at once, it stays with this thread (measured: the question waited
@@ -157,13 +176,14 @@ class PiiScanner:
             time.sleep(0)
         return findings
 
-    def _scan_batch(self, texts: list[str]) -> list[list[PiiFinding]]:
+    def _scan_batch(self, texts: list[str], score_threshold: float | None) -> list[list[PiiFinding]]:
         from presidio_analyzer import BatchAnalyzerEngine
 
         with self._lock:
             entities = list(self.entities) if self.entities else None  # None: all of SUPPORTED_ENTITIES
+            # score_threshold None: the analyzer's default_score_threshold, i.e. self.score_threshold.
             results = BatchAnalyzerEngine(self._build_once()).analyze_iterator(
-                texts, language=LANGUAGE, batch_size=len(texts), entities=entities
+                texts, language=LANGUAGE, batch_size=len(texts), entities=entities, score_threshold=score_threshold
             )
         return [sorted(map(to_finding, text_results), key=lambda f: (f.start, f.end)) for text_results in results]
 
@@ -256,23 +276,29 @@ def lowercase_as_lemma(doc):
 def english_recognizers() -> list:
     """Presidio's default recognizers for English, except UUID (not personal data) and with
     PHONE_REGIONS and PHONE_CONTEXT for phones; plus the Spanish and Italian national ids, whose
-    check characters make them safe to look for in English text too. The spaCy recognizer is added
-    apart, by the registry."""
+    check characters make them safe to look for in English text too, and from guardrails.recognizers
+    phone numbers written with a country code and the EU national ids that carry a check digit
+    (some of them only next to a context word). The spaCy recognizer is added apart, by the
+    registry."""
     from presidio_analyzer.predefined_recognizers import (
-        CreditCardRecognizer, CryptoRecognizer, DateRecognizer, EmailRecognizer, EsNieRecognizer, EsNifRecognizer,
+        CryptoRecognizer, DateRecognizer, EmailRecognizer, EsNieRecognizer, EsNifRecognizer,
         IbanRecognizer, IpRecognizer, ItFiscalCodeRecognizer, MacAddressRecognizer, MedicalLicenseRecognizer,
         NhsRecognizer, PhoneRecognizer, UrlRecognizer, UsBankRecognizer, UsItinRecognizer, UsLicenseRecognizer,
         UsPassportRecognizer, UsSsnRecognizer,
+    )
+    from guardrails.recognizers import (
+        InternationalPhoneRecognizer, TitledPersonRecognizer, card_number_recognizer, eu_national_id_recognizers,
     )
 
     return [
         EmailRecognizer(), PhoneRecognizer(context=list(PHONE_CONTEXT), supported_regions=PHONE_REGIONS),
         UrlRecognizer(), IpRecognizer(), MacAddressRecognizer(), DateRecognizer(),
-        CreditCardRecognizer(), IbanRecognizer(), CryptoRecognizer(), UsBankRecognizer(),
+        card_number_recognizer(), TitledPersonRecognizer(), IbanRecognizer(), CryptoRecognizer(), UsBankRecognizer(),
         UsSsnRecognizer(), UsItinRecognizer(), UsPassportRecognizer(), UsLicenseRecognizer(),
         MedicalLicenseRecognizer(), NhsRecognizer(),
         EsNifRecognizer(supported_language=LANGUAGE), EsNieRecognizer(supported_language=LANGUAGE),
         ItFiscalCodeRecognizer(supported_language=LANGUAGE),
+        InternationalPhoneRecognizer(), *eu_national_id_recognizers(),
     ]
 
 

@@ -7,8 +7,9 @@ How a PII entity type maps to a level (ENTITY_SENSITIVITY):
 
 - restricted: identifiers whose leak does direct harm — payment and bank details (CREDIT_CARD,
   IBAN_CODE, US_BANK_NUMBER, CRYPTO), government-issued personal identifiers (US_SSN, US_PASSPORT,
-  ES_NIF, IT_FISCAL_CODE, ... the personal ids of every country Presidio ships recognizers for) and
-  health identifiers (UK_NHS, MEDICAL_LICENSE, health insurance and claim numbers).
+  ES_NIF, IT_FISCAL_CODE, ... the personal ids of every country Presidio ships recognizers for, and
+  those guardrails.recognizers adds: NL_BSN, FR_NIR, BE_NATIONAL_NUMBER) and health identifiers
+  (UK_NHS, MEDICAL_LICENSE, health insurance and claim numbers).
 - confidential: whatever identifies a person or reaches them — PERSON, EMAIL_ADDRESS,
   PHONE_NUMBER, and NRP (nationality, religious or political group).
 - internal: identifiers of places and machines — LOCATION (Presidio's LOCATION is a city, country or
@@ -42,7 +43,7 @@ _ENTITIES_BY_LEVEL = {
         "ES_NIF", "ES_NIE", "ES_PASSPORT",
         "IT_FISCAL_CODE", "IT_IDENTITY_CARD", "IT_PASSPORT", "IT_DRIVER_LICENSE",
         "DE_TAX_ID", "DE_ID_CARD", "DE_PASSPORT", "DE_SOCIAL_SECURITY", "DE_FUEHRERSCHEIN",
-        "PL_PESEL", "FI_PERSONAL_IDENTITY_CODE", "SE_PERSONNUMMER",
+        "PL_PESEL", "FI_PERSONAL_IDENTITY_CODE", "SE_PERSONNUMMER", "NL_BSN", "FR_NIR", "BE_NATIONAL_NUMBER",
         "CA_SIN", "AU_TFN", "IN_AADHAAR", "IN_PAN", "IN_PASSPORT", "IN_VOTER", "SG_NRIC_FIN",
         "KR_RRN", "KR_FRN", "KR_PASSPORT", "KR_DRIVER_LICENSE", "NG_NIN", "PH_TIN", "PH_PASSPORT", "PH_UMID",
         "TH_TNIN", "TR_NATIONAL_ID", "ZA_ID_NUMBER", "ZA_PASSPORT", "ZA_DRIVER_LICENSE", "ZA_INCOME_TAX_NUMBER",

@@ -55,12 +55,15 @@ def outsider(roles):
     return make_person("dave")
 
 
-def run_manage(*args: str, env: dict[str, str] | None = None, timeout: int = 120) -> subprocess.CompletedProcess:
-    """Run manage.py in a child process with this process's environment plus ENV."""
+def run_manage(
+    *args: str, env: dict[str, str] | None = None, timeout: int = 120, stdin: str | None = None,
+) -> subprocess.CompletedProcess:
+    """Run manage.py in a child process with this process's environment plus ENV, feeding it STDIN."""
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=REPO,
         env={**os.environ, **(env or {})},
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -9,7 +9,9 @@ import time
 
 import pytest
 
-from guardrails.pii import PiiFinding, PiiScanner, entity_counts, redact, use_bundled_public_suffix_list
+from guardrails.pii import (
+    SUPPORTED_ENTITIES, PiiFinding, PiiScanner, entity_counts, redact, use_bundled_public_suffix_list,
+)
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +168,8 @@ def test_it_keeps_pii_values_out_of_logs(scanner, caplog):
             "entities: the scanner does not detect 'SHOE_SIZE'; it detects PERSON, NRP, LOCATION, DATE_TIME, "
             "EMAIL_ADDRESS, PHONE_NUMBER, URL, IP_ADDRESS, MAC_ADDRESS, CREDIT_CARD, IBAN_CODE, CRYPTO, "
             "US_BANK_NUMBER, US_SSN, US_ITIN, US_PASSPORT, US_DRIVER_LICENSE, MEDICAL_LICENSE, UK_NHS, "
-            "ES_NIF, ES_NIE, IT_FISCAL_CODE",
+            "ES_NIF, ES_NIE, IT_FISCAL_CODE, PL_PESEL, FI_PERSONAL_IDENTITY_CODE, SE_PERSONNUMMER, NL_BSN, FR_NIR, "
+            "BE_NATIONAL_NUMBER, DE_TAX_ID",
         ),
     ],
 )
@@ -185,6 +188,33 @@ def test_it_rejects_a_bare_string_and_a_batch_size_below_one(scanner):
     with pytest.raises(ValueError) as raised:
         scanner.scan(["Call Maria"], batch_size=0)
     assert str(raised.value) == "batch_size must be at least 1, got 0"
+
+
+def test_it_applies_a_score_threshold_given_for_one_call(scanner):
+    # Without a context word, Presidio's PhoneRecognizer scores a national number 0.4.
+    text = "Ask for 07400 123456 at the front desk."
+
+    def phones(**kwargs) -> list[tuple[str, float]]:
+        [findings] = scanner.scan([text], **kwargs)
+        return [(text[f.start : f.end], f.score) for f in findings if f.entity_type == "PHONE_NUMBER"]
+
+    assert phones() == []
+    assert phones(score_threshold=0.3) == [("07400 123456", 0.4)]
+    assert phones() == []  # the scanner's own threshold is unchanged
+    assert phones(score_threshold=0.41) == []
+
+
+@pytest.mark.parametrize("score_threshold", [1.5, -0.1, True, "0.3", float("nan")])
+def test_it_rejects_a_score_threshold_outside_zero_to_one_naming_it(scanner, score_threshold):
+    with pytest.raises(ValueError) as raised:
+        scanner.scan(["Call Maria"], score_threshold=score_threshold)
+
+    assert str(raised.value) == f"score_threshold must be a number from 0 to 1, got {score_threshold!r}"
+
+
+def test_it_lists_the_entity_types_it_can_look_for_without_loading_presidio():
+    assert PiiScanner.supported_entities() == SUPPORTED_ENTITIES
+    assert {"NL_BSN", "FR_NIR", "BE_NATIONAL_NUMBER", "DE_TAX_ID", "PL_PESEL"} <= set(PiiScanner.supported_entities())
 
 
 def test_it_redacts_what_it_finds(scanner):

@@ -52,6 +52,13 @@ def test_it_rejects_an_unknown_level_naming_it():
         ("CRYPTO", "restricted"),
         ("ES_NIF", "restricted"),
         ("IT_FISCAL_CODE", "restricted"),
+        ("PL_PESEL", "restricted"),
+        ("FI_PERSONAL_IDENTITY_CODE", "restricted"),
+        ("SE_PERSONNUMMER", "restricted"),
+        ("NL_BSN", "restricted"),
+        ("FR_NIR", "restricted"),
+        ("BE_NATIONAL_NUMBER", "restricted"),
+        ("DE_TAX_ID", "restricted"),
     ],
 )
 def test_it_labels_an_entity_type(entity_type, level):
@@ -76,13 +83,16 @@ def test_it_labels_every_entity_type_the_scanner_detects():
     assert set(SUPPORTED_ENTITIES) - set(ENTITY_SENSITIVITY) == set()
 
 
-def test_it_maps_only_entity_types_presidio_knows():
-    """A misspelt key would silently fall back to confidential, so compare with Presidio's names."""
+def test_it_maps_only_entity_types_a_recognizer_knows():
+    """A misspelt key would silently fall back to confidential, so compare with the names of
+    Presidio's recognizers and ours."""
     import presidio_analyzer.predefined_recognizers as predefined
     from presidio_analyzer import EntityRecognizer
 
+    import guardrails.recognizers as ours
+
     known = {"PERSON", "NRP", "LOCATION", "DATE_TIME"}  # from spaCy NER
-    for recognizer in vars(predefined).values():
+    for recognizer in [*vars(predefined).values(), *vars(ours).values()]:
         if isinstance(recognizer, type) and issubclass(recognizer, EntityRecognizer):
             parameter = inspect.signature(recognizer).parameters.get("supported_entity")
             if parameter is not None and isinstance(parameter.default, str):

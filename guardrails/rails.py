@@ -1,0 +1,89 @@
+"""NeMo Guardrails as the rails engine of screening: guardrails/config/ decides which checks run, in
+which order, and when to stop; our detectors are its registered actions.
+
+Only input rails run (generation option rails=["input"]) and no LLM is configured, so NeMo never
+calls a model here. Three things NeMo would otherwise do are turned off:
+
+- usage statistics: NeMo reports usage to NVIDIA over the network unless
+  NEMO_GUARDRAILS_NO_USAGE_STATS is set; nothing may leave the perimeter.
+- its history cache: without a state object, LLMRails keeps the events of every conversation in
+  a dict keyed by the messages, forever; that is every question's text (PII included) held in
+  memory. Passing an empty state per call bypasses the cache.
+- its logs: NeMo logs events, which carry the question, at INFO (settings.LOGGING keeps
+  "nemoguardrails" at WARNING).
+
+Context variables must be JSON-serialisable (NeMo hashes them), so a call passes the id of a
+request object; the actions look the request up in this process's table of requests in flight.
+"""
+import itertools
+import logging
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ["NEMO_GUARDRAILS_NO_USAGE_STATS"] = "1"
+
+logger = logging.getLogger(__name__)
+
+CONFIG_DIR = Path(__file__).resolve().parent / "config"
+
+# Context variable that holds each input rail's result, by action name.
+RESULT_VARIABLES = {
+    "check_question_length": "length_result",
+    "check_hidden_instructions": "injection_result",
+    "check_denied_topics": "topic_result",
+    "check_personal_data": "personal_data_result",
+}
+
+REFUSAL_MARKER = "QUESTION_REFUSED_BY_SCREENING"
+
+
+class InputRails:
+    """Runs the input rails of CONFIG_DIR over one request at a time, with ACTIONS as the detectors:
+    {action name: function(request) -> {"action": ..., "findings": [...]}}."""
+
+    def __init__(self, actions: dict[str, Callable[[object], dict]], config_dir: Path = CONFIG_DIR):
+        missing = set(RESULT_VARIABLES) - set(actions)
+        if missing:
+            raise ValueError(f"input rails need the actions {sorted(missing)}")
+        from nemoguardrails import LLMRails, RailsConfig
+
+        self._rails = LLMRails(RailsConfig.from_path(str(config_dir)))
+        self._requests: dict[str, object] = {}
+        self._ids = itertools.count()
+        # One LLMRails runs one call at a time: its runtime keeps per-call state on the instance.
+        # The detectors are CPU-bound and hold the GIL, so little is lost.
+        self._lock = threading.Lock()
+        for name, action in actions.items():
+            self._rails.register_action(self._as_action(name, action), name)
+
+    def run(self, request) -> tuple[dict[str, dict], bool]:
+        """Each rail's result by action name (rails after a block are absent), and whether NeMo
+        refused the question."""
+        request_id = str(next(self._ids))
+        with self._lock:
+            self._requests[request_id] = request
+            try:
+                response = self._rails.generate(
+                    messages=[
+                        {"role": "context", "content": {"screening_request": request_id}},
+                        {"role": "user", "content": request.question},
+                    ],
+                    state={},
+                    options={"rails": ["input"], "output_vars": list(RESULT_VARIABLES.values())},
+                )
+            finally:
+                del self._requests[request_id]
+        data = response.output_data or {}
+        results = {name: data[variable] for name, variable in RESULT_VARIABLES.items() if data.get(variable)}
+        refused = any(message.get("content") == REFUSAL_MARKER for message in response.response)
+        return results, refused
+
+    def _as_action(self, name: str, action: Callable[[object], dict]):
+        async def run_detector(context: dict | None = None) -> dict:
+            request = self._requests[(context or {})["screening_request"]]
+            return action(request)
+
+        run_detector.__name__ = name
+        return run_detector

@@ -1,0 +1,131 @@
+"""Train the injection classifier that guardrails/injection.py loads, from the labelled set in the repo.
+
+    .venv/bin/python guardrails/training/train_injection_classifier.py [--check]
+
+Reads guardrails/training/data/injection_train.jsonl (see guardrails/evaluation/README.md for who
+wrote it) and the template-built benign questions of benign_augmented.jsonl, normalises each text as screening does (so an obfuscated attack is learned in the form
+the classifier will see), embeds every window of every reading with the appliance's MiniLM,
+and fits a logistic regression (scikit-learn, balanced classes, C chosen by 5-fold cross-validation).
+Writes the weights and how they were made to guardrails/data/injection_classifier.json, then
+reports recall and false-positive rate on the dev split at a few thresholds.
+
+--check trains again and exits 1 if the result differs from the committed file (CI can run it).
+The dev and test splits are never used for fitting; the test split is not read at all.
+"""
+import argparse
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "appliance.settings")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+
+TRAIN = REPO / "guardrails" / "training" / "data" / "injection_train.jsonl"
+AUGMENTED = REPO / "guardrails" / "training" / "data" / "benign_augmented.jsonl"  # augment_benign.py
+DEV = REPO / "guardrails" / "evaluation" / "data" / "injection_dev.jsonl"
+OUTPUT = REPO / "guardrails" / "data" / "injection_classifier.json"
+C_GRID = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+
+
+def load(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def embed_examples(examples: list[dict], embedder) -> tuple[np.ndarray, np.ndarray]:
+    """One row per window of every reading of every example, labelled 1 for attacks."""
+    from guardrails.normalisation import normalise_question
+    from guardrails.windows import windows_of
+
+    texts, labels = [], []
+    for example in examples:
+        for window in windows_of(normalise_question(example["text"])):
+            texts.append(window.text)
+            labels.append(1 if example["label"] == "attack" else 0)
+    return embedder.embed(texts), np.asarray(labels)
+
+
+def fit(vectors: np.ndarray, labels: np.ndarray):
+    from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+
+    search = LogisticRegressionCV(Cs=list(C_GRID), cv=5, class_weight="balanced", max_iter=5000, scoring="roc_auc")
+    search.fit(vectors, labels)
+    best_c = float(search.C_[0])
+    model = LogisticRegression(C=best_c, class_weight="balanced", max_iter=5000)
+    model.fit(vectors, labels)
+    return model, best_c
+
+
+def question_scores(examples: list[dict], embedder, weights: np.ndarray, bias: float) -> np.ndarray:
+    """The classifier's score for each example as screening computes it: the max over its windows."""
+    from guardrails.normalisation import normalise_question
+    from guardrails.windows import windows_of
+
+    scores = []
+    for example in examples:
+        windows = windows_of(normalise_question(example["text"]))
+        vectors = embedder.embed([window.text for window in windows])
+        scores.append(float(np.max(1 / (1 + np.exp(-(vectors @ weights + bias))))) if len(windows) else 0.0)
+    return np.asarray(scores)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if training gives other weights than the committed file")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    import sklearn
+    from django.conf import settings
+
+    from appliance.retrieval.embedding import Embedder
+
+    embedder = Embedder(settings.RETRIEVAL_EMBEDDING_MODEL_DIR)
+    train = load(TRAIN) + load(AUGMENTED)
+    vectors, labels = embed_examples(train, embedder)
+    model, best_c = fit(vectors, labels)
+    weights = model.coef_[0].astype(np.float32)
+    bias = float(model.intercept_[0])
+    result = {
+        "embedding_model": "all-MiniLM-L6-v2",
+        "weights": [round(float(w), 6) for w in weights],
+        "bias": round(bias, 6),
+        "trained_on": {
+            "files": {str(path.relative_to(REPO)): hashlib.sha256(path.read_bytes()).hexdigest() for path in (TRAIN, AUGMENTED)},
+            "examples": len(train),
+            "windows": int(len(labels)),
+            "attack_windows": int(labels.sum()),
+        },
+        "model": {"kind": "logistic regression", "C": best_c, "class_weight": "balanced", "scikit_learn": sklearn.__version__},
+    }
+    text = json.dumps(result, indent=1) + "\n"
+    if args.check:
+        committed = OUTPUT.read_text() if OUTPUT.exists() else ""
+        same = committed == text
+        print("committed classifier matches training" if same else "committed classifier differs from training")
+        return 0 if same else 1
+    OUTPUT.parent.mkdir(exist_ok=True)
+    OUTPUT.write_text(text)
+    print(f"wrote {OUTPUT.relative_to(REPO)}: C={best_c}, {len(train)} examples, {len(labels)} windows")
+
+    dev = load(DEV)
+    scores = question_scores(dev, embedder, np.asarray(result["weights"], dtype=np.float32), result["bias"])
+    is_attack = np.asarray([example["label"] == "attack" for example in dev])
+    for threshold in (0.3, 0.5, 0.7, 0.8, 0.9):
+        flagged = scores >= threshold
+        print(
+            f"dev, classifier alone at {threshold}: attacks caught {flagged[is_attack].mean():.3f}, "
+            f"benign flagged {flagged[~is_attack].mean():.3f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
