@@ -59,7 +59,7 @@ def _shared_models() -> tuple[Embedder, PiiScanner]:
     global _models
     with _lock:
         if _models is None:
-            embedder = Embedder(settings.RETRIEVAL_EMBEDDING_MODEL_DIR)
+            embedder = Embedder.from_settings()
             embedder.warm_up()
             scanner = PiiScanner()
             scanner.warm_up()

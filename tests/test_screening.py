@@ -16,7 +16,7 @@ from guardrails.screening import QuestionScreener
 
 @pytest.fixture(scope="module")
 def screener():
-    screener = QuestionScreener(scanner=PiiScanner(), embedder=Embedder(settings.RETRIEVAL_EMBEDDING_MODEL_DIR))
+    screener = QuestionScreener(scanner=PiiScanner(), embedder=Embedder.from_settings())
     screener.warm_up()
     return screener
 
@@ -177,7 +177,7 @@ def test_it_blocks_when_a_detector_fails_and_logs_no_question_text(tmp_path, cap
     broken = tmp_path / "classifier.json"
     broken.write_text(json.dumps({"weights": [0.1] * 10, "bias": 0.0, "embedding_model": "x"}))
     screener = QuestionScreener(
-        scanner=PiiScanner(), embedder=Embedder(settings.RETRIEVAL_EMBEDDING_MODEL_DIR), classifier_path=broken,
+        scanner=PiiScanner(), embedder=Embedder.from_settings(), classifier_path=broken,
     )
 
     with caplog.at_level(logging.ERROR):

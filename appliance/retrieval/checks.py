@@ -15,3 +15,17 @@ def check_embedding_model(app_configs=None, **kwargs):
             id="retrieval.E001",
         )
     ]
+
+
+@register()
+def check_embedding_onnx(app_configs=None, **kwargs):
+    if settings.RETRIEVAL_EMBEDDING_BACKEND != "onnx" or settings.RETRIEVAL_EMBEDDING_ONNX.is_file():
+        return []
+    return [
+        Error(
+            f"embedding model exported to ONNX not found at {settings.RETRIEVAL_EMBEDDING_ONNX}",
+            hint="run `python manage.py install_models` (make run does this), point RETRIEVAL_EMBEDDING_ONNX at the "
+            "file, or set RETRIEVAL_EMBEDDING_BACKEND=sentence-transformers",
+            id="retrieval.E002",
+        )
+    ]

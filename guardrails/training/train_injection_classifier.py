@@ -87,7 +87,7 @@ def main() -> int:
 
     from appliance.retrieval.embedding import Embedder
 
-    embedder = Embedder(settings.RETRIEVAL_EMBEDDING_MODEL_DIR)
+    embedder = Embedder.from_settings()
     train = load(TRAIN) + load(AUGMENTED)
     vectors, labels = embed_examples(train, embedder)
     model, best_c = fit(vectors, labels)
