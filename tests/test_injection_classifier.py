@@ -28,6 +28,7 @@ def test_it_refuses_a_file_that_is_not_a_classifier(tmp_path):
 def test_its_scores_are_probabilities():
     classifier = InjectionClassifier.load()
     vectors = np.random.default_rng(1).normal(size=(5, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)  # embeddings are unit vectors
 
     scores = classifier.scores(vectors)
 

@@ -9,7 +9,7 @@ and fits a logistic regression (scikit-learn, balanced classes, C chosen by 5-fo
 Writes the weights and how they were made to guardrails/data/injection_classifier.json, then
 reports recall and false-positive rate on the dev split at a few thresholds.
 
---check trains again and exits 1 if the result differs from the committed file (CI can run it).
+--check trains again and exits 1 if the result differs from the committed file (a slow test runs it).
 The dev and test splits are never used for fitting; the test split is not read at all.
 """
 import argparse
@@ -74,6 +74,16 @@ def question_scores(examples: list[dict], embedder, weights: np.ndarray, bias: f
     return np.asarray(scores)
 
 
+def matches(committed: dict, trained: dict) -> bool:
+    """Same training data and settings, and weights equal to 1e-3: the float sums behind the
+    embeddings differ in their last bits between CPUs, which moves the sixth decimal."""
+    if not committed or committed["trained_on"] != trained["trained_on"] or committed["model"] != trained["model"]:
+        return False
+    return abs(committed["bias"] - trained["bias"]) < 1e-3 and bool(
+        np.allclose(committed["weights"], trained["weights"], atol=1e-3)
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if training gives other weights than the committed file")
@@ -107,8 +117,7 @@ def main() -> int:
     }
     text = json.dumps(result, indent=1) + "\n"
     if args.check:
-        committed = OUTPUT.read_text() if OUTPUT.exists() else ""
-        same = committed == text
+        same = matches(json.loads(OUTPUT.read_text()) if OUTPUT.exists() else {}, result)
         print("committed classifier matches training" if same else "committed classifier differs from training")
         return 0 if same else 1
     OUTPUT.parent.mkdir(exist_ok=True)
