@@ -14,7 +14,7 @@ from django import forms
 from guardrails.pii import SUPPORTED_ENTITIES
 from guardrails.policy import MAX_QUESTION_CHARS_LIMIT, Policy, PolicyInvalid
 
-ENTITY_CHOICES = [("", "report only"), ("sensitive", "sensitive: answer inside the perimeter only"), ("block", "block")]
+ENTITY_CHOICES = [("", "report only"), ("sensitive", "sensitive: perimeter only"), ("block", "block")]
 
 
 def score_field(label: str, help_text: str, required: bool = True) -> forms.FloatField:
