@@ -44,7 +44,7 @@ def refuse_changes(table: str) -> migrations.RunPython:
 
     def add_triggers(apps, schema_editor):
         for statement in trigger_statements(schema_editor.connection.vendor, table):
-            schema_editor.execute(statement)
+            schema_editor.execute(statement, params=None)  # the plpgsql body has % of its own
 
     def remove_triggers(apps, schema_editor):
         vendor = schema_editor.connection.vendor
