@@ -29,6 +29,7 @@ def screen(lines: list[str], *args: str):
     return [json.loads(line) for line in result.stdout.splitlines()], result.stderr
 
 
+@pytest.mark.services  # on PostgreSQL too: a transactional test, so the append-only policy table is flushed after it
 def test_it_writes_one_verdict_or_error_per_input_line():
     outputs, _ = screen(LINES)
 
