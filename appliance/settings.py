@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "appliance.health",
     "appliance.retrieval",
     "appliance.routing",
+    "appliance.answering",
     "appliance.web",
     "guardrails",
     "ingest",
@@ -324,6 +325,20 @@ ROUTING_SMOLLM2_GGUF = Path(
 ROUTING_GEMMA3_GGUF = Path(
     env_str("ROUTING_GEMMA3_GGUF", str(Path(sys.prefix) / "share" / "appliance" / "gemma-3-270m-q4_k_m.gguf"))
 )
+
+# An OpenAI-compatible chat endpoint OUTSIDE the perimeter (e.g. https://llm.example.com/v1), for
+# questions over public data only. Unset (the default): there is no external model.
+APPLIANCE_EXTERNAL_LLM_URL = env_str("APPLIANCE_EXTERNAL_LLM_URL").rstrip("/")
+APPLIANCE_EXTERNAL_LLM_MODEL = env_str("APPLIANCE_EXTERNAL_LLM_MODEL", "external-general")
+APPLIANCE_EXTERNAL_LLM_KEY = env_secret("APPLIANCE_EXTERNAL_LLM_KEY")
+if APPLIANCE_EXTERNAL_LLM_URL and not APPLIANCE_EXTERNAL_LLM_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(
+        f"APPLIANCE_EXTERNAL_LLM_URL must start with http:// or https://, got {APPLIANCE_EXTERNAL_LLM_URL!r}"
+    )
+
+# The answer path: passages put in the prompt, and the longest answer a model may write (tokens).
+ANSWERING_PASSAGES = env_int("ANSWERING_PASSAGES", 5, minimum=1)
+ANSWERING_MAX_TOKENS = env_int("ANSWERING_MAX_TOKENS", 256, minimum=16)
 
 # Demo accounts for `bootstrap --demo`; unset = generated and printed once.
 APPLIANCE_DEMO_PASSWORDS = {

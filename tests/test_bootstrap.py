@@ -2,6 +2,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
+from appliance.routing.models import RegisteredModel
+
 pytestmark = pytest.mark.services
 
 
@@ -13,11 +15,23 @@ def bootstrap(*args):
     return out.getvalue()
 
 
-def test_it_creates_the_roles_without_demo_people(db):
+def test_it_creates_the_roles_and_registers_the_shipped_models_without_demo_people(db):
     output = bootstrap()
 
-    assert output == "roles: analyst, admin, compliance (3 created)\n"
+    lines = output.splitlines()
+    assert lines[0] == "roles: analyst, admin, compliance (3 created)"
+    assert [line.split(" (")[0] for line in lines[1:]] == [
+        "model registered: SmolLM2-135M-Instruct Q4_1", "model registered: Gemma 3 270M Q4_K_M",
+    ]
+    assert RegisteredModel.objects.count() == 2
     assert not User.objects.exists()
+
+
+def test_it_registers_the_shipped_models_once(db):
+    bootstrap()
+
+    assert bootstrap() == "roles: analyst, admin, compliance (0 created)\n"
+    assert RegisteredModel.objects.count() == 2
 
 
 def test_it_creates_one_demo_person_per_role_and_shows_each_password_once(db, settings):
