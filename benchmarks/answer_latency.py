@@ -1,0 +1,141 @@
+"""Answer latency: time to first token and total time, p50/p95, for a clean and a sensitive question
+over 10,000 chunks, answered by SmolLM2 on 2 cores.
+
+    .venv/bin/python benchmarks/answer_latency.py [--runs 10] [--max-tokens 128]
+
+A public collection holds a real handbook (ingested through the pipeline) plus filler chunks with
+random unit vectors up to 10,000 points, so that the filtered vector search runs at that size
+(MiniLM-embedding 10,000 texts would take minutes and changes nothing for the search). Gemma is
+disabled so that SmolLM2 answers both questions; no external model is configured, so the clean
+question is answered inside too. Each question is asked through answer_question() as the worker
+runs it; first token = the first piece of answer text handed to the caller, which includes
+screening, retrieval and routing. Decode speed = pieces after the first / time after the first.
+"""
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ["APPLIANCE_DATA_DIR"] = tempfile.mkdtemp(prefix="appliance-bench-")
+for name in ("DATABASE_URL", "QDRANT_URL", "APPLIANCE_EXTERNAL_LLM_URL"):
+    os.environ.pop(name, None)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "appliance.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+import numpy as np  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.auth.models import Group  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+
+from appliance.accounts.roles import Role, install_roles  # noqa: E402
+from appliance.answering.pipeline import answer_question  # noqa: E402
+from appliance.retrieval.store import ChunkPoint  # noqa: E402
+from appliance.routing.models import RegisteredModel  # noqa: E402
+from appliance.routing.registry import register_shipped_models, set_model_enabled  # noqa: E402
+from appliance.runtime import worker_parts  # noqa: E402
+from ingest.models import Collection  # noqa: E402
+
+HANDBOOK = """# Office hours
+
+The office opens at 8:00 and closes at 18:00 on weekdays. On public holidays it stays closed.
+
+# Expenses
+
+Taxi receipts are reimbursed up to 80 euros per trip; claims go through the expenses portal within 30 days.
+
+# Equipment
+
+Laptops are replaced every four years. Lost equipment must be reported to the service desk the same day.
+"""
+QUESTIONS = {
+    "clean": "How long do I have to submit a taxi expense claim?",
+    "sensitive": "Maria Keller lost her laptop yesterday; by when must she report it?",
+}
+TOTAL_CHUNKS = 10_000
+
+
+def set_up(workdir: Path):
+    call_command("migrate", verbosity=0)
+    install_roles()
+    team = Group.objects.get_or_create(name="analysts")[0]
+    from django.contrib.auth.models import User
+
+    analyst = User.objects.create_user("bench")
+    analyst.groups.add(Group.objects.get(name=Role.ANALYST), team)
+    register_shipped_models()
+    for model in RegisteredModel.objects.exclude(name__startswith="SmolLM2"):
+        set_model_enabled(model, False)
+    (workdir / "handbook.md").write_text(HANDBOOK)
+    call_command("ingest", str(workdir / "handbook.md"), collection="Handbook", classification="public",
+                 grant=["analysts"], verbosity=0, stdout=open(os.devnull, "w"))
+    return analyst
+
+
+def add_filler(parts, collection: Collection, count: int) -> None:
+    rng = np.random.default_rng(3)
+    for start in range(0, count, 1000):
+        vectors = rng.normal(size=(min(1000, count - start), 384)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        parts.store.upsert([
+            ChunkPoint(f"filler-{start + i}", vector, collection.store_key, "0",
+                       {"filename": "filler.md", "text": "Filler.", "sensitivity": "public", "section": "", "page": None})
+            for i, vector in enumerate(vectors)
+        ])
+    parts.store.optimize()
+
+
+def measure(analyst, parts, question: str, runs: int) -> dict:
+    firsts, totals, rates, routes = [], [], [], set()
+    for _ in range(runs):
+        marks = []
+        started = time.perf_counter()
+        answer = answer_question(analyst, question, parts, collections=["Handbook"],
+                                 on_text=lambda piece: marks.append(time.perf_counter()))
+        finished = time.perf_counter()
+        if not marks:
+            raise SystemExit(f"no answer: {answer.action} {answer.text}")
+        firsts.append(marks[0] - started)
+        totals.append(finished - started)
+        if len(marks) > 1:
+            rates.append((len(marks) - 1) / (marks[-1] - marks[0]))
+        routes.add((answer.route.model.name, answer.route.perimeter))
+    return {"first": firsts, "total": totals, "rates": rates, "routes": routes}
+
+
+def p(values, q):
+    return statistics.quantiles(values, n=20)[18] if q == 95 else statistics.median(values)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--max-tokens", type=int, default=128)
+    args = parser.parse_args()
+    settings.ANSWERING_MAX_TOKENS = args.max_tokens
+    with tempfile.TemporaryDirectory() as workdir:
+        analyst = set_up(Path(workdir))
+    parts = worker_parts()
+    collection = Collection.objects.get(name="Handbook")
+    add_filler(parts, collection, TOTAL_CHUNKS - parts.store.count(collections=[collection.store_key]))
+    print(f"{parts.store.count(collections=[collection.store_key])} chunks, {os.cpu_count()} cores, "
+          f"answers up to {args.max_tokens} tokens, {args.runs} runs each\n")
+    print("| question | route | first token p50 / p95 s | total p50 / p95 s | decode pieces/s p50 |")
+    print("| --- | --- | ---: | ---: | ---: |")
+    for kind, question in QUESTIONS.items():
+        measure(analyst, parts, question, 1)  # warm: loads the model
+        result = measure(analyst, parts, question, args.runs)
+        route = ", ".join(f"{name} ({perimeter})" for name, perimeter in sorted(result["routes"]))
+        print(f"| {kind} | {route} | {p(result['first'], 50):.2f} / {p(result['first'], 95):.2f} | "
+              f"{p(result['total'], 50):.2f} / {p(result['total'], 95):.2f} | {statistics.median(result['rates']):.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
