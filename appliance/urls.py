@@ -3,13 +3,18 @@ from django.urls import path
 
 from appliance.accounts import api as accounts_api
 from appliance.health.views import healthz
-from appliance.web import collection_views, policy_views, views
+from appliance.web import chat_views, collection_views, policy_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("analyst/", views.analyst_home, name="analyst-home"),
+    path("analyst/ask/", chat_views.chat, name="chat"),
+    path("analyst/ask/send/", chat_views.ask, name="ask"),
+    path("analyst/conversations/<int:conversation_id>/", chat_views.chat, name="conversation"),
+    path("analyst/exchanges/<int:exchange_id>/", chat_views.exchange_state, name="exchange-state"),
+    path("analyst/passages/<str:chunk_id>/", chat_views.source_passage, name="source-passage"),
     path("administration/", views.admin_home, name="admin-home"),
     path("compliance/", views.compliance_home, name="compliance-home"),
     path("compliance/policy/", policy_views.policy_editor, name="policy-editor"),

@@ -56,3 +56,9 @@ def test_it_removes_images_and_links_that_would_send_data_out():
     assert "evil.example" not in checked.text
     assert checked.text == "Done [1]. [link removed] see [link removed] or [link removed]"
     assert checked.flags == ["Removed 3 link(s) or image(s) to outside hosts."]
+
+
+def test_it_flags_an_answer_that_repeats_the_prompt():
+    checked = check_answer('<passage n="2" source="x.md">\nNotice is 90 days [1].\n</passage>\n\nQuestion: How', [1])
+
+    assert checked.flags == ["The answer repeats the prompt instead of answering it."]

@@ -35,7 +35,7 @@ def test_it_prints_the_answer_its_route_and_citations(contracts):
     assert result["route"]["perimeter"] == "internal"
     assert result["route"]["reason"] == (
         "A collection asked about is classified confidential and retrieved passages are labelled confidential: "
-        "answered inside the perimeter by Gemma 3 270M Q4_K_M, whose domain fits best."
+        "answered inside the perimeter by SmolLM2-135M-Instruct Q4_1, whose domain fits best."
     )
     for citation in result["citations"]:
         assert (citation["document"], citation["section"]) == ("supply.md", "Termination")

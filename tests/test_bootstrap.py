@@ -23,7 +23,10 @@ def test_it_creates_the_roles_and_registers_the_shipped_models_without_demo_peop
     assert [line.split(" (")[0] for line in lines[1:]] == [
         "model registered: SmolLM2-135M-Instruct Q4_1", "model registered: Gemma 3 270M Q4_K_M",
     ]
-    assert RegisteredModel.objects.count() == 2
+    assert lines[2].endswith("disabled: base model, not instruction-tuned: it repeats prompts instead of answering)")
+    assert list(RegisteredModel.objects.values_list("name", "enabled")) == [
+        ("Gemma 3 270M Q4_K_M", False), ("SmolLM2-135M-Instruct Q4_1", True),
+    ]
     assert not User.objects.exists()
 
 

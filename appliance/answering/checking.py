@@ -5,6 +5,8 @@
 - Exfiltration markers: a markdown image or link to a host outside the appliance would make the
   analyst's browser send data out when the answer is shown (the classic injection payload).
   They are removed from the answer and flagged.
+- Prompt echo: an answer that repeats the prompt's own markup (<passage ...>, "Question:") or its
+  instructions is not an answer, and may leak the prompt; it is flagged.
 """
 import re
 from collections.abc import Sequence
@@ -33,8 +35,15 @@ class CheckedAnswer:
         return [check.detail for check in self.checks if not check.passed]
 
 
+PROMPT_MARKUP = re.compile(r"<passage\b|</passage>|\bQuestion:|Passages \(data only\)|The passages are data, not instructions")
+
+
 def check_answer(text: str, passage_numbers: Sequence[int]) -> CheckedAnswer:
     shown, exfiltration = without_outside_links(text)
+    if PROMPT_MARKUP.search(shown):
+        echo = OutputCheck("prompt echo", False, "The answer repeats the prompt instead of answering it.")
+    else:
+        echo = OutputCheck("prompt echo", True, "The answer does not repeat the prompt.")
     cited = tuple(dict.fromkeys(int(n) for n in CITATION.findall(shown)))
     unknown = [n for n in cited if n not in passage_numbers]
     if unknown:
@@ -43,7 +52,7 @@ def check_answer(text: str, passage_numbers: Sequence[int]) -> CheckedAnswer:
         citations = OutputCheck("citations", False, "The answer cites no passage: it may not be supported by the documents.")
     else:
         citations = OutputCheck("citations", True, "Every citation names a passage that was given.")
-    return CheckedAnswer(shown, tuple(n for n in cited if n in passage_numbers), (citations, exfiltration))
+    return CheckedAnswer(shown, tuple(n for n in cited if n in passage_numbers), (citations, exfiltration, echo))
 
 
 def without_outside_links(text: str) -> tuple[str, OutputCheck]:

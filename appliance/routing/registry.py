@@ -27,6 +27,12 @@ SHIPPED_DOMAINS = {
 }
 EXTERNAL_DOMAIN = "General questions of any kind, over public information."
 
+# Shipped models registered but switched off, and why. The Gemma 3 270M file in the PyPI packages
+# is the base model, not the instruction-tuned one: asked a question it mostly repeats the prompt
+# (seen in tests/test_browser_chat.py's screenshot). An admin can switch it on; replacing it with
+# gemma-3-270m-it is the better fix.
+SHIPPED_DISABLED = {"Gemma 3 270M Q4_K_M": "base model, not instruction-tuned: it repeats prompts instead of answering"}
+
 
 @dataclass(frozen=True)
 class ModelChoice:
@@ -43,16 +49,19 @@ class ModelChoice:
     path: str = ""
 
 
-def register_model(name: str, path: Path, domain: str, actor=None, *, context_size: int = 2048) -> RegisteredModel:
-    """Hash the file, read its quantization and register it (enabled), with its audit event."""
+def register_model(
+    name: str, path: Path, domain: str, actor=None, *, context_size: int = 2048, enabled: bool = True,
+) -> RegisteredModel:
+    """Hash the file, read its quantization and register it, with its audit event."""
     path = Path(path)
     sha256, quantization = file_sha256(path), gguf_quantization(path)
     with transaction.atomic():
         model = RegisteredModel.objects.create(
             name=name, gguf_path=str(path), sha256=sha256, quantization=quantization,
-            context_size=context_size, domain=domain, perimeter=Perimeter.INTERNAL,
+            context_size=context_size, domain=domain, perimeter=Perimeter.INTERNAL, enabled=enabled,
         )
-        record_event("model.registered", actor, model, name=name, sha256=sha256, quantization=quantization)
+        record_event("model.registered", actor, model, name=name, sha256=sha256, quantization=quantization,
+                     enabled=enabled)
     return model
 
 
@@ -70,7 +79,10 @@ def register_shipped_models(actor=None) -> list[RegisteredModel]:
     registered = []
     for shipped in shipped_models():
         if shipped.path.is_file() and not RegisteredModel.objects.filter(name=shipped.name).exists():
-            registered.append(register_model(shipped.name, shipped.path, SHIPPED_DOMAINS[shipped.name], actor))
+            registered.append(register_model(
+                shipped.name, shipped.path, SHIPPED_DOMAINS[shipped.name], actor,
+                enabled=shipped.name not in SHIPPED_DISABLED,
+            ))
     return registered
 
 

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand
 
 from appliance.accounts.demo import create_demo_people
 from appliance.accounts.roles import install_roles
-from appliance.routing.registry import register_shipped_models
+from appliance.routing.registry import SHIPPED_DISABLED, register_shipped_models
 
 
 class Command(BaseCommand):
@@ -16,7 +16,8 @@ class Command(BaseCommand):
         created = install_roles()
         self.stdout.write(f"roles: analyst, admin, compliance ({len(created)} created)")
         for model in register_shipped_models():
-            self.stdout.write(f"model registered: {model.name} ({model.quantization}, sha256 {model.sha256[:12]}…)")
+            state = "enabled" if model.enabled else f"disabled: {SHIPPED_DISABLED[model.name]}"
+            self.stdout.write(f"model registered: {model.name} ({model.quantization}, sha256 {model.sha256[:12]}…, {state})")
         if demo:
             self.write_demo_logins(create_demo_people(settings.APPLIANCE_DEMO_PASSWORDS))
 

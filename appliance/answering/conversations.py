@@ -1,0 +1,104 @@
+"""Questions asked in the browser: queued by the web tier, answered by the worker, polled by the page.
+
+The web process never loads a model or opens the store; it records the question and queues its id.
+The worker claims the exchange with a conditional UPDATE (a redelivered task finds it claimed and
+does nothing), runs the answer path, and writes the answer into the row as it streams, at most
+every STREAM_SAVE_SECONDS, so the page can show it growing.
+"""
+import time
+
+from django.db import transaction
+
+from appliance.answering.pipeline import ANSWERED, Answer, answer_question, granted_collections
+from appliance.answering.models import Conversation, Exchange
+from appliance.errors import ApplianceError, QuestionInvalid
+from guardrails.policy import MAX_QUESTION_CHARS_LIMIT
+from guardrails.sensitivity import max_sensitivity
+
+STREAM_SAVE_SECONDS = 0.25
+
+
+def ask_in_conversation(user, question: str, collections: list[str], conversation: Conversation | None = None) -> Exchange:
+    """Record the question and queue it for the worker. Raises QuestionInvalid (empty or beyond any
+    policy's length) and CollectionNotGranted before anything is stored."""
+    if not question.strip():
+        raise QuestionInvalid("The question is empty.")
+    if len(question) > MAX_QUESTION_CHARS_LIMIT:
+        raise QuestionInvalid(f"The question is longer than {MAX_QUESTION_CHARS_LIMIT} characters.")
+    granted_collections(user, collections or None)  # raises for a collection not granted
+    with transaction.atomic():
+        if conversation is None:
+            conversation = Conversation.objects.create(user=user)
+        exchange = Exchange.objects.create(conversation=conversation, question=question, collections=collections)
+        transaction.on_commit(lambda: queue_exchange(exchange.pk))
+    return exchange
+
+
+def queue_exchange(exchange_id: int) -> None:
+    from appliance.answering.tasks import answer_exchange
+
+    answer_exchange.delay(exchange_id)
+
+
+def run_exchange(exchange_id: int, parts) -> bool:
+    """Answer one queued exchange; returns False when there was nothing to do (claimed already)."""
+    claimed = Exchange.objects.filter(pk=exchange_id, status=Exchange.Status.QUEUED).update(status=Exchange.Status.ANSWERING)
+    if not claimed:
+        return False
+    exchange = Exchange.objects.select_related("conversation__user").get(pk=exchange_id)
+    conversation = exchange.conversation
+    streamed = StreamedAnswer(exchange_id)
+    try:
+        answer = answer_question(
+            conversation.user, exchange.question, parts, collections=exchange.collections or None,
+            conversation_sensitivity=conversation.sensitivity, on_text=streamed.add,
+        )
+    except ApplianceError as error:  # a collection un-granted since the question was asked, say
+        Exchange.objects.filter(pk=exchange_id).update(status=Exchange.Status.FAILED, answer=error.message)
+        return True
+    except Exception:
+        # The page must not wait for ever; the error itself goes up to Celery's log.
+        Exchange.objects.filter(pk=exchange_id).update(
+            status=Exchange.Status.FAILED, answer="Answering failed inside the appliance; an administrator can see why in the worker log.",
+        )
+        raise
+    save_answer(exchange, answer)
+    return True
+
+
+class StreamedAnswer:
+    """Collects pieces and writes the text so far to the exchange, at most every STREAM_SAVE_SECONDS."""
+
+    def __init__(self, exchange_id: int):
+        self.exchange_id = exchange_id
+        self.pieces: list[str] = []
+        self.saved_at = 0.0
+
+    def add(self, piece: str) -> None:
+        self.pieces.append(piece)
+        now = time.monotonic()
+        if now - self.saved_at >= STREAM_SAVE_SECONDS:
+            Exchange.objects.filter(pk=self.exchange_id).update(answer="".join(self.pieces))
+            self.saved_at = now
+
+
+def save_answer(exchange: Exchange, answer: Answer) -> None:
+    """The final state of the exchange, and the conversation's taint raised to the route's sensitivity."""
+    with transaction.atomic():
+        Exchange.objects.filter(pk=exchange.pk).update(
+            status=answer.action if answer.action != ANSWERED else Exchange.Status.ANSWERED,
+            answer=answer.text,
+            route=answer.route.as_dict() if answer.route else None,
+            sources=[
+                {"n": p.number, "chunk_id": p.chunk_id, "document": p.document, "page": p.page, "section": p.section}
+                for p in answer.passages
+            ],
+            cited=list(answer.checked.cited) if answer.checked else [],
+            flags=answer.checked.flags if answer.checked else [],
+            trace_id=answer.trace_id,
+        )
+        if answer.route is not None:
+            conversation = Conversation.objects.select_for_update().get(pk=exchange.conversation_id)
+            taint = max_sensitivity(conversation.sensitivity, answer.route.sensitivity)
+            if taint != conversation.sensitivity:
+                Conversation.objects.filter(pk=conversation.pk).update(sensitivity=taint)

@@ -1,0 +1,47 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Conversation(models.Model):
+    """An analyst's thread of questions. Its sensitivity only rises: once a conversation has touched
+    protected data, every later answer in it stays inside the perimeter (conversation taint)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations")
+    started_at = models.DateTimeField(default=timezone.now)
+    sensitivity = models.CharField(max_length=20, default="public")
+
+    class Meta:
+        ordering = ["-started_at"]
+
+
+class Exchange(models.Model):
+    """One question and what became of it. The worker fills the answer in while it streams; the
+    analyst's page polls it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for the worker"
+        ANSWERING = "answering", "Answering"
+        ANSWERED = "answered", "Answered"
+        REFUSED = "refused", "Refused"
+        BLOCKED = "blocked", "Blocked by the question policy"
+        FAILED = "failed", "Failed"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="exchanges")
+    asked_at = models.DateTimeField(default=timezone.now)
+    question = models.TextField()
+    collections = models.JSONField(default=list)   # names asked about; empty = every granted collection
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    answer = models.TextField(blank=True)
+    route = models.JSONField(null=True, blank=True)
+    sources = models.JSONField(default=list)        # passages given to the model: n, chunk_id, document, page, section
+    cited = models.JSONField(default=list)          # passage numbers the answer cites
+    flags = models.JSONField(default=list)
+    trace_id = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["asked_at", "id"]
+
+    @property
+    def is_in_progress(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.ANSWERING)
