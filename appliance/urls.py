@@ -1,7 +1,10 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from drf_spectacular.views import SpectacularAPIView
+
 from appliance.accounts import api as accounts_api
+from appliance.answering import api as answering_api
 from appliance.health.views import healthz
 from appliance.web import chat_views, collection_views, policy_views, views
 
@@ -34,4 +37,9 @@ urlpatterns = [
     path("account/tokens/<str:token_key>/revoke/", views.revoke_api_token_view, name="revoke-api-token"),
     path("healthz", healthz, name="healthz"),
     path("api/v1/me", accounts_api.me, name="api-me"),
+    path("api/v1/collections", answering_api.collections, name="api-collections"),
+    path("api/v1/questions", answering_api.ask, name="api-ask"),
+    path("api/v1/questions/<int:exchange_id>", answering_api.question, name="api-question"),
+    path("api/v1/history", answering_api.history, name="api-history"),
+    path("api/v1/schema", SpectacularAPIView.as_view(), name="api-schema"),
 ]

@@ -1,9 +1,17 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from appliance.accounts.roles import roles_of
 
 
+class MeSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    roles = serializers.ListField(child=serializers.CharField())
+
+
+@extend_schema(responses=MeSerializer)
 @api_view(["GET"])
 def me(request):
     """Who the token belongs to and which roles it carries."""

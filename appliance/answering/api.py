@@ -1,0 +1,119 @@
+"""The analyst API under /api/v1/ (token or session auth, role `analyst`), with the chat's semantics:
+a question is queued for the worker (202) and its answer is read from /api/v1/questions/N."""
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import api_view
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
+
+from appliance.accounts.roles import has_permission
+from appliance.answering.conversations import ask_in_conversation
+from appliance.answering.models import Conversation, Exchange
+from appliance.errors import ApplianceError
+from ingest.models import Collection
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = serializers.CharField()
+    code = serializers.CharField()
+
+
+class CollectionSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    classification = serializers.CharField()
+
+
+class AskSerializer(serializers.Serializer):
+    question = serializers.CharField(trim_whitespace=False, allow_blank=True)
+    collections = serializers.ListField(child=serializers.CharField(), required=False, default=list,
+                                        help_text="Collections to ask about; empty: every collection granted to you.")
+    conversation = serializers.IntegerField(required=False, help_text="Continue this conversation of yours.")
+
+
+class SourceSerializer(serializers.Serializer):
+    n = serializers.IntegerField()
+    chunk_id = serializers.CharField()
+    document = serializers.CharField()
+    page = serializers.IntegerField(allow_null=True)
+    section = serializers.CharField(allow_blank=True)
+
+
+class ExchangeSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    conversation = serializers.IntegerField(source="conversation_id")
+    question = serializers.CharField()
+    status = serializers.CharField(help_text="queued, answering, answered, refused, blocked or failed")
+    in_progress = serializers.BooleanField(source="is_in_progress")
+    answer = serializers.CharField()
+    route = serializers.DictField(allow_null=True, help_text="model, perimeter, sensitivity and the reason")
+    sources = SourceSerializer(many=True)
+    cited = serializers.ListField(child=serializers.IntegerField())
+    flags = serializers.ListField(child=serializers.CharField())
+    trace_id = serializers.CharField()
+
+
+class ConversationSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    started_at = serializers.DateTimeField()
+    sensitivity = serializers.CharField()
+    exchanges = ExchangeSerializer(many=True)
+
+
+def require_analyst(request) -> None:
+    if not has_permission(request.user, "ask_questions"):
+        raise PermissionDenied("Only analysts may ask questions.")
+
+
+def error_response(error: ApplianceError) -> Response:
+    return Response({"error": error.message, "code": error.code}, status=error.status)
+
+
+@extend_schema(responses=CollectionSerializer(many=True))
+@api_view(["GET"])
+def collections(request):
+    """The collections granted to your teams."""
+    require_analyst(request)
+    granted = Collection.granted_to(request.user).order_by("name")
+    return Response(CollectionSerializer(granted, many=True).data)
+
+
+@extend_schema(request=AskSerializer, responses={202: ExchangeSerializer, 400: ErrorSerializer, 403: ErrorSerializer})
+@api_view(["POST"])
+def ask(request):
+    """Ask a question. It is screened and answered by the worker; poll the returned question's URL."""
+    require_analyst(request)
+    data = AskSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    conversation = None
+    if data.validated_data.get("conversation") is not None:
+        conversation = Conversation.objects.filter(pk=data.validated_data["conversation"], user=request.user).first()
+        if conversation is None:
+            raise NotFound("No such conversation of yours.")
+    try:
+        exchange = ask_in_conversation(
+            request.user, data.validated_data["question"], data.validated_data["collections"], conversation,
+        )
+    except ApplianceError as error:
+        return error_response(error)
+    return Response(ExchangeSerializer(exchange).data, status=status.HTTP_202_ACCEPTED,
+                    headers={"Location": f"/api/v1/questions/{exchange.pk}"})
+
+
+@extend_schema(responses={200: ExchangeSerializer, 404: OpenApiResponse(description="not one of your questions")})
+@api_view(["GET"])
+def question(request, exchange_id: int):
+    """One of your questions, with its answer so far."""
+    require_analyst(request)
+    exchange = Exchange.objects.filter(pk=exchange_id, conversation__user=request.user).first()
+    if exchange is None:
+        raise NotFound("No such question of yours.")
+    return Response(ExchangeSerializer(exchange).data)
+
+
+@extend_schema(responses=ConversationSerializer(many=True))
+@api_view(["GET"])
+def history(request):
+    """Your conversations, newest first (the last 50), with their questions and answers."""
+    require_analyst(request)
+    conversations = Conversation.objects.filter(user=request.user).prefetch_related("exchanges")[:50]
+    return Response(ConversationSerializer(conversations, many=True).data)

@@ -1,0 +1,98 @@
+"""/api/v1/: ask with a token, poll the answer, list history and collections; the OpenAPI document."""
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+
+from appliance.accounts.tokens import issue_api_token
+from appliance.answering.conversations import run_exchange
+from appliance.answering.models import Exchange
+from appliance.routing.registry import register_shipped_models
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
+
+
+def token_headers(person) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Token {issue_api_token(person)}"}
+
+
+@pytest.fixture
+def corpus(analyst, tmp_path, settings):
+    settings.ANSWERING_MAX_TOKENS = 32
+    register_shipped_models()
+    Group.objects.get_or_create(name="hr")
+    for name, team, text in [("Handbook", "analysts", "# Hours\n\nThe office opens at 8:00 on weekdays.\n"),
+                             ("HR cases", "hr", "# Case 17\n\nThe hearing is on 4 March.\n")]:
+        path = tmp_path / f"{name}.md"
+        path.write_text(text)
+        call_command("ingest", str(path), collection=name, classification="internal", grant=[team], stdout=StringIO())
+
+
+def test_an_analyst_asks_with_a_token_and_reads_the_answer(client, analyst, corpus, parts):
+    headers = token_headers(analyst)
+
+    response = client.post("/api/v1/questions", {"question": "When does the office open?", "collections": ["Handbook"]},
+                           content_type="application/json", **headers)
+
+    assert response.status_code == 202
+    exchange_id = response.json()["id"]
+    assert response["Location"] == f"/api/v1/questions/{exchange_id}"
+    assert response.json()["status"] == "queued"
+    run_exchange(exchange_id, parts)  # what the worker does
+    answer = client.get(f"/api/v1/questions/{exchange_id}", **headers).json()
+    assert answer["status"] == "answered" and answer["answer"] and answer["in_progress"] is False
+    assert answer["route"]["perimeter"] == "internal"
+    assert [source["document"] for source in answer["sources"]] == ["Handbook.md"]
+    history = client.get("/api/v1/history", **headers).json()
+    assert [[e["question"] for e in c["exchanges"]] for c in history] == [["When does the office open?"]]
+
+
+def test_it_lists_only_the_collections_granted(client, analyst, corpus):
+    assert client.get("/api/v1/collections", **token_headers(analyst)).json() == [
+        {"name": "Handbook", "classification": "internal"}
+    ]
+
+
+@pytest.mark.parametrize(("body", "status", "error"), [
+    ({"question": "When is the hearing?", "collections": ["HR cases"]}, 403,
+     "The collection “HR cases” is not granted to any of your teams."),
+    ({"question": "   "}, 400, "The question is empty."),
+    ({"question": "When?", "collections": ["Nowhere"]}, 403, "There is no collection named “Nowhere”."),
+])
+def test_it_says_what_is_wrong_with_a_question(client, analyst, corpus, body, status, error):
+    response = client.post("/api/v1/questions", body, content_type="application/json", **token_headers(analyst))
+
+    assert (response.status_code, response.json()["error"]) == (status, error)
+    assert not Exchange.objects.exists()
+
+
+def test_nobody_reads_another_analysts_question(client, analyst, corpus):
+    from appliance.accounts.roles import Role
+    from tests.conftest import make_person
+
+    asked = client.post("/api/v1/questions", {"question": "When does the office open?"},
+                        content_type="application/json", **token_headers(analyst)).json()
+    colleague = make_person("erin", Role.ANALYST, "hr")
+
+    assert client.get(f"/api/v1/questions/{asked['id']}", **token_headers(colleague)).status_code == 404
+
+
+@pytest.mark.parametrize("person", ["admin", "officer", "outsider"])
+def test_only_analysts_may_use_the_question_api(client, request, person):
+    headers = token_headers(request.getfixturevalue(person))
+
+    for method, url in [("get", "/api/v1/collections"), ("post", "/api/v1/questions"), ("get", "/api/v1/questions/1"),
+                        ("get", "/api/v1/history")]:
+        assert getattr(client, method)(url, **headers).status_code == 403, url
+
+
+def test_it_refuses_requests_without_a_token(client):
+    assert client.get("/api/v1/history").status_code in (401, 403)
+
+
+def test_it_publishes_an_openapi_document(client, analyst):
+    schema = client.get("/api/v1/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json", **token_headers(analyst)).json()
+
+    assert schema["info"]["title"] == "Compliance RAG appliance API"
+    assert {"/api/v1/questions", "/api/v1/questions/{exchange_id}", "/api/v1/history", "/api/v1/collections"} <= set(schema["paths"])
