@@ -3,11 +3,15 @@ from appliance.runtime import WorkerParts
 from ingest.models import Collection
 
 
-def search_chunks(text: str, collections: list[Collection], parts: WorkerParts, *, limit: int) -> list[dict]:
+def search_chunks(
+    text: str, collections: list[Collection], parts: WorkerParts, *, limit: int, vector=None,
+) -> list[dict]:
     """The LIMIT best chunks of COLLECTIONS for TEXT, as plain dicts (document, section, page,
-    score, sensitivity, text). The collections filter runs inside the vector query."""
+    score, sensitivity, text). The collections filter runs inside the vector query. VECTOR is
+    TEXT's embedding when the caller has it already (the answer path also routes with it)."""
     names = {collection.store_key: collection.name for collection in collections}
-    vector = parts.embedder.embed([text])[0]
+    if vector is None:
+        vector = parts.embedder.embed([text])[0]
     hits = parts.store.search(vector, collections=list(names), limit=limit)
     return [
         {

@@ -17,13 +17,14 @@ from django.conf import settings
 from appliance.answering.checking import CheckedAnswer, check_answer
 from appliance.answering.prompting import Passage, build_messages, passages_from_hits
 from appliance.audit.recording import record_answer_trace
-from appliance.errors import ApplianceError, ModelUnavailable, QuestionInvalid
+from appliance.errors import ApplianceError, ModelUnavailable
 from appliance.routing.decision import REFUSE, Route, choose_route
 from appliance.routing.loaded import domain_vectors, model_for
 from appliance.routing.registry import model_choices
 from appliance.runtime import WorkerParts, question_screener
 from guardrails.publishing import current_policy
 from guardrails.screening import Verdict
+from guardrails.sensitivity import max_sensitivity
 from ingest.models import Collection
 from ingest.searching import search_chunks
 
@@ -89,7 +90,10 @@ def answer_question(
         return traced(answer, user, question, asked)
 
     started = time.perf_counter()
-    passages = passages_from_hits(search_chunks(question, asked, parts, limit=settings.ANSWERING_PASSAGES))
+    question_vector = parts.embedder.embed([question])[0]  # for retrieval and for routing
+    passages = passages_from_hits(
+        search_chunks(question, asked, parts, limit=settings.ANSWERING_PASSAGES, vector=question_vector)
+    )
     timings["retrieve_ms"] = elapsed_ms(started)
 
     route = choose_route(
@@ -99,7 +103,7 @@ def answer_question(
             "chunks": highest(passage.sensitivity for passage in passages),
             "conversation": conversation_sensitivity,
         },
-        parts.embedder.embed([question])[0], model_choices(), domain_vectors(parts.embedder),
+        question_vector, model_choices(), domain_vectors(parts.embedder),
     )
     if route.name == REFUSE:
         answer = Answer(trace_id, REFUSED, route.reason, route, verdict, tuple(passages), timings=timings)
@@ -146,8 +150,6 @@ def granted_collections(user, names: Sequence[str] | None) -> list[Collection]:
 
 
 def highest(levels) -> str:
-    from guardrails.sensitivity import max_sensitivity
-
     return max_sensitivity(*levels)
 
 
@@ -159,5 +161,3 @@ def traced(answer: Answer, user, question: str, collections, **generation) -> An
     record_answer_trace(answer, user, question, collections, **generation)
     return answer
 
-
-__all__ = ["Answer", "answer_question", "CollectionNotGranted", "QuestionInvalid"]
