@@ -1,6 +1,5 @@
 """Publishing a new version of the screening policy, and finding the one in force."""
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 
 from appliance.audit.recording import record_event
 from guardrails.models import PolicyVersion
@@ -49,6 +48,3 @@ def current_policy_version() -> PolicyVersion:
 def current_policy() -> Policy:
     return current_policy_version().to_policy()
 
-
-def latest_version_number() -> int | None:
-    return PolicyVersion.objects.aggregate(number=Max("number"))["number"]

@@ -11,7 +11,7 @@ same validation a stored version passes.
 """
 from django import forms
 
-from guardrails.pii import SUPPORTED_ENTITIES
+from guardrails.pii import PiiScanner
 from guardrails.policy import MAX_QUESTION_CHARS_LIMIT, Policy, PolicyInvalid
 
 ENTITY_CHOICES = [("", "report only"), ("sensitive", "sensitive: perimeter only"), ("block", "block")]
@@ -43,7 +43,7 @@ class PolicyForm(forms.Form):
                                   help_text="Kept with the version in the audit trail.")
 
     def __init__(self, *args, policy: Policy, **kwargs):
-        entities = sorted(set(SUPPORTED_ENTITIES) | set(policy.entity_actions) | set(policy.entity_min_scores))
+        entities = sorted(set(PiiScanner.supported_entities()) | set(policy.entity_actions) | set(policy.entity_min_scores))
         kwargs.setdefault("initial", initial_values(policy, entities))
         super().__init__(*args, **kwargs)
         self.entities = entities
