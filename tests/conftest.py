@@ -144,3 +144,23 @@ def stop_worker(worker: subprocess.Popen) -> str:
     return output
 
 
+
+
+@pytest.fixture
+def two_team_corpus(analyst, tmp_path, settings):
+    """Collection "Handbook" granted to the analysts' team and "HR cases" to team "hr", one short
+    document each, indexed through the real pipeline; shipped models registered; short answers."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from appliance.routing.registry import register_shipped_models
+
+    settings.ANSWERING_MAX_TOKENS = 32
+    register_shipped_models()
+    Group.objects.get_or_create(name="hr")
+    for name, team, text in [("Handbook", "analysts", "# Hours\n\nThe office opens at 8:00 on weekdays.\n"),
+                             ("HR cases", "hr", "# Case 17\n\nThe hearing is on 4 March.\n")]:
+        path = tmp_path / f"{name}.md"
+        path.write_text(text)
+        call_command("ingest", str(path), collection=name, classification="internal", grant=[team], stdout=StringIO())

@@ -1,14 +1,9 @@
 """/api/v1/: ask with a token, poll the answer, list history and collections; the OpenAPI document."""
-from io import StringIO
-
 import pytest
-from django.contrib.auth.models import Group
-from django.core.management import call_command
 
 from appliance.accounts.tokens import issue_api_token
 from appliance.answering.conversations import run_exchange
 from appliance.answering.models import Exchange
-from appliance.routing.registry import register_shipped_models
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
@@ -17,19 +12,7 @@ def token_headers(person) -> dict:
     return {"HTTP_AUTHORIZATION": f"Token {issue_api_token(person)}"}
 
 
-@pytest.fixture
-def corpus(analyst, tmp_path, settings):
-    settings.ANSWERING_MAX_TOKENS = 32
-    register_shipped_models()
-    Group.objects.get_or_create(name="hr")
-    for name, team, text in [("Handbook", "analysts", "# Hours\n\nThe office opens at 8:00 on weekdays.\n"),
-                             ("HR cases", "hr", "# Case 17\n\nThe hearing is on 4 March.\n")]:
-        path = tmp_path / f"{name}.md"
-        path.write_text(text)
-        call_command("ingest", str(path), collection=name, classification="internal", grant=[team], stdout=StringIO())
-
-
-def test_an_analyst_asks_with_a_token_and_reads_the_answer(client, analyst, corpus, parts):
+def test_an_analyst_asks_with_a_token_and_reads_the_answer(client, analyst, two_team_corpus, parts):
     headers = token_headers(analyst)
 
     response = client.post("/api/v1/questions", {"question": "When does the office open?", "collections": ["Handbook"]},
@@ -48,7 +31,7 @@ def test_an_analyst_asks_with_a_token_and_reads_the_answer(client, analyst, corp
     assert [[e["question"] for e in c["exchanges"]] for c in history] == [["When does the office open?"]]
 
 
-def test_it_lists_only_the_collections_granted(client, analyst, corpus):
+def test_it_lists_only_the_collections_granted(client, analyst, two_team_corpus):
     assert client.get("/api/v1/collections", **token_headers(analyst)).json() == [
         {"name": "Handbook", "classification": "internal"}
     ]
@@ -60,14 +43,14 @@ def test_it_lists_only_the_collections_granted(client, analyst, corpus):
     ({"question": "   "}, 400, "The question is empty."),
     ({"question": "When?", "collections": ["Nowhere"]}, 403, "There is no collection named “Nowhere”."),
 ])
-def test_it_says_what_is_wrong_with_a_question(client, analyst, corpus, body, status, error):
+def test_it_says_what_is_wrong_with_a_question(client, analyst, two_team_corpus, body, status, error):
     response = client.post("/api/v1/questions", body, content_type="application/json", **token_headers(analyst))
 
     assert (response.status_code, response.json()["error"]) == (status, error)
     assert not Exchange.objects.exists()
 
 
-def test_nobody_reads_another_analysts_question(client, analyst, corpus):
+def test_nobody_reads_another_analysts_question(client, analyst, two_team_corpus):
     from appliance.accounts.roles import Role
     from tests.conftest import make_person
 

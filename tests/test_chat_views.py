@@ -1,29 +1,11 @@
 """The analyst's chat pages and endpoints; the worker's part is run by calling the task's function."""
-import json
-from io import StringIO
-
 import pytest
-from django.contrib.auth.models import Group
-from django.core.management import call_command
 
 from appliance.answering.conversations import run_exchange
 from appliance.answering.models import Conversation, Exchange
-from appliance.routing.registry import register_shipped_models
 from tests.conftest import make_person
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
-
-
-@pytest.fixture
-def corpus(analyst, tmp_path, settings):
-    settings.ANSWERING_MAX_TOKENS = 32
-    register_shipped_models()
-    Group.objects.get_or_create(name="hr")
-    for name, team, text in [("Handbook", "analysts", "# Hours\n\nThe office opens at 8:00 on weekdays.\n"),
-                             ("HR cases", "hr", "# Case 17\n\nThe hearing is on 4 March.\n")]:
-        path = tmp_path / f"{name}.md"
-        path.write_text(text)
-        call_command("ingest", str(path), collection=name, classification="internal", grant=[team], stdout=StringIO())
 
 
 @pytest.fixture
@@ -32,7 +14,7 @@ def analyst_client(client, analyst):
     return client
 
 
-def test_an_analyst_asks_and_the_worker_answers(analyst_client, corpus, parts):
+def test_an_analyst_asks_and_the_worker_answers(analyst_client, two_team_corpus, parts):
     response = analyst_client.post("/analyst/ask/send/", {"question": "When does the office open?", "collection": ["Handbook"]})
 
     exchange = Exchange.objects.get()
@@ -51,14 +33,14 @@ def test_an_analyst_asks_and_the_worker_answers(analyst_client, corpus, parts):
     assert "When does the office open?" in page and "answered inside the perimeter" in page
 
 
-def test_a_conversation_that_touched_protected_data_stays_inside(analyst_client, corpus, parts, analyst):
+def test_a_conversation_that_touched_protected_data_stays_inside(analyst_client, two_team_corpus, parts, analyst):
     analyst_client.post("/analyst/ask/send/", {"question": "When does the office open?", "collection": ["Handbook"]})
     run_exchange(Exchange.objects.get().pk, parts)
 
     assert Conversation.objects.get().sensitivity == "internal"
 
 
-def test_it_explains_a_question_it_cannot_take(analyst_client, corpus):
+def test_it_explains_a_question_it_cannot_take(analyst_client, two_team_corpus):
     empty = analyst_client.post("/analyst/ask/send/", {"question": "   "})
     not_granted = analyst_client.post("/analyst/ask/send/", {"question": "When?", "collection": ["HR cases"]})
 
@@ -68,7 +50,7 @@ def test_it_explains_a_question_it_cannot_take(analyst_client, corpus):
     assert not Exchange.objects.exists()
 
 
-def test_it_shows_nobody_else_an_analysts_answers_or_ungranted_passages(analyst_client, corpus, parts, client):
+def test_it_shows_nobody_else_an_analysts_answers_or_ungranted_passages(analyst_client, two_team_corpus, parts, client):
     analyst_client.post("/analyst/ask/send/", {"question": "When does the office open?"})
     exchange = Exchange.objects.get()
     run_exchange(exchange.pk, parts)

@@ -17,14 +17,19 @@ def chat(request, conversation_id=None):
     conversation = None
     if conversation_id is not None:
         conversation = get_object_or_404(Conversation, pk=conversation_id, user=request.user)
-    context = {
+    return render(request, "web/chat.html", chat_context(request, conversation, request.GET.getlist("collection")))
+
+
+def chat_context(request, conversation, chosen, **extra) -> dict:
+    """What the chat page shows: the conversation, the analyst's history, their collections."""
+    return {
         "conversation": conversation,
         "exchanges": list(conversation.exchanges.all()) if conversation else [],
         "conversations": Conversation.objects.filter(user=request.user).prefetch_related("exchanges")[:20],
         "collections": Collection.granted_to(request.user).order_by("name"),
-        "chosen": request.GET.getlist("collection"),
+        "chosen": chosen,
+        **extra,
     }
-    return render(request, "web/chat.html", context)
 
 
 @ask_questions
@@ -37,10 +42,8 @@ def ask(request):
     try:
         exchange = ask_in_conversation(request.user, request.POST.get("question", ""), collections, conversation)
     except ApplianceError as error:
-        context = {"conversation": conversation, "exchanges": list(conversation.exchanges.all()) if conversation else [],
-                   "conversations": Conversation.objects.filter(user=request.user)[:20],
-                   "collections": Collection.granted_to(request.user).order_by("name"), "chosen": collections,
-                   "error": error.message, "question": request.POST.get("question", "")}
+        context = chat_context(request, conversation, collections, error=error.message,
+                               question=request.POST.get("question", ""))
         return render(request, "web/chat.html", context, status=error.status)
     return redirect("conversation", exchange.conversation_id)
 
