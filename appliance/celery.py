@@ -33,10 +33,11 @@ def announce_worker(sender=None, **_kwargs):
     """Check in, then open the store and load the models now rather than in the first task."""
     from appliance.errors import StoreUnavailable
     from appliance.health.heartbeat import record_heartbeat
-    from appliance.runtime import question_screener, worker_parts
+    from appliance.runtime import answer_checker, question_screener, worker_parts
 
     record_heartbeat(worker_name=sender.hostname if sender else "worker")
     question_screener()  # NeMo rails and the injection classifier: not in the first question's time
+    answer_checker()
     try:
         worker_parts()
     except StoreUnavailable as error:

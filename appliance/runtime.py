@@ -1,5 +1,5 @@
-"""The heavy parts one worker process owns: the vector store, the embedder, the PII scanner and the
-question screener built on the last two.
+"""The heavy parts one worker process owns: the vector store, the embedder, the PII scanner, and the
+question screener and answer checker built on the last two.
 
 They are opened once per process and shared by its threads: Qdrant Edge lets only one process
 open a shard, and loading the models per task would cost seconds each time. The web tier never
@@ -15,6 +15,7 @@ from django.conf import settings
 
 from appliance.retrieval.embedding import Embedder
 from appliance.retrieval.store import VectorStore, open_store
+from appliance.answering.checking import AnswerChecker
 from guardrails.pii import PiiScanner
 from guardrails.screening import QuestionScreener
 
@@ -30,6 +31,7 @@ _lock = threading.Lock()
 _models: tuple[Embedder, PiiScanner] | None = None
 _store: VectorStore | None = None
 _screener: QuestionScreener | None = None
+_checker: AnswerChecker | None = None
 
 
 def worker_parts() -> WorkerParts:
@@ -53,6 +55,18 @@ def question_screener() -> QuestionScreener:
             screener.warm_up()
             _screener = screener
         return _screener
+
+
+def answer_checker() -> AnswerChecker:
+    """The process's answer checker (output rails), warmed up on first use."""
+    global _checker
+    _embedder, scanner = _shared_models()
+    with _lock:
+        if _checker is None:
+            checker = AnswerChecker(scanner=scanner)
+            checker.warm_up()
+            _checker = checker
+        return _checker
 
 
 def _shared_models() -> tuple[Embedder, PiiScanner]:

@@ -2,11 +2,9 @@
 
 The web process never loads a model or opens the store; it records the question and queues its id.
 The worker claims the exchange with a conditional UPDATE (a redelivered task finds it claimed and
-does nothing), runs the answer path, and writes the answer into the row as it streams, at most
-every STREAM_SAVE_SECONDS, so the page can show it growing.
+does nothing), runs the answer path, and writes the answer into the row as it streams (as far as
+the output rails have checked it: see pipeline.CheckedStream), so the page can show it growing.
 """
-import time
-
 from django.db import transaction
 
 from appliance.answering.pipeline import ANSWERED, Answer, answer_question, granted_collections
@@ -14,9 +12,6 @@ from appliance.answering.models import Conversation, Exchange
 from appliance.errors import ApplianceError, QuestionInvalid
 from guardrails.policy import MAX_QUESTION_CHARS_LIMIT
 from guardrails.sensitivity import max_sensitivity
-
-STREAM_SAVE_SECONDS = 0.25
-
 
 def ask_in_conversation(user, question: str, collections: list[str], conversation: Conversation | None = None) -> Exchange:
     """Record the question and queue it for the worker. Raises QuestionInvalid (empty or beyond any
@@ -47,11 +42,10 @@ def run_exchange(exchange_id: int, parts) -> bool:
         return False
     exchange = Exchange.objects.select_related("conversation__user").get(pk=exchange_id)
     conversation = exchange.conversation
-    streamed = StreamedAnswer(exchange_id)
     try:
         answer = answer_question(
             conversation.user, exchange.question, parts, collections=exchange.collections or None,
-            conversation_sensitivity=conversation.sensitivity, on_text=streamed.add,
+            conversation_sensitivity=conversation.sensitivity, show_partial=partial_answer_shower(exchange_id),
         )
     except ApplianceError as error:  # a collection un-granted since the question was asked, say
         Exchange.objects.filter(pk=exchange_id).update(status=Exchange.Status.FAILED, answer=error.message)
@@ -66,20 +60,13 @@ def run_exchange(exchange_id: int, parts) -> bool:
     return True
 
 
-class StreamedAnswer:
-    """Collects pieces and writes the text so far to the exchange, at most every STREAM_SAVE_SECONDS."""
+def partial_answer_shower(exchange_id: int):
+    """Where the answer so far goes while it is written: the exchange's row, which the page polls."""
 
-    def __init__(self, exchange_id: int):
-        self.exchange_id = exchange_id
-        self.pieces: list[str] = []
-        self.saved_at = 0.0
+    def show(text: str) -> None:
+        Exchange.objects.filter(pk=exchange_id).update(answer=text)
 
-    def add(self, piece: str) -> None:
-        self.pieces.append(piece)
-        now = time.monotonic()
-        if now - self.saved_at >= STREAM_SAVE_SECONDS:
-            Exchange.objects.filter(pk=self.exchange_id).update(answer="".join(self.pieces))
-            self.saved_at = now
+    return show
 
 
 def save_answer(exchange: Exchange, answer: Answer) -> None:

@@ -7,6 +7,7 @@ Every outcome writes one trace (appliance/audit/recording.record_answer_trace): 
 refusal (no allowed model could answer) and a block (screening refused the question).
 """
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -14,14 +15,14 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from appliance.answering.checking import CheckedAnswer, check_answer
+from appliance.answering.checking import CheckedAnswer
 from appliance.answering.prompting import Passage, build_messages, passages_from_hits
 from appliance.audit.recording import record_answer_trace
 from appliance.errors import ApplianceError, ModelUnavailable
 from appliance.routing.decision import REFUSE, Route, choose_route
 from appliance.routing.loaded import domain_vectors, model_for
 from appliance.routing.registry import model_choices
-from appliance.runtime import WorkerParts, question_screener
+from appliance.runtime import WorkerParts, answer_checker, question_screener
 from guardrails.publishing import current_policy
 from guardrails.screening import Verdict
 from guardrails.sensitivity import max_sensitivity
@@ -73,11 +74,13 @@ class Answer:
 
 def answer_question(
     user, question: str, parts: WorkerParts, *, collections: Sequence[str] | None = None,
-    conversation_sensitivity: str = "public", on_text: Callable[[str], None] | None = None,
+    conversation_sensitivity: str = "public", show_partial: Callable[[str], None] | None = None,
 ) -> Answer:
     """Raises QuestionInvalid for a question that is not text, CollectionNotGranted for a collection
-    the user may not ask about; every other outcome is an Answer with its trace written."""
+    the user may not ask about; every other outcome is an Answer with its trace written.
+    SHOW_PARTIAL, if given, receives the answer so far while it is written, as far as it is checked."""
     trace_id = uuid.uuid4().hex
+    asked_at = time.perf_counter()
     timings: dict[str, float] = {}
     asked = granted_collections(user, collections)
 
@@ -114,22 +117,71 @@ def answer_question(
         question, passages, context_size=route.model.context_size, answer_tokens=settings.ANSWERING_MAX_TOKENS,
         count_tokens=model.count_tokens,
     )
+    def check(text: str, final: bool) -> CheckedAnswer:
+        return answer_checker().run(text, passages=passages, question=question, policy=policy, final=final)
+
     started = time.perf_counter()
-    pieces: list[str] = []
+    stream = CheckedStream(lambda text: check(text, final=False), show_partial)
     try:
         for piece in model.stream(messages, max_tokens=settings.ANSWERING_MAX_TOKENS):
-            pieces.append(piece)
-            if on_text is not None:
-                on_text(piece)
+            stream.add(piece)
     except ModelUnavailable as error:
         timings["generate_ms"] = elapsed_ms(started)
         answer = Answer(trace_id, REFUSED, error.message, route, verdict, tuple(passages), timings=timings)
-        return traced(answer, user, question, asked, messages=messages, partial="".join(pieces), error=error.code)
+        return traced(answer, user, question, asked, messages=messages, partial=stream.text, error=error.code)
     timings["generate_ms"] = elapsed_ms(started)
+    timings["first_piece_ms"] = round((stream.first_piece_at - asked_at) * 1000, 1) if stream.pieces else None
+    timings["pieces"] = len(stream.pieces)
 
-    checked = check_answer("".join(pieces).strip(), [passage.number for passage in passages])
+    started = time.perf_counter()
+    checked = check(stream.text.strip(), final=True)
+    timings["check_ms"] = elapsed_ms(started)
     answer = Answer(trace_id, ANSWERED, checked.text, route, verdict, tuple(passages), checked, timings)
-    return traced(answer, user, question, asked, messages=messages, raw="".join(pieces))
+    return traced(answer, user, question, asked, messages=messages, raw=stream.text)
+
+
+class CheckedStream:
+    """An answer as the model writes it, shown only as far as the output rails have checked it.
+
+    The model's pieces are collected; at most every CHECK_EVERY_SECONDS, the text up to its last
+    finished sentence is checked (links removed, personal data withheld: see checking.py) and
+    passed to SHOW. The unfinished sentence is held back, so a phone number or a link that is
+    still being written is never shown half-checked.
+    """
+
+    CHECK_EVERY_SECONDS = 0.25
+
+    def __init__(self, check: Callable[[str], CheckedAnswer], show: Callable[[str], None] | None):
+        self.check, self.show = check, show
+        self.pieces: list[str] = []
+        self.first_piece_at = 0.0
+        self.released = 0
+        self.checked_at = 0.0
+
+    @property
+    def text(self) -> str:
+        return "".join(self.pieces)
+
+    def add(self, piece: str) -> None:
+        if not self.pieces:
+            self.first_piece_at = time.perf_counter()
+        self.pieces.append(piece)
+        if self.show is None or time.monotonic() - self.checked_at < self.CHECK_EVERY_SECONDS:
+            return
+        text = self.text
+        end = finished_sentences_end(text)
+        if end > self.released:
+            self.released, self.checked_at = end, time.monotonic()
+            self.show(self.check(text[:end]).text)
+
+
+FINISHED_SENTENCE = re.compile(r"(?:[.!?:]['\")\]]*|\[\d{1,3}\])\s|\n")
+
+
+def finished_sentences_end(text: str) -> int:
+    """Where the text of finished sentences ends (0: none finished yet)."""
+    ends = [match.end() for match in FINISHED_SENTENCE.finditer(text)]
+    return ends[-1] if ends else 0
 
 
 def granted_collections(user, names: Sequence[str] | None) -> list[Collection]:
