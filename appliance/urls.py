@@ -7,6 +7,7 @@ from appliance.accounts import api as accounts_api
 from appliance.answering import api as answering_api
 from appliance.health.views import healthz
 from appliance.web import chat_views, collection_views, policy_views, views
+from appliance.web import model_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -33,6 +34,12 @@ urlpatterns = [
     path("administration/documents/<int:document_id>/replace/", collection_views.replace_document,
          name="replace-document"),
     path("administration/documents/<int:document_id>/delete/", collection_views.delete_document, name="delete-document"),
+    path("administration/models/", model_views.model_registry, name="model-registry"),
+    path("administration/models/register/", model_views.register_model, name="register-model"),
+    path("administration/models/<int:model_id>/enable/", model_views.enable_model, name="enable-model"),
+    path("administration/models/<int:model_id>/disable/", model_views.disable_model, name="disable-model"),
+    path("administration/models/<int:model_id>/edit/", model_views.edit_model, name="edit-model"),
+    path("administration/models/<int:model_id>/rehash/", model_views.rehash_model, name="rehash-model"),
     path("account/tokens/", views.api_tokens, name="api-tokens"),
     path("account/tokens/<str:token_key>/revoke/", views.revoke_api_token_view, name="revoke-api-token"),
     path("healthz", healthz, name="healthz"),

@@ -1,5 +1,5 @@
-"""The models this process has loaded, one per registry entry and file: loading a GGUF takes
-seconds, so each stays loaded for the life of the worker."""
+"""The models this process has loaded, one per registry entry as it is now: loading a GGUF takes
+seconds, so each stays loaded for the life of the worker, or until its registry entry changes."""
 import threading
 from pathlib import Path
 
@@ -19,10 +19,16 @@ _domains: dict[tuple[str, str], np.ndarray] = {}
 
 def model_for(choice: ModelChoice):
     """The loaded model for CHOICE (a LocalModel, or the ExternalModel client)."""
-    key = (choice.name, choice.sha256 or choice.perimeter)
+    # Everything the loaded model was made from is in the key: after an admin accepts a replaced
+    # file (new sha256) or changes the context size, the next question loads the model again.
+    key = (choice.name, choice.perimeter, choice.path, choice.sha256, choice.context_size)
     with _lock:
         model = _models.get(key)
         if model is None:
+            # The entry's earlier versions are never asked for again: drop them, so that their
+            # weights are freed once the answers still streaming from them finish.
+            for stale in [known for known in _models if known[:2] == key[:2]]:
+                del _models[stale]
             model = _models[key] = make_model(choice)
     return model
 

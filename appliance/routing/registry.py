@@ -9,7 +9,8 @@ from django.conf import settings
 from django.db import transaction
 
 from appliance.audit.recording import record_event
-from appliance.routing.generation import file_sha256, gguf_quantization
+from appliance.errors import ApplianceError
+from appliance.routing.generation import check_gguf_file, file_sha256, gguf_quantization
 from appliance.routing.models import Perimeter, RegisteredModel
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,13 @@ EXTERNAL_DOMAIN = "General questions of any kind, over public information."
 SHIPPED_DISABLED = {"Gemma 3 270M Q4_K_M": "base model, not instruction-tuned: it repeats prompts instead of answering"}
 
 
+class ModelFileRejected(ApplianceError):
+    """A file that cannot be registered as a model: missing, not a regular file, or not a GGUF model."""
+
+    code = "model_file_rejected"
+    status = 422
+
+
 @dataclass(frozen=True)
 class ModelChoice:
     """A model as routing sees it: where it runs, what it is for, and whether it can be used."""
@@ -52,9 +60,11 @@ class ModelChoice:
 def register_model(
     name: str, path: Path, domain: str, actor=None, *, context_size: int = 2048, enabled: bool = True,
 ) -> RegisteredModel:
-    """Hash the file, read its quantization and register it, with its audit event."""
+    """Hash the file, read its quantization and register it, with its audit event. Raises
+    ModelFileRejected if PATH is not a GGUF file we can read."""
     path = Path(path)
-    sha256, quantization = file_sha256(path), gguf_quantization(path)
+    quantization = read_quantization(path)
+    sha256 = file_sha256(path)
     with transaction.atomic():
         model = RegisteredModel.objects.create(
             name=name, gguf_path=str(path), sha256=sha256, quantization=quantization,
@@ -62,6 +72,62 @@ def register_model(
         )
         record_event("model.registered", actor, model, name=name, sha256=sha256, quantization=quantization,
                      enabled=enabled)
+    return model
+
+
+def read_quantization(path: Path) -> str:
+    """The quantization the GGUF file at PATH declares (see gguf_quantization). Raises
+    ModelFileRejected, naming PATH, if it is missing, not a regular file, or not a GGUF file we can read."""
+    if not path.exists():
+        raise ModelFileRejected(f"There is no file at {path}.", "model_file_missing")
+    if not path.is_file():
+        raise ModelFileRejected(f"{path} is not a regular file.", "model_file_not_regular")
+    try:
+        check_gguf_file(path)
+    except ValueError:
+        raise ModelFileRejected(
+            f"{path} is not a GGUF model file (it does not start with the bytes “GGUF”).", "model_file_not_gguf",
+        ) from None
+    except OSError as error:
+        raise ModelFileRejected(f"{path} cannot be read: {error.strerror}.", "model_file_unreadable") from None
+    try:
+        return gguf_quantization(path)
+    except ValueError:
+        raise ModelFileRejected(
+            f"{path} starts like a GGUF file but its header cannot be read (a truncated or damaged file?).",
+            "model_file_not_gguf",
+        ) from None
+
+
+def update_model(model: RegisteredModel, actor, *, domain: str, context_size: int) -> dict[str, list]:
+    """Change what routing reads from the entry; returns the changes, {field: [old, new]} (empty:
+    nothing changed, nothing recorded)."""
+    with transaction.atomic():
+        # Read the row under lock, so that the old values recorded are the ones being replaced.
+        current = RegisteredModel.objects.select_for_update().get(pk=model.pk)
+        wanted = {"domain": domain, "context_size": context_size}
+        changes = {field: [getattr(current, field), value] for field, value in wanted.items()
+                   if getattr(current, field) != value}
+        if changes:
+            RegisteredModel.objects.filter(pk=model.pk).update(**wanted)
+            record_event("model.changed", actor, model, name=model.name, **changes)
+    model.domain, model.context_size = domain, context_size
+    return changes
+
+
+def rehash_model(model: RegisteredModel, actor) -> RegisteredModel:
+    """Accept the file now at the model's path: read its sha256 and quantization again (after an
+    admin replaced the file). Raises ModelFileRejected, changing nothing, if the file is missing or
+    not a GGUF file."""
+    path = Path(model.gguf_path)
+    quantization = read_quantization(path)
+    sha256 = file_sha256(path)
+    with transaction.atomic():
+        current = RegisteredModel.objects.select_for_update().get(pk=model.pk)
+        RegisteredModel.objects.filter(pk=model.pk).update(sha256=sha256, quantization=quantization)
+        record_event("model.rehashed", actor, model, name=model.name, sha256=[current.sha256, sha256],
+                     quantization=[current.quantization, quantization])
+    model.sha256, model.quantization = sha256, quantization
     return model
 
 
