@@ -6,7 +6,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 # llama-cpp-python is compiled from source (about 10 CPU-minutes); its wheel is kept here and reused.
-WHEEL_CACHE ?= $(HOME)/.cache/appliance/wheels
+# It is built portable (GGML_NATIVE=OFF: AVX2/FMA/F16C, no AVX-512 or AMX), as in the Dockerfile: a
+# native build on a CPU that reports AMX crashed in ggml's AMX matmul (ldtilecfg) when the kernel had
+# not enabled AMX for the process. The directory name changes with the flags, so no old wheel is reused.
+WHEEL_CACHE ?= $(HOME)/.cache/appliance/wheels/portable
 LLAMA_CPP_VERSION := 0.3.36
 NEMOGUARDRAILS_VERSION := 0.24.1
 LLAMA_WHEEL := $(WHEEL_CACHE)/llama_cpp_python-$(LLAMA_CPP_VERSION)-py3-none-linux_x86_64.whl
@@ -29,7 +32,7 @@ $(VENV)/bin/python:
 
 $(LLAMA_WHEEL): | $(VENV)/bin/python
 	mkdir -p $(WHEEL_CACHE)
-	$(PIP) wheel --no-deps --no-binary llama-cpp-python llama-cpp-python==$(LLAMA_CPP_VERSION) -w $(WHEEL_CACHE)
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PIP) wheel --no-cache-dir --no-deps --no-binary llama-cpp-python llama-cpp-python==$(LLAMA_CPP_VERSION) -w $(WHEEL_CACHE)
 
 $(INSTALLED): requirements.txt constraints.txt $(LLAMA_WHEEL) | $(VENV)/bin/python
 	# The CPU build of torch first: an unpinned torch would pull gigabytes of CUDA packages.
