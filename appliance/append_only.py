@@ -4,7 +4,9 @@ Used for rows whose meaning others rely on later: published policy versions (ver
 and the audit ledger. The triggers stop the application and anyone using it by mistake; they do
 not stop a database superuser, which is why the ledger is also hash-chained.
 
-On PostgreSQL, TRUNCATE is refused too. A migration adds the triggers with refuse_changes(table).
+On PostgreSQL, TRUNCATE is refused too. A migration adds the triggers with refuse_changes(table);
+refuse_changes(table, allow_delete=True) refuses only UPDATE (the ledger's sealed payloads, which
+retention destroys but nobody may alter).
 """
 from django.db import migrations
 
@@ -22,6 +24,10 @@ BEGIN
 END $$
 """
 
+POSTGRESQL_UPDATE_TRIGGER = (
+    "CREATE TRIGGER {table}_refuse_update BEFORE UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION appliance_refuse_change()"
+)
+
 POSTGRESQL_TRIGGERS = (
     "CREATE TRIGGER {table}_refuse_change BEFORE UPDATE OR DELETE ON {table} "
     "FOR EACH ROW EXECUTE FUNCTION appliance_refuse_change()",
@@ -30,28 +36,35 @@ POSTGRESQL_TRIGGERS = (
 )
 
 
-def trigger_statements(vendor: str, table: str) -> list[str]:
+def trigger_statements(vendor: str, table: str, allow_delete: bool = False) -> list[str]:
     """The SQL that makes TABLE append-only on VENDOR ("sqlite" or "postgresql")."""
     if vendor == "sqlite":
-        return [statement.format(table=table) for statement in SQLITE_TRIGGERS]
+        statements = SQLITE_TRIGGERS[:1] if allow_delete else SQLITE_TRIGGERS
+        return [statement.format(table=table) for statement in statements]
     if vendor == "postgresql":
-        return [POSTGRESQL_FUNCTION] + [statement.format(table=table) for statement in POSTGRESQL_TRIGGERS]
+        statements = (POSTGRESQL_UPDATE_TRIGGER,) if allow_delete else POSTGRESQL_TRIGGERS
+        return [POSTGRESQL_FUNCTION] + [statement.format(table=table) for statement in statements]
     raise NotImplementedError(f"append-only tables are implemented for SQLite and PostgreSQL, not {vendor}")
 
 
-def refuse_changes(table: str) -> migrations.RunPython:
+def trigger_names(vendor: str, table: str, allow_delete: bool = False) -> list[str]:
+    if vendor == "sqlite":
+        return [f"{table}_refuse_update"] + ([] if allow_delete else [f"{table}_refuse_delete"])
+    if allow_delete:
+        return [f"{table}_refuse_update"]
+    return [f"{table}_refuse_change", f"{table}_refuse_truncate"]
+
+
+def refuse_changes(table: str, allow_delete: bool = False) -> migrations.RunPython:
     """A migration operation adding the triggers to TABLE on whichever database runs it."""
 
     def add_triggers(apps, schema_editor):
-        for statement in trigger_statements(schema_editor.connection.vendor, table):
+        for statement in trigger_statements(schema_editor.connection.vendor, table, allow_delete):
             schema_editor.execute(statement, params=None)  # the plpgsql body has % of its own
 
     def remove_triggers(apps, schema_editor):
         vendor = schema_editor.connection.vendor
-        names = [f"{table}_refuse_update", f"{table}_refuse_delete"] if vendor == "sqlite" else [
-            f"{table}_refuse_change", f"{table}_refuse_truncate"
-        ]
-        for name in names:
+        for name in trigger_names(vendor, table, allow_delete):
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}" + (f" ON {table}" if vendor == "postgresql" else ""))
 
     return migrations.RunPython(add_triggers, remove_triggers)

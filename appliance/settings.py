@@ -5,6 +5,7 @@ processes: SQLite, Qdrant Edge and a file-system Celery broker, all under APPLIA
 Bad values raise ImproperlyConfigured with the variable's name; appliance.startup turns that
 into one line on stderr.
 """
+import base64
 import os
 import secrets
 import sys
@@ -92,21 +93,37 @@ DEBUG = env_bool("DEBUG", True)
 DATA_DIR = writable_dir("APPLIANCE_DATA_DIR", Path(env_str("APPLIANCE_DATA_DIR", str(BASE_DIR / "var"))).resolve())
 
 
-def load_secret_key() -> str:
-    key = env_secret("SECRET_KEY")
-    if key:
-        return key
+def load_secret(name: str, generate) -> str:
+    """The secret NAME from the environment (or NAME_FILE). Required when DEBUG=0; in development,
+    one is generated per data dir (by GENERATE) and kept there, readable only by its owner."""
+    value = env_secret(name)
+    if value:
+        return value
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY is not set: set SECRET_KEY (or SECRET_KEY_FILE) when DEBUG=0")
-    # Development only: one random key per data dir, readable only by its owner.
-    path = DATA_DIR / "secret_key"
+        raise ImproperlyConfigured(f"{name} is not set: set {name} (or {name}_FILE) when DEBUG=0")
+    path = DATA_DIR / name.lower()
     if not path.exists():
         path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(50))
+        path.write_text(generate())
     return path.read_text().strip()
 
 
-SECRET_KEY = load_secret_key()
+def load_key_bytes(name: str) -> bytes:
+    """A 32-byte key, written in base64 in NAME (see load_secret). Raises ImproperlyConfigured."""
+    value = load_secret(name, lambda: base64.b64encode(secrets.token_bytes(32)).decode())
+    try:
+        key = base64.b64decode(value, validate=True)
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise ImproperlyConfigured(
+            f"{name} must be 32 random bytes in base64 (44 characters); generate one with: "
+            "python -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())'"
+        )
+    return key
+
+
+SECRET_KEY = load_secret("SECRET_KEY", lambda: secrets.token_urlsafe(50))
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -141,6 +158,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "appliance.audit.middleware.RecordDeniedAccess",
 ]
 
 ROOT_URLCONF = "appliance.urls"
@@ -371,7 +389,19 @@ LOGGING = {
     },
 }
 
+# The audit ledger (appliance/audit/). Sensitive fields of entries are encrypted with this key;
+# checkpoints are signed with this Ed25519 key (its 32-byte seed) and appended to this file,
+# outside the database, so that a database rewritten behind them is caught.
+AUDIT_ENCRYPTION_KEY = load_key_bytes("AUDIT_ENCRYPTION_KEY")
+AUDIT_SIGNING_KEY = load_key_bytes("AUDIT_SIGNING_KEY")
+AUDIT_CHECKPOINT_FILE = Path(env_str("AUDIT_CHECKPOINT_FILE", str(DATA_DIR / "audit" / "checkpoints.jsonl")))
+AUDIT_CHECKPOINT_MINUTES = env_int("AUDIT_CHECKPOINT_MINUTES", 10, minimum=1)
+# Entries older than this have their encrypted fields destroyed; their hashes stay.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 2557, minimum=1)  # seven years
+
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "appliance.health.tasks.heartbeat", "schedule": 60.0},
+    "audit-checkpoint": {"task": "appliance.audit.tasks.write_checkpoint", "schedule": AUDIT_CHECKPOINT_MINUTES * 60.0},
+    "audit-retention": {"task": "appliance.audit.tasks.destroy_expired_payloads", "schedule": 24 * 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")

@@ -11,7 +11,8 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 
 from appliance.answering.pipeline import CollectionNotGranted, answer_question
-from appliance.audit.models import Event
+from appliance.audit.models import LedgerEntry
+from appliance.audit.reading import unsealed
 from appliance.routing.models import RegisteredModel
 from appliance.routing.registry import register_shipped_models, set_model_enabled
 from tests.conftest import make_person
@@ -102,7 +103,7 @@ def test_a_blocked_question_is_not_retrieved_for_nor_sent_anywhere(corpus, analy
 
     assert (answer.action, answer.passages, answer.route) == ("blocked", (), None)
     assert external_llm.requests == []
-    trace = Event.objects.get(target_id=answer.trace_id)
+    trace = LedgerEntry.objects.get(target_id=answer.trace_id)
     assert trace.action == "answer.blocked"
     assert trace.details["verdict"]["action"] == "block"
 
@@ -132,11 +133,14 @@ def test_hr_staff_can_ask_about_their_own_collection(corpus, external_llm, parts
 def test_every_outcome_writes_its_trace(corpus, analyst, external_llm, parts):
     answer = ask(analyst, "How much notice ends the supply agreement?", "Contracts", parts=parts)
 
-    trace = Event.objects.get(target_id=answer.trace_id).details
-    assert trace["question"] == "How much notice ends the supply agreement?"
+    entry = LedgerEntry.objects.get(target_id=answer.trace_id)
+    trace, sealed = entry.details, unsealed(entry)
+    assert sealed["question"] == "How much notice ends the supply agreement?"
+    assert "supply agreement" not in json.dumps(trace)  # the question is sealed, not in the plain details
     assert trace["route"]["perimeter"] == "internal"
     assert trace["model"]["sha256"] == RegisteredModel.objects.get(name=trace["model"]["name"]).sha256
     assert trace["passages"][0]["chunk_id"] == answer.passages[0].chunk_id
-    assert trace["prompt"][1]["content"].endswith("Question: How much notice ends the supply agreement?")
-    assert trace["answer"] == answer.text
+    assert sealed["passage_texts"]["1"] == answer.passages[0].text
+    assert sealed["prompt"][1]["content"].endswith("Question: How much notice ends the supply agreement?")
+    assert sealed["answer"] == answer.text
     assert {"screen_ms", "retrieve_ms", "generate_ms"} <= set(trace["timings"])

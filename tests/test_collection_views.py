@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from appliance.audit.models import Event
+from appliance.audit.models import LedgerEntry
 from ingest.collections import create_collection
 from ingest.models import Collection, Document
 from ingest.tasks import erase_document, ingest_document
@@ -37,7 +37,7 @@ def test_it_creates_a_collection_with_its_grants(admin_client):
     assert response["Location"] == f"/administration/collections/{collection.pk}/"
     assert (collection.classification, collection.redact_pii) == ("confidential", True)
     assert list(collection.groups.all()) == [team]
-    assert Event.objects.get(action="collection.created").details["groups"] == ["analysts"]
+    assert LedgerEntry.objects.get(action="collection.created").details["groups"] == ["analysts"]
 
 
 def test_it_offers_only_teams_not_roles_as_grants(admin_client):
@@ -60,8 +60,8 @@ def test_it_records_a_change_of_grants(admin_client, handbook):
     handbook.refresh_from_db()
     assert handbook.classification == "restricted"
     assert not handbook.groups.exists()
-    assert Event.objects.get(action="collection.grants_changed").details == {"granted": [], "revoked": ["analysts"]}
-    assert Event.objects.get(action="collection.settings_changed").details["classification"] == ["internal", "restricted"]
+    assert LedgerEntry.objects.get(action="collection.grants_changed").details == {"granted": [], "revoked": ["analysts"]}
+    assert LedgerEntry.objects.get(action="collection.settings_changed").details["classification"] == ["internal", "restricted"]
 
 
 def test_it_queues_uploads_after_commit_and_shows_bad_files_with_their_reason(

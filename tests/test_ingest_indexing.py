@@ -1,7 +1,7 @@
 """Indexing runs the real parsers, Presidio, MiniLM and Qdrant Edge (the worker's own parts)."""
 import pytest
 
-from appliance.audit.models import Event
+from appliance.audit.models import LedgerEntry
 from appliance.errors import IngestRejected
 from ingest.blobs import blob_path
 from ingest.collections import create_collection
@@ -50,7 +50,7 @@ def test_it_indexes_a_document_with_sections_labels_and_an_entity_inventory(part
     assert chunks["Travel policy > Expenses"].sensitivity == "confidential"  # a person's name and contacts
     assert document.sensitivity == "confidential"
     assert len(stored(parts, handbook, document)) == document.chunk_count
-    assert [event.action for event in Event.objects.all()] == ["collection.created", "document.uploaded", "document.indexed"]
+    assert [event.action for event in LedgerEntry.objects.all()] == ["collection.created", "document.uploaded", "document.indexed"]
 
 
 def test_it_finds_a_passage_by_meaning_with_its_section(parts, handbook, admin):
@@ -149,7 +149,7 @@ def test_it_erases_a_document_from_store_blobs_and_database(parts, handbook, adm
     assert not blob_path(document).exists()
     assert not Document.objects.filter(pk=document.pk).exists()
     assert not Chunk.objects.filter(document_id=document.pk).exists()
-    erased = Event.objects.get(action="document.erased")
+    erased = LedgerEntry.objects.get(action="document.erased")
     assert erased.actor == admin
     assert erased.details["filename"] == "travel.md" and erased.details["chunks"] == document.chunk_count
 
@@ -163,4 +163,4 @@ def test_it_erases_a_whole_collection(parts, handbook, admin):
     assert parts.store.count([key]) == 0
     assert not blob_path(document).exists()
     assert not Document.objects.exists()
-    assert Event.objects.filter(action="collection.erased").count() == 1
+    assert LedgerEntry.objects.filter(action="collection.erased").count() == 1

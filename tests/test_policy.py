@@ -2,7 +2,7 @@
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from appliance.audit.models import Event
+from appliance.audit.models import LedgerEntry
 from guardrails.models import PolicyVersion
 from guardrails.policy import DEFAULT_RULES, Policy, PolicyInvalid, rules_digest
 from guardrails.publishing import current_policy, current_policy_version, publish_policy
@@ -73,7 +73,7 @@ def test_it_publishes_numbered_versions_with_an_audit_event(officer):
     assert (version.number, version.published_by, version.change_note) == (2, "charlie", "Shorter questions")
     assert version.digest == rules_digest(version.rules)
     assert current_policy().max_question_chars == 2000
-    event = Event.objects.filter(action="policy.published").last()
+    event = LedgerEntry.objects.filter(action="policy.published").last()
     assert (event.actor_name, event.details["number"], event.details["changed"]) == ("charlie", 2, ["max_question_chars"])
 
 
@@ -86,7 +86,7 @@ def test_it_saves_nothing_for_an_invalid_policy(officer):
         publish_policy(rules(pii_min_score=-1), "Broken", officer)
 
     assert PolicyVersion.objects.count() == 1
-    assert Event.objects.filter(action="policy.published").count() == 1
+    assert LedgerEntry.objects.filter(action="policy.published").count() == 1
 
 
 @pytest.mark.django_db

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from appliance.audit.models import Event
+from appliance.audit.models import LedgerEntry
 from guardrails.models import PolicyVersion
 from guardrails.publishing import current_policy, current_policy_version
 
@@ -59,7 +59,7 @@ def test_it_publishes_a_new_version_from_the_form(officer_client):
     assert [(t.name, len(t.examples)) for t in policy.denied_topics] == [("Mergers", 2)]
     assert [(p.name, p.action, p.regex) for p in policy.patterns] == [("Employee number", "sensitive", "EMP-\\d{6}")]
     assert PolicyVersion.objects.get(number=1).rules["entity_actions"]["PERSON"] == "sensitive"  # unchanged
-    assert Event.objects.filter(action="policy.published", actor_name="charlie").count() == 1
+    assert LedgerEntry.objects.filter(action="policy.published", actor_name="charlie").count() == 1
     assert "Published policy v2." in officer_client.get("/compliance/policy/").content.decode()
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 
-from appliance.accounts.roles import Role
+from appliance.accounts.roles import Role, roles_of, set_roles
 
 ANALYSTS_TEAM = "analysts"
 DEMO_PEOPLE = (("analyst", Role.ANALYST), ("admin", Role.ADMIN), ("officer", Role.COMPLIANCE))
@@ -33,7 +33,7 @@ def create_demo_people(passwords: dict[str, str]) -> list[DemoLogin]:
             if user is None:
                 password = passwords.get(username) or secrets.token_urlsafe(12)
                 user = User.objects.create_user(username=username, password=password)
-            user.groups.add(Group.objects.get(name=role.value))
+            set_roles(user, {*roles_of(user), role})
             if role is Role.ANALYST:
                 user.groups.add(team)
             logins.append(DemoLogin(username, role, password))

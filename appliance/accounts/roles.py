@@ -41,6 +41,24 @@ def install_roles() -> list[str]:
     return created
 
 
+def set_roles(user, roles, actor=None) -> tuple[list[str], list[str]]:
+    """Give USER exactly ROLES (and keep their teams), with its ledger entry "roles.changed" in the
+    same transaction. Returns the roles granted and revoked; nothing is recorded when neither."""
+    from appliance.audit.recording import record_event
+
+    wanted = {Role(role).value for role in roles}
+    with transaction.atomic():
+        held = set(user.groups.filter(name__in=[role.value for role in Role]).values_list("name", flat=True))
+        granted, revoked = sorted(wanted - held), sorted(held - wanted)
+        if granted or revoked:
+            user.groups.add(*Group.objects.filter(name__in=granted))
+            user.groups.remove(*Group.objects.filter(name__in=revoked))
+            record_event("roles.changed", actor, user, username=user.get_username(), granted=granted, revoked=revoked)
+    for cached in ("_appliance_roles", "_appliance_permissions"):
+        user.__dict__.pop(cached, None)
+    return granted, revoked
+
+
 def roles_of(user) -> list[Role]:
     if not user.is_authenticated or not user.is_active:
         return []

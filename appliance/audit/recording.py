@@ -1,52 +1,123 @@
-"""The one way anything writes to the audit trail. Callers pass ids, counts and labels:
-never document text, question text or PII values."""
-from appliance.audit.models import Event
+"""The one way anything writes to the audit ledger.
+
+- record_event(): every audited change (upload, erasure, grant, policy, model registry, role),
+  every failed login and denied access, every read and export of the ledger. Callers pass ids,
+  counts and labels: never document text, question text or PII values.
+- record_answer_trace(): every answer, refusal and block, with everything needed to reproduce and
+  justify it. Its question, prompt, answer and passage text are sealed (sealing.py).
+
+Both append one entry to the hash chain (chain.py) inside the caller's transaction: the change
+and its entry commit together or not at all. Appending locks the ledger's head row, so entries
+are numbered without gaps in the order their transactions commit.
+"""
+import json
+from datetime import UTC
+
+from django.db import transaction
+from django.utils import timezone
+
+from appliance.audit.chain import GENESIS, canonical_json, entry_hash, leaf_of
+from appliance.audit.merkle import MerkleFrontier
+from appliance.audit.models import EntryLabel, LedgerEntry, LedgerHead, SealedPayload
+from appliance.audit.sealing import ledger_key
 
 
-def record_event(action: str, actor=None, target=None, **details) -> Event:
-    """Append an event; call it inside the transaction that makes the change it records."""
-    return Event.objects.create(
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        actor_name=actor.get_username() if actor is not None and actor.is_authenticated else "",
-        action=action,
-        target_type=target.__class__.__name__.lower() if target is not None else "",
-        target_id=str(target.pk) if target is not None else "",
-        details=details,
+def record_event(action: str, actor=None, target=None, *, sealed: dict | None = None,
+                 labels: dict[str, list[str]] | None = None, **details) -> LedgerEntry:
+    """Append an entry; call it inside the transaction that makes the change it records. TARGET
+    is a model instance, or a (type, id) pair. SEALED values are encrypted; LABELS index the
+    entry for the compliance console's filters ({kind: [values]})."""
+    if isinstance(target, tuple):
+        target_type, target_id = target
+    else:
+        target_type = target.__class__.__name__.lower() if target is not None else ""
+        target_id = str(target.pk) if target is not None else ""
+    signed_in = actor is not None and actor.is_authenticated
+    return append_entry(
+        action=action, actor_id=actor.pk if signed_in else None, actor_name=actor.get_username() if signed_in else "",
+        target_type=target_type, target_id=str(target_id), details=details, sealed=sealed or {}, labels=labels or {},
     )
 
 
-def record_answer_trace(answer, user, question: str, collections, *, messages=None, raw: str = "", partial: str = "",
-                        error: str = "") -> Event:
-    """The trace of one answer, refusal or block: everything needed to reproduce and justify it.
+def append_entry(*, action: str, actor_id, actor_name: str, target_type: str, target_id: str, details: dict,
+                 sealed: dict, labels: dict[str, list[str]]) -> LedgerEntry:
+    # The stored JSON is what verification will read back: hash that, not the Python objects
+    # (a tuple is stored as a list, a number key as a string).
+    details = json.loads(canonical_json(details))
+    key = ledger_key()
+    with transaction.atomic():
+        head, _ = LedgerHead.objects.select_for_update().get_or_create(pk=1, defaults={"last_hash": GENESIS})
+        seq = head.size + 1
+        seals = [key.seal(seq, field, value) for field, value in sealed.items()]
+        entry = LedgerEntry(
+            seq=seq, at=timezone.now().replace(tzinfo=UTC), actor_id=actor_id, actor_name=actor_name, action=action,
+            target_type=target_type, target_id=target_id, details=details,
+            sealed={seal.field: seal.digest for seal in seals}, prev_hash=head.last_hash,
+        )
+        entry.entry_hash = entry_hash(entry_body(entry))
+        entry.save(force_insert=True)
+        SealedPayload.objects.bulk_create(SealedPayload(entry=entry, field=s.field, ciphertext=s.ciphertext) for s in seals)
+        EntryLabel.objects.bulk_create(
+            EntryLabel(entry=entry, kind=kind, value=str(value)[:200]) for kind, values in labels.items()
+            for value in dict.fromkeys(values) if value
+        )
+        frontier = MerkleFrontier.from_list(head.size, head.frontier)
+        frontier.append(leaf_of(entry.entry_hash))
+        LedgerHead.objects.filter(pk=1).update(size=seq, last_hash=entry.entry_hash, frontier=frontier.to_list())
+    return entry
 
-    Unlike record_event, this holds the question, the prompt and the answer: the trace must. The
-    audit issue moves it into the hash-chained ledger with those fields encrypted at rest; until
-    then it is an Event with action "answer.<outcome>" whose target is the trace id."""
+
+def entry_body(entry: LedgerEntry) -> dict:
+    """Everything an entry's hash covers (chain.py): every stored column but the hash itself."""
+    return {
+        "seq": entry.seq,
+        "at": entry.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "actor_id": entry.actor_id,
+        "actor_name": entry.actor_name,
+        "action": entry.action,
+        "target_type": entry.target_type,
+        "target_id": entry.target_id,
+        "details": entry.details,
+        "sealed": entry.sealed,
+        "prev_hash": entry.prev_hash,
+    }
+
+
+def record_answer_trace(answer, user, question: str, collections, *, messages=None, raw: str = "", partial: str = "",
+                        error: str = "") -> LedgerEntry:
+    """The trace of one answer, refusal or block (action "answer.<outcome>", target the trace id)."""
     route = answer.route
     model = route.model if route else None
+    checked = answer.checked
     details = {
-        "question": question,
         "collections": [collection.name for collection in collections],
         "verdict": answer.verdict.as_dict(),
         "route": route.as_dict() | {"sources": dict(route.sources)} if route else None,
         "model": {"name": model.name, "perimeter": model.perimeter, "sha256": model.sha256,
                   "quantization": model.quantization} if model else None,
         "passages": [
-            {"n": p.number, "chunk_id": p.chunk_id, "document_id": p.document_id, "version": p.version,
-             "score": p.score, "sensitivity": p.sensitivity}
+            {"n": p.number, "chunk_id": p.chunk_id, "document": p.document, "document_id": p.document_id,
+             "version": p.version, "page": p.page, "section": p.section, "score": p.score, "sensitivity": p.sensitivity}
             for p in answer.passages
         ],
-        "prompt": [{"role": m.role, "content": m.content} for m in messages] if messages else None,
-        "raw_answer": raw or partial,
-        "answer": answer.text,
-        "citations": list(answer.checked.cited) if answer.checked else [],
-        "output_checks": [{"name": c.name, "passed": c.passed, "detail": c.detail} for c in answer.checked.checks]
-        if answer.checked else [],
+        "citations": list(checked.cited) if checked else [],
+        "output_checks": [{"name": c.name, "passed": c.passed, "detail": c.detail} for c in checked.checks] if checked else [],
         "error": error,
         "timings": answer.timings,
     }
-    return Event.objects.create(
-        actor=user if user is not None and user.is_authenticated else None,
-        actor_name=user.get_username() if user is not None and user.is_authenticated else "",
-        action=f"answer.{answer.action}", target_type="trace", target_id=answer.trace_id, details=details,
-    )
+    sealed = {
+        "question": question,
+        "prompt": [{"role": m.role, "content": m.content} for m in messages] if messages else None,
+        "raw_answer": raw or partial,
+        "answer": answer.text,
+        "passage_texts": {str(p.number): p.text for p in answer.passages},
+    }
+    labels = {
+        "collection": details["collections"],
+        "entity": [finding["type"] for finding in details["verdict"]["findings"]],
+        "route": [route.name] if route else [],
+        "perimeter": [route.perimeter] if route and route.perimeter else [],
+        "model": [model.name] if model else [],
+    }
+    user = user if user is not None and user.is_authenticated else None
+    return record_event(f"answer.{answer.action}", user, ("trace", answer.trace_id), sealed=sealed, labels=labels, **details)
