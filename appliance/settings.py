@@ -365,6 +365,9 @@ if APPLIANCE_EXTERNAL_LLM_URL and not APPLIANCE_EXTERNAL_LLM_URL.startswith(("ht
 # The answer path: passages put in the prompt, and the longest answer a model may write (tokens).
 ANSWERING_PASSAGES = env_int("ANSWERING_PASSAGES", 5, minimum=1)
 ANSWERING_MAX_TOKENS = env_int("ANSWERING_MAX_TOKENS", 256, minimum=16)
+# Longest a model may take over one answer (waiting for a free slot included); past it the answer
+# stops, the analyst is told, and the trace keeps what was written.
+ANSWERING_TIMEOUT_SECONDS = env_int("ANSWERING_TIMEOUT_SECONDS", 60, minimum=1)
 
 # Demo accounts for `bootstrap --demo`; unset = generated and printed once.
 APPLIANCE_DEMO_PASSWORDS = {

@@ -1,4 +1,5 @@
 """A mistake in the environment stops start-up with one clear line, never a traceback."""
+import base64
 import secrets
 
 import pytest
@@ -15,6 +16,9 @@ def assert_one_line_error(result, exit_code, line):
     assert result.returncode == exit_code
     assert "Traceback" not in result.stderr
     assert result.stderr.strip() == line
+
+
+KEY = base64.b64encode(b"k" * 32).decode()
 
 
 @pytest.mark.parametrize(
@@ -34,6 +38,16 @@ def assert_one_line_error(result, exit_code, line):
             "appliance: configuration error: SECRET_KEY is not set: set SECRET_KEY (or SECRET_KEY_FILE) when DEBUG=0",
         ),
         (
+            {"DEBUG": "0", "SECRET_KEY": "s" * 50, "AUDIT_SIGNING_KEY": KEY},
+            "appliance: configuration error: AUDIT_ENCRYPTION_KEY is not set: set AUDIT_ENCRYPTION_KEY (or "
+            "AUDIT_ENCRYPTION_KEY_FILE) when DEBUG=0",
+        ),
+        (
+            {"AUDIT_SIGNING_KEY": "c2hvcnQ="},
+            "appliance: configuration error: AUDIT_SIGNING_KEY must be 32 random bytes in base64 (44 characters); "
+            "generate one with: python -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())'",
+        ),
+        (
             {"QDRANT_URL": "qdrant:6333"},
             "appliance: configuration error: QDRANT_URL='qdrant:6333' is not an http(s) URL: use e.g. http://qdrant:6333",
         ),
@@ -43,7 +57,8 @@ def assert_one_line_error(result, exit_code, line):
             "directory): point it at a readable file",
         ),
     ],
-    ids=["unsupported-database", "bad-boolean", "missing-secret-key", "bad-qdrant-url", "unreadable-secret-file"],
+    ids=["unsupported-database", "bad-boolean", "missing-secret-key", "missing-ledger-key", "short-ledger-key",
+         "bad-qdrant-url", "unreadable-secret-file"],
 )
 def test_it_names_the_variable_and_the_fix(fresh_env, env, line):
     assert_one_line_error(run_manage("check", env={**fresh_env, **env}), 2, line)
@@ -100,7 +115,8 @@ def test_it_stops_migrate_when_the_database_is_unreachable(fresh_env):
 
 
 def test_it_passes_the_deployment_checklist_in_production_mode(fresh_env):
-    production = {"DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "rag.example.org"}
+    production = {"DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "rag.example.org",
+                  "AUDIT_ENCRYPTION_KEY": KEY, "AUDIT_SIGNING_KEY": KEY}
 
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", env={**fresh_env, **production})
 

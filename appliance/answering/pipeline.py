@@ -123,7 +123,8 @@ def answer_question(
     started = time.perf_counter()
     stream = CheckedStream(lambda text: check(text, final=False), show_partial)
     try:
-        for piece in model.stream(messages, max_tokens=settings.ANSWERING_MAX_TOKENS):
+        for piece in model.stream(messages, max_tokens=settings.ANSWERING_MAX_TOKENS,
+                                  timeout_seconds=settings.ANSWERING_TIMEOUT_SECONDS):
             stream.add(piece)
     except ModelUnavailable as error:
         timings["generate_ms"] = elapsed_ms(started)
