@@ -67,6 +67,9 @@ benchmarks: install-dev
 	$(PY) benchmarks/ingest_throughput.py
 	$(PY) benchmarks/pii_scan.py
 	$(PY) benchmarks/embedding_speedups.py
+	$(PY) benchmarks/screening_latency.py
+	$(PY) benchmarks/answer_latency.py
+	$(PY) benchmarks/audit_ledger.py
 
 # Re-pin every transitive dependency after changing requirements*.txt.
 constraints: install-dev

@@ -8,6 +8,7 @@ from appliance.answering import api as answering_api
 from appliance.health.views import healthz
 from appliance.web import chat_views, collection_views, policy_views, views
 from appliance.web import model_views
+from appliance.web import ledger_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -20,9 +21,16 @@ urlpatterns = [
     path("analyst/exchanges/<int:exchange_id>/", chat_views.exchange_state, name="exchange-state"),
     path("analyst/passages/<str:chunk_id>/", chat_views.source_passage, name="source-passage"),
     path("administration/", views.admin_home, name="admin-home"),
+    path("administration/people/<int:user_id>/roles/", views.change_roles, name="change-roles"),
     path("compliance/", views.compliance_home, name="compliance-home"),
     path("compliance/policy/", policy_views.policy_editor, name="policy-editor"),
     path("compliance/policy/versions/<int:number>/", policy_views.policy_version, name="policy-version"),
+    path("compliance/ledger/", ledger_views.ledger, name="ledger"),
+    path("compliance/ledger/verify/", ledger_views.ledger_verify, name="ledger-verify"),
+    path("compliance/ledger/export.<str:fmt>", ledger_views.ledger_export, name="ledger-export"),
+    path("compliance/ledger/entries/<int:seq>/", ledger_views.ledger_entry, name="ledger-entry"),
+    path("compliance/ledger/entries/<int:seq>/review/", ledger_views.review_entry, name="review-entry"),
+    path("compliance/ledger/entries/<int:seq>/evidence.json", ledger_views.ledger_evidence, name="ledger-evidence"),
     path("administration/collections/", collection_views.collection_list, name="collection-list"),
     path("administration/collections/<int:collection_id>/", collection_views.collection_detail, name="collection-detail"),
     path("administration/collections/<int:collection_id>/documents/", collection_views.collection_documents,

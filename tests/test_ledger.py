@@ -24,6 +24,8 @@ from appliance.audit.sealing import LedgerKey, SealBroken, ledger_key
 from appliance.audit.verification import verify_ledger
 from tests.append_only import triggers_set_aside
 
+pytestmark = [pytest.mark.services]
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -310,3 +312,15 @@ def test_entry_numbers_are_unique_even_if_the_head_is_lost():
 
     with pytest.raises(IntegrityError):
         record_trace(2)
+
+
+@pytest.mark.django_db
+def test_the_periodic_checkpoint_signs_only_when_the_ledger_grew(checkpoint_file):
+    from appliance.audit.tasks import write_checkpoint as periodic_checkpoint
+
+    record_trace(1)
+    assert periodic_checkpoint() == 1
+    assert periodic_checkpoint() is None
+    record_trace(2)
+    assert periodic_checkpoint() == 2
+    assert len(checkpoint_file.read_text().splitlines()) == 2

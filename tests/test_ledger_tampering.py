@@ -15,6 +15,8 @@ from appliance.audit.models import LedgerEntry
 from appliance.audit.recording import record_event
 from tests.append_only import triggers_set_aside
 
+pytestmark = [pytest.mark.services]
+
 ENTRIES = 12
 EXAMPLES = hypothesis_settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

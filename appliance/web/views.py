@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from appliance.accounts.decorators import permission_required
-from appliance.accounts.roles import Role, roles_of
+from appliance.accounts.roles import Role, roles_of, set_roles
 from appliance.accounts.tokens import issue_api_token, revoke_api_token, tokens_of
 from appliance.health.heartbeat import is_worker_alive, latest_heartbeat
 from appliance.routing.shipped import shipped_models
@@ -45,8 +45,30 @@ def admin_home(request):
         "worker_alive": is_worker_alive(heartbeat),
         "vector_store": f"Qdrant server at {settings.QDRANT_URL}" if settings.QDRANT_URL else "Qdrant Edge (embedded)",
         "models": [(model, model.path.is_file()) for model in shipped_models()],
+        "can_change_roles": True,
+        "roles": list(Role),
     }
     return render(request, "web/admin_home.html", context)
+
+
+@permission_required("manage_users")
+@require_POST
+def change_roles(request, user_id):
+    """An administrator gives a person exactly the roles ticked. Nobody changes their own roles:
+    an administrator who could make themselves a compliance officer would review their own work."""
+    person = User.objects.filter(pk=user_id, is_active=True).first()
+    if person is None:
+        raise Http404("No such person.")
+    if person == request.user:
+        messages.error(request, "You cannot change your own roles; ask another administrator.")
+        return redirect("admin-home")
+    ticked = [role for role in Role if request.POST.get(f"role_{role.value}")]
+    granted, revoked = set_roles(person, ticked, request.user)
+    if granted or revoked:
+        messages.success(request, f"{person.username}: " + "; ".join(
+            part for part in (f"granted {', '.join(granted)}" if granted else "", f"revoked {', '.join(revoked)}" if revoked else "")
+            if part) + ".")
+    return redirect("admin-home")
 
 
 @permission_required("read_ledger")

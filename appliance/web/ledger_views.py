@@ -1,0 +1,116 @@
+"""The compliance console: the audit ledger for compliance officers to filter, read, review,
+export and verify. Every page and file it serves is recorded in the ledger it shows
+(appliance/audit/review.py). Nothing here changes or removes an entry: a review is a new entry.
+"""
+import json
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from appliance.accounts.decorators import permission_required
+from appliance.audit import review
+from appliance.audit.models import LedgerEntry
+from appliance.errors import ApplianceError
+from appliance.web.ledger_forms import LedgerFilterForm
+
+read_ledger = permission_required("read_ledger")
+CONTENT_TYPES = {"jsonl": "application/x-ndjson; charset=utf-8", "csv": "text/csv; charset=utf-8"}
+REVIEW_DONE = {
+    review.REVIEWED: "Entry #{seq} marked reviewed.",
+    review.ANNOTATED: "Note added to entry #{seq}.",
+    review.ESCALATED: "Entry #{seq} escalated.",
+}
+
+
+@read_ledger
+@require_GET
+def ledger(request):
+    form = LedgerFilterForm(request.GET)
+    page = review.read_entries_page(request.user, form.filters(), request.GET.get("page")) if form.is_valid() else None
+    context = {"form": form, "page": page, "query": form.query_string(), "known": review.known_labels(),
+               "verification": review.latest_verification()}
+    return render(request, "web/ledger_list.html", context)
+
+
+@read_ledger
+@require_GET
+def ledger_entry(request, seq):
+    try:
+        opened = review.read_entry(request.user, seq)
+    except LedgerEntry.DoesNotExist:
+        raise Http404(f"The ledger has no entry #{seq}.") from None
+    context = {"opened": opened, "entry": opened.entry, "review_state": opened.review_state,
+               "passages": passages_with_text(opened), "details": plain_details(opened.entry.details)}
+    return render(request, "web/ledger_entry.html", context)
+
+
+def passages_with_text(opened: review.OpenedEntry) -> list[dict]:
+    """An answer trace's passages, each with its sealed text (None when destroyed)."""
+    texts = opened.values.get("passage_texts") or {}
+    return [passage | {"text": texts.get(str(passage["n"]))} for passage in opened.entry.details.get("passages") or []]
+
+
+def plain_details(details: dict) -> list[tuple[str, str]]:
+    """An entry's details as (name, text) rows; nested values as JSON."""
+    return [(name, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True))
+            for name, value in sorted(details.items())]
+
+
+@permission_required("review_traces")
+@require_POST
+def review_entry(request, seq):
+    entry = get_object_or_404(LedgerEntry, seq=seq)
+    decision = request.POST.get("decision", "")
+    try:
+        review.review_trace(entry, request.user, decision, request.POST.get("note", ""))
+    except ApplianceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, REVIEW_DONE[decision].format(seq=seq))
+    return redirect("ledger-entry", seq=seq)
+
+
+@read_ledger
+@require_GET
+def ledger_export(request, fmt):
+    if fmt not in review.EXPORT_FORMATS:
+        raise Http404(f"The ledger is exported as jsonl or csv, not {fmt}.")
+    form = LedgerFilterForm(request.GET)
+    if not form.is_valid():  # the list shows what is wrong with the filters
+        return redirect(f"{reverse('ledger')}?{request.GET.urlencode()}")
+    lines = review.export_entries(request.user, form.filters(), fmt)
+    response = StreamingHttpResponse(lines, content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="ledger-{timezone.now():%Y-%m-%d}.{fmt}"'
+    return response
+
+
+@read_ledger
+@require_GET
+def ledger_evidence(request, seq):
+    entry = get_object_or_404(LedgerEntry, seq=seq)
+    if not entry.is_answer_trace:
+        raise Http404(f"Entry #{seq} is not an answer trace: only answers have evidence bundles.")
+    try:
+        bundle = review.evidence_of(request.user, entry)
+    except ApplianceError as error:
+        messages.error(request, error.message)
+        return redirect("ledger-entry", seq=seq)
+    response = HttpResponse(json.dumps(bundle, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+                            content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="evidence-entry-{seq}.json"'
+    return response
+
+
+@read_ledger
+@require_POST
+def ledger_verify(request):
+    report = review.verify_and_record(request.user)
+    if report.is_intact:
+        messages.success(request, report.summary)
+    else:
+        messages.error(request, f"Chain broken: {report.problems[0].message}")
+    return redirect("ledger")

@@ -1,0 +1,396 @@
+"""The compliance console: officers filter, read, review, export and verify the audit ledger;
+every look is itself an entry; nobody else gets in, and nothing changes or removes an entry."""
+import csv
+import io
+import json
+import re
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.contrib.messages import get_messages
+from django.db import connection
+from django.utils import timezone
+
+from appliance.audit.checkpoints import public_key_bytes
+from appliance.audit.models import LedgerEntry
+from appliance.audit.reading import unsealed
+from appliance.audit.recording import record_event
+from appliance.audit.retention import destroy_expired_payloads
+from tests.append_only import triggers_set_aside
+
+pytestmark = [pytest.mark.django_db, pytest.mark.services]
+
+REPO = Path(__file__).resolve().parent.parent
+TODAY = timezone.now().date()
+
+
+@pytest.fixture(autouse=True)
+def checkpoint_file(settings, tmp_path):
+    settings.AUDIT_CHECKPOINT_FILE = tmp_path / "audit" / "checkpoints.jsonl"
+    return settings.AUDIT_CHECKPOINT_FILE
+
+
+@pytest.fixture
+def officer_client(client, officer):
+    client.force_login(officer)
+    return client
+
+
+def record_trace(trace_id: str, actor, *, outcome="answered", collection="Handbook", perimeter="internal",
+                 route="local-specialist", model="smollm2-135m", entities=("PERSON",),
+                 question="When does the office open?", answer="At 8:00 on weekdays [1].") -> LedgerEntry:
+    """An answer trace with the shapes record_answer_trace writes (no model is run)."""
+    findings = [{"detector": "pii", "type": entity, "start": 0, "end": 5, "score": 0.85, "action": "sensitive",
+                 "reading": "normalised"} for entity in entities]
+    routed = outcome != "blocked"
+    details = {
+        "collections": [collection],
+        "verdict": {"action": "block" if not routed else "sensitive", "findings": findings, "policy_version": 1},
+        "route": {"name": route, "model": model, "perimeter": perimeter, "sensitivity": "internal",
+                  "reason": "The collection is internal.",
+                  "sources": {"question": "internal", "collections": "internal"}} if routed else None,
+        "model": {"name": model, "perimeter": perimeter, "sha256": "ab" * 32, "quantization": "Q4_1"}
+        if routed else None,
+        "passages": [{"n": 1, "chunk_id": "c" * 64, "document": "Hours.md", "document_id": 3, "version": 1,
+                      "page": None, "section": "Hours", "score": 0.71, "sensitivity": "internal"}] if routed else [],
+        "citations": [1] if routed else [],
+        "output_checks": [{"name": "citations", "passed": True, "detail": ""}] if routed else [],
+        "error": "",
+        "timings": {"screen_ms": 12.5, "generate_ms": 800.0},
+    }
+    sealed = {
+        "question": question,
+        "prompt": [{"role": "system", "content": "You answer questions."}, {"role": "user", "content": question}]
+        if routed else None,
+        "raw_answer": "At 8:00 on weekdays [1]. <|im_end|>" if routed else "",
+        "answer": answer,
+        "passage_texts": {"1": "The office opens at 8:00 on weekdays."} if routed else {},
+    }
+    labels = {"collection": [collection], "entity": list(entities), "route": [route] if routed else [],
+              "perimeter": [perimeter] if routed else [], "model": [model] if routed else []}
+    return record_event(f"answer.{outcome}", actor, ("trace", trace_id), sealed=sealed, labels=labels, **details)
+
+
+@pytest.fixture
+def ledger(analyst, admin, officer):
+    """#1 a collection created, #2-#4 three answer traces, #5 a policy published."""
+    record_event("collection.created", admin, ("collection", 1), name="Handbook", classification="internal")
+    record_trace("t-internal", analyst)
+    record_trace("t-blocked", analyst, outcome="blocked", collection="HR cases", entities=("EMAIL_ADDRESS",),
+                 question="What is maria@example.com's salary?", answer="This question was not sent to a model.")
+    record_trace("t-external", None, collection="Public", perimeter="external", route="external-general",
+                 model="gpt-ext", entities=())
+    record_event("policy.published", officer, ("policyversion", 2), version=2)
+
+
+def listed(client, query="") -> list[int]:
+    page = client.get(f"/compliance/ledger/{query}")
+    assert page.status_code == 200
+    return [int(seq) for seq in re.findall(r'<tr data-seq="(\d+)"', page.content.decode())]
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def raw_sql(sql: str, params=()):
+    with triggers_set_aside(connection), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def test_it_lists_entries_newest_first_with_the_answer_columns(officer_client, ledger):
+    page = officer_client.get("/compliance/ledger/").content.decode()
+
+    assert re.findall(r'<tr data-seq="(\d+)"', page) == ["5", "4", "3", "2", "1"]
+    row = re.search(r'<tr data-seq="2">(.*?)</tr>', page, re.S).group(1)
+    cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    assert cells[1].startswith(TODAY.isoformat())
+    assert cells[:1] + cells[2:] == ["2", "alice", "answer.answered", "trace t-internal", "internal", "smollm2-135m",
+                                     "unreviewed"]
+    assert '<a href="/compliance/ledger/entries/2/">' in row
+    assert "5 entries" in page
+    assert '<span class="chain-badge unknown" id="chain-status">Not verified yet</span>' in page
+
+
+@pytest.mark.parametrize(("query", "seqs"), [
+    ("?user=alice", [3, 2]),
+    ("?user=charlie", [5]),
+    ("?action=answer.", [4, 3, 2]),
+    ("?action=answer.blocked", [3]),
+    ("?action=policy.", [5]),
+    ("?perimeter=internal", [2]),
+    ("?perimeter=external", [4]),
+    ("?route=local-specialist", [2]),
+    ("?entity=PERSON", [2]),
+    ("?entity=EMAIL_ADDRESS", [3]),
+    ("?collection=HR+cases", [3]),
+    ("?model=gpt-ext", [4]),
+    ("?collection=Handbook&perimeter=internal&user=alice", [2]),
+    ("?collection=Handbook&perimeter=external", []),
+    ("?review_state=unreviewed", [4, 3, 2]),
+    (f"?date_from={TODAY}&date_to={TODAY}", [5, 4, 3, 2, 1]),
+    (f"?date_to={TODAY - timedelta(days=1)}", []),
+    (f"?date_from={TODAY + timedelta(days=1)}", []),
+])
+def test_each_filter_narrows_the_list(officer_client, ledger, query, seqs):
+    assert listed(officer_client, query) == seqs
+
+
+@pytest.mark.parametrize(("query", "error"), [
+    ("?date_from=04/03/2026", "Write dates as YYYY-MM-DD, for example 2026-03-04."),
+    ("?date_from=2026-03-05&date_to=2026-03-04", "The start date 2026-03-05 is after the end date 2026-03-04."),
+    ("?action=collection.created", "“collection.created” is not an action the console filters on."),
+    ("?review_state=lost", "Select a valid choice. lost is not one of the available choices."),
+])
+def test_it_explains_a_bad_filter_and_lists_nothing(officer_client, ledger, query, error):
+    page = officer_client.get(f"/compliance/ledger/{query}").content.decode()
+
+    assert f'role="alert">{error}<' in page.replace("&#x27;", "'").replace("&quot;", '"')
+    assert "data-seq" not in page
+    assert not LedgerEntry.objects.filter(action="ledger.read").exists()
+
+
+def test_it_pages_fifty_entries_at_a_time_keeping_the_filters(officer_client, analyst):
+    for n in range(60):
+        record_trace(f"t{n}", analyst)
+
+    first = officer_client.get("/compliance/ledger/?action=answer.").content.decode()
+    second = listed(officer_client, "?action=answer.&page=2")
+
+    assert len(re.findall(r"<tr data-seq=", first)) == 50
+    assert '<a href="?action=answer.&amp;page=2">Older →</a>' in first
+    assert "Page 1 of 2" in first
+    assert second == list(range(10, 0, -1))
+    assert LedgerEntry.objects.filter(action="ledger.read").last().details == {
+        "what": "list", "filters": {"action": "answer."}, "page": 2}
+
+
+def test_each_list_and_entry_view_is_recorded_as_a_read(officer_client, ledger):
+    officer_client.get("/compliance/ledger/?perimeter=internal&user=alice")
+    officer_client.get("/compliance/ledger/entries/2/")
+
+    reads = LedgerEntry.objects.filter(action="ledger.read").order_by("seq")
+    assert [(read.actor_name, read.details) for read in reads] == [
+        ("charlie", {"what": "list", "filters": {"perimeter": "internal", "user": "alice"}, "page": 1}),
+        ("charlie", {"what": "entry", "seq": 2}),
+    ]
+    assert listed(officer_client, "?action=ledger.") == [7, 6]  # reads show up in the next look
+
+
+def test_it_shows_the_whole_evidence_of_an_answer(officer_client, ledger):
+    page = officer_client.get("/compliance/ledger/entries/2/").content.decode()
+
+    entry = LedgerEntry.objects.get(seq=2)
+    assert '<blockquote class="sealed-text" id="question">When does the office open?</blockquote>' in page
+    assert '<div class="answer sealed-text" id="answer">At 8:00 on weekdays [1].</div>' in page
+    assert '<pre id="raw-answer">At 8:00 on weekdays [1]. &lt;|im_end|&gt;</pre>' in page
+    assert ("<td>pii</td><td><code>PERSON</code></td><td>0–5</td>\n"
+            "        <td>0.85</td><td>sensitive</td><td>v1</td>") in page
+    assert "<dt>Route</dt><dd>local-specialist</dd>" in page
+    assert "<dt>Reason</dt><dd>The collection is internal.</dd>" in page
+    assert '<span class="tag">collections: internal</span>' in page
+    assert "<dt>Model</dt><dd>smollm2-135m (internal, Q4_1)</dd>" in page
+    assert f'<code class="hash">{"ab" * 32}</code>' in page
+    assert "<strong>[1]</strong> Hours.md v1, Hours" in page and "· <strong>cited</strong>" in page
+    assert '<blockquote class="sealed-text">The office opens at 8:00 on weekdays.</blockquote>' in page
+    assert '<p class="muted">system</p><pre>You answer questions.</pre>' in page
+    assert f'<code class="hash">{entry.entry_hash}</code>' in page
+    assert f'<code class="hash">{entry.prev_hash}</code>' in page
+    assert '<span class="tag">generate_ms: 800.0</span>' in page
+    assert "Nobody has reviewed this answer yet." in page
+    assert 'href="/compliance/ledger/entries/2/evidence.json"' in page
+
+
+def test_it_shows_a_blocked_question_and_other_entries_plainly(officer_client, ledger):
+    blocked = officer_client.get("/compliance/ledger/entries/3/").content.decode()
+    created = officer_client.get("/compliance/ledger/entries/1/").content.decode()
+
+    assert "What is maria@example.com&#x27;s salary?" in blocked
+    assert "Not routed: the question was stopped at screening." in blocked
+    assert "No prompt: no model was called." in blocked
+    assert "<dt>classification</dt><dd><code>internal</code></dd><dt>name</dt><dd><code>Handbook</code></dd>" in created
+    assert "review-form" not in created and "evidence.json" not in created
+
+
+def test_it_says_which_text_retention_destroyed(officer_client, ledger, settings):
+    officer_client.post("/compliance/ledger/entries/2/review/", {"decision": "annotated", "note": "Checked with HR"})
+    destroy_expired_payloads(now=timezone.now() + timedelta(days=settings.AUDIT_RETENTION_DAYS + 1))
+
+    page = officer_client.get("/compliance/ledger/entries/2/").content.decode()
+
+    assert "When does the office open?" not in page and "The office opens at 8:00" not in page
+    # The question, the answer, the raw output and the prompt:
+    assert page.count("This text was destroyed at the end of the retention period.") == 4
+    assert "The passages' text was destroyed at the end of the retention period." in page
+    assert "This note was destroyed at the end of the retention period." in page
+
+
+def test_it_answers_404_for_an_entry_that_does_not_exist(officer_client, ledger):
+    assert officer_client.get("/compliance/ledger/entries/99/").status_code == 404
+    assert officer_client.get("/compliance/ledger/entries/1/evidence.json").status_code == 404  # not an answer
+    assert officer_client.post("/compliance/ledger/entries/99/review/", {"decision": "reviewed"}).status_code == 404
+
+
+def test_a_review_is_a_new_entry_with_its_note_sealed(officer_client, ledger):
+    response = officer_client.post("/compliance/ledger/entries/2/review/",
+                                   {"decision": "reviewed", "note": "Maria Keller confirmed the hours."}, follow=True)
+
+    assert messages_of(response) == ["Entry #2 marked reviewed."]
+    review = LedgerEntry.objects.get(action="review.reviewed")
+    assert (review.actor_name, review.target_type, review.target_id, review.details) == (
+        "charlie", "trace", "t-internal", {"seq": 2})
+    assert "Maria" not in json.dumps(review.details) + json.dumps(review.sealed)
+    assert unsealed(review) == {"note": "Maria Keller confirmed the hours."}
+    page = response.content.decode()
+    assert re.search(r'<td>charlie</td>\s*<td><span class="review review-reviewed">reviewed</span></td>\s*'
+                     r'<td class="sealed-text">Maria Keller confirmed the hours.</td>', page)
+    assert listed(officer_client, "?review_state=reviewed") == [2]
+    assert listed(officer_client, "?review_state=unreviewed") == [4, 3]
+
+
+def test_review_states_follow_the_latest_decision_and_notes_do_not_hide_it(officer_client, ledger):
+    officer_client.post("/compliance/ledger/entries/3/review/", {"decision": "annotated", "note": "Asked about pay"})
+    officer_client.post("/compliance/ledger/entries/4/review/", {"decision": "reviewed"})
+    officer_client.post("/compliance/ledger/entries/4/review/", {"decision": "escalated", "note": "Went outside"})
+    officer_client.post("/compliance/ledger/entries/4/review/", {"decision": "annotated", "note": "Legal informed"})
+
+    assert listed(officer_client, "?review_state=annotated") == [3]
+    assert listed(officer_client, "?review_state=escalated") == [4]
+    assert listed(officer_client, "?review_state=unreviewed") == [2]
+    assert unsealed(LedgerEntry.objects.get(action="review.escalated")) == {"note": "Went outside"}
+    assert LedgerEntry.objects.get(action="review.reviewed").sealed == {}
+
+
+@pytest.mark.parametrize(("seq", "data", "error"), [
+    (2, {"decision": "annotated", "note": "  "},
+     "Write a note to annotate this answer: an annotation without a note records nothing."),
+    (2, {"decision": "approved"}, "“approved” is not a review decision: choose reviewed, annotated or escalated."),
+    (2, {"decision": "reviewed", "note": "x" * 4001}, "The note is 4001 characters long; shorten it to 4000 or fewer."),
+    (1, {"decision": "reviewed"}, "Entry #1 is not an answer trace: only answers, refusals and blocks are reviewed."),
+])
+def test_it_refuses_a_review_it_cannot_record(officer_client, ledger, seq, data, error):
+    response = officer_client.post(f"/compliance/ledger/entries/{seq}/review/", data)
+
+    assert response.status_code == 302 and response["Location"] == f"/compliance/ledger/entries/{seq}/"
+    assert messages_of(response) == [error]
+    assert not LedgerEntry.objects.filter(action__startswith="review.").exists()
+
+
+def test_it_exports_the_filtered_entries_as_csv_and_records_the_export(officer_client, ledger):
+    response = officer_client.get("/compliance/ledger/export.csv?perimeter=internal")
+
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == f'attachment; filename="ledger-{TODAY}.csv"'
+    exported = LedgerEntry.objects.get(action="ledger.exported")  # recorded before the first line was sent
+    assert exported.actor_name == "charlie"
+    assert exported.details == {"format": "csv", "filters": {"perimeter": "internal"}, "entries": 1,
+                                "sealed_fields": True, "channel": "console"}
+    table = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [(row["seq"], row["action"], row["perimeter"], row["model"], row["question"], row["answer"])
+            for row in table] == [("2", "answer.answered", "internal", "smollm2-135m", "When does the office open?",
+                                   "At 8:00 on weekdays [1].")]
+
+
+def test_it_exports_json_lines_that_leave_out_its_own_entry(officer_client, ledger):
+    response = officer_client.get("/compliance/ledger/export.jsonl")
+
+    rows = [json.loads(line) for line in b"".join(response.streaming_content).decode().splitlines()]
+    assert response["Content-Disposition"] == f'attachment; filename="ledger-{TODAY}.jsonl"'
+    assert [row["seq"] for row in rows] == [1, 2, 3, 4, 5]
+    assert rows[1]["opened"]["passage_texts"] == {"1": "The office opens at 8:00 on weekdays."}
+    assert rows[1]["entry_hash"] == LedgerEntry.objects.get(seq=2).entry_hash
+    assert LedgerEntry.objects.get(action="ledger.exported").details["entries"] == 5
+
+
+def test_the_list_links_its_exports_with_the_filters(officer_client, ledger):
+    page = officer_client.get("/compliance/ledger/?perimeter=internal&action=answer.").content.decode()
+
+    assert ('<a class="button-like" href="/compliance/ledger/export.csv?action=answer.&amp;perimeter=internal">'
+            "Export CSV</a>") in page
+    assert ('<a class="button-like" href="/compliance/ledger/export.jsonl?action=answer.&amp;perimeter=internal">'
+            "Export JSON lines</a>") in page
+
+
+def test_an_export_with_bad_filters_goes_back_to_the_list_and_exports_nothing(officer_client, ledger):
+    response = officer_client.get("/compliance/ledger/export.csv?date_from=yesterday")
+
+    assert response.status_code == 302 and response["Location"] == "/compliance/ledger/?date_from=yesterday"
+    assert officer_client.get("/compliance/ledger/export.xml").status_code == 404
+    assert not LedgerEntry.objects.filter(action="ledger.exported").exists()
+
+
+def test_the_evidence_bundle_verifies_offline_and_its_download_is_recorded(officer_client, ledger, tmp_path):
+    response = officer_client.get("/compliance/ledger/entries/2/evidence.json")
+
+    assert response["Content-Disposition"] == 'attachment; filename="evidence-entry-2.json"'
+    bundle = json.loads(response.content)
+    assert bundle["disclosed"]["question"]["value"] == "When does the office open?"
+    path = tmp_path / "evidence.json"
+    path.write_bytes(response.content)
+    verified = subprocess.run(
+        [sys.executable, str(REPO / "tools" / "verify_evidence.py"), str(path),
+         "--public-key", public_key_bytes().hex()],
+        capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"}, timeout=60)
+    assert verified.returncode == 0, verified.stderr
+    assert verified.stdout.startswith("Holds: entry #2 (answer.answered, ")
+    exported = LedgerEntry.objects.get(action="ledger.evidence_exported")
+    assert (exported.actor_name, exported.target_id, exported.details) == (
+        "charlie", "t-internal", {"seq": 2, "channel": "console"})
+
+
+def test_verify_now_records_an_intact_chain_and_the_badge_shows_it(officer_client, ledger):
+    response = officer_client.post("/compliance/ledger/verify/", follow=True)
+
+    verified = LedgerEntry.objects.get(action="ledger.verified")
+    assert verified.details == {"intact": True, "entries": 5, "checkpoints": 0, "first_problem": ""}
+    assert messages_of(response) == ["Intact: 5 entries, chain and 0 signed checkpoint(s) verified."]
+    assert (f'<span class="chain-badge intact" id="chain-status">Chain intact at {verified.at:%Y-%m-%d %H:%M:%S} UTC: '
+            "5 entries</span>") in response.content.decode()
+
+
+def test_verify_now_shows_a_broken_chain_after_tampering(officer_client, ledger):
+    raw_sql("UPDATE audit_ledgerentry SET actor_name = 'mallory' WHERE seq = 2")
+
+    response = officer_client.post("/compliance/ledger/verify/", follow=True)
+
+    problem = "Entry #2 was modified or inserted: its contents do not match its hash."
+    assert LedgerEntry.objects.get(action="ledger.verified").details == {
+        "intact": False, "entries": 5, "checkpoints": 0, "first_problem": problem}
+    assert messages_of(response) == [f"Chain broken: {problem}"]
+    page = response.content.decode()
+    assert f'<span class="chain-badge broken" id="chain-status">Chain broken: {problem}</span>' in page
+
+
+GET_URLS = ["/compliance/ledger/", "/compliance/ledger/entries/2/", "/compliance/ledger/export.csv",
+            "/compliance/ledger/export.jsonl", "/compliance/ledger/entries/2/evidence.json"]
+POST_URLS = ["/compliance/ledger/verify/", "/compliance/ledger/entries/2/review/"]
+
+
+@pytest.mark.parametrize("person", ["analyst", "admin", "outsider"])
+def test_only_compliance_officers_may_open_the_console(client, request, ledger, person):
+    client.force_login(request.getfixturevalue(person))
+
+    assert [client.get(url).status_code for url in GET_URLS] == [403] * len(GET_URLS)
+    assert [client.post(url, {"decision": "reviewed"}).status_code for url in POST_URLS] == [403] * len(POST_URLS)
+    assert not LedgerEntry.objects.filter(action__startswith="review.").exists()
+    assert not LedgerEntry.objects.filter(action__in=["ledger.read", "ledger.exported", "ledger.verified"]).exists()
+
+
+def test_it_sends_anonymous_visitors_to_sign_in(client, ledger):
+    for response in [client.get(url) for url in GET_URLS] + [client.post(url) for url in POST_URLS]:
+        assert response.status_code == 302 and response["Location"].startswith("/login/?next=/compliance/ledger/")
+
+
+@pytest.mark.parametrize("method", ["put", "delete", "patch"])
+def test_no_address_changes_or_removes_an_entry(officer_client, ledger, method):
+    statuses = [getattr(officer_client, method)(url).status_code for url in GET_URLS + POST_URLS]
+
+    assert statuses == [405] * len(statuses)
+    assert LedgerEntry.objects.filter(seq__lte=5).count() == 5
+
+
+def test_the_compliance_home_links_to_the_console(officer_client):
+    assert '<a href="/compliance/ledger/">Audit ledger</a>' in officer_client.get("/compliance/").content.decode()
