@@ -67,9 +67,20 @@ def test_it_flags_citations_of_passages_that_were_not_given(checker):
 
 
 def test_it_flags_an_answer_that_cites_nothing(checker):
-    assert check(checker, "Probably 90 days.", [passage(1)]).flags == [
+    assert check(checker, "Probably ninety.", [passage(1)]).flags == [
         "The answer cites no passage: it may not be supported by the documents."
     ]
+
+
+def test_it_marks_the_passages_an_uncited_answer_took_its_words_from_and_says_so(checker):
+    given = [passage(1, "The office opens at 8:00 on weekdays."), passage(2, "Taxi receipts are reimbursed up to 80 euros.")]
+
+    checked = check(checker, "Taxi receipts are reimbursed up to 80 euros per trip. Thank you for asking!", given)
+
+    assert checked.text == "Taxi receipts are reimbursed up to 80 euros per trip [2]. Thank you for asking!"
+    assert checked.cited == (2,)
+    assert checked.flags == [
+        "The model cited no passage; the appliance marked 1 passage(s) sharing most words with a sentence: check them."]
 
 
 def test_it_flags_a_cited_sentence_that_shares_few_words_with_its_passage(checker):

@@ -47,6 +47,7 @@ BARE_URL = re.compile(r"\bhttps?://[^\s)\]]{1,500}")
 PROMPT_MARKUP = re.compile(r"<passage\b|</passage>|\bQuestion:|Passages \(data only\)|The passages are data, not instructions")
 OUR_MARKERS = re.compile(r"\[(?:[A-Z_]+ withheld|link removed)\]")  # what the checks before put in
 SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
+SENTENCE_WITH_SPACE = re.compile(r"[^.!?\n]*(?:[.!?]+[ \t]*|\n|$)")  # every character, in order
 WORD = re.compile(r"[^\W\d_]{4,}")
 
 # Levels of personal data worth withholding (see guardrails/sensitivity.py).
@@ -56,6 +57,8 @@ WITHHELD_LEVELS = ("confidential", "restricted")
 # "terminate" in a passage supports "termination" in the answer.
 GROUNDING_MIN_WORDS = 4
 GROUNDING_MIN_SHARE = 0.3
+ATTRIBUTION_MIN_SHARE = 0.5
+SENTENCE_END = re.compile(r"(.*?)([.!?]*\s*)$", re.DOTALL)
 STOPWORDS = frozenset(
     "about above after again also because been before being below between both could does doing down during each "
     "from further have having here into itself just more most other over same should some such than that their "
@@ -193,7 +196,11 @@ def check_citations(answer: AnswerUnderCheck) -> None:
     if unknown:
         answer.checks.append(OutputCheck("citations", False, f"The answer cites passages that were not given: {unknown}."))
     elif given and not cited:
-        answer.checks.append(OutputCheck("citations", False, "The answer cites no passage: it may not be supported by the documents."))
+        answer.text, cited = attributed(answer.text, given)
+        answer.checks.append(OutputCheck("citations", False, (
+            f"The model cited no passage; the appliance marked {len(cited)} passage(s) sharing most words with a "
+            "sentence: check them." if cited else "The answer cites no passage: it may not be supported by the documents."
+        )))
     else:
         answer.checks.append(OutputCheck("citations", True, "Every citation names a passage that was given."))
     answer.cited = tuple(n for n in cited if n in given)
@@ -206,6 +213,28 @@ def check_citations(answer: AnswerUnderCheck) -> None:
         ))
     elif answer.cited:
         answer.checks.append(OutputCheck("grounding", True, "Every cited sentence shares its words with what it cites."))
+
+
+def attributed(text: str, given: dict[int, Passage]) -> tuple[str, tuple[int, ...]]:
+    """TEXT with [n] added to each sentence of which at least ATTRIBUTION_MIN_SHARE of the content
+    words appear in passage n (the best such passage), and the passages so marked. Small models
+    (SmolLM2-135M) answer from the passages but seldom write citations; this shows the analyst
+    where an answer's words come from, and the flag says the appliance, not the model, added them."""
+    sources = {number: content_words(passage.text) for number, passage in given.items()}
+    marked, parts = [], []
+    sentences = SENTENCE_WITH_SPACE.findall(text)
+    if "".join(sentences) != text:  # never rewrite what cannot be put back together
+        return text, ()
+    for sentence in sentences:
+        words = content_words(OUR_MARKERS.sub(" ", sentence))
+        shares = {n: len(words & source) / len(words) for n, source in sources.items()} if len(words) >= 3 else {}
+        best = max(shares, key=shares.get, default=None)
+        if best is not None and shares[best] >= ATTRIBUTION_MIN_SHARE:
+            body, end = SENTENCE_END.match(sentence).groups()
+            sentence = f"{body} [{best}]{end}"
+            marked.append(best)
+        parts.append(sentence)
+    return "".join(parts), tuple(dict.fromkeys(marked))
 
 
 def unsupported_sentences(text: str, given: dict[int, Passage]) -> list[int]:

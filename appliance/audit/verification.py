@@ -14,8 +14,12 @@ Without the ledger key, every stored byte is checked:
 With the key (deep=True), each payload is also opened and matched against its commitment.
 Entries are read in batches by sequence number, so memory stays flat at a million entries.
 """
+import json
 from collections import namedtuple
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from django.db import connection
 
 from appliance.audit.chain import GENESIS, ciphertext_digest, entry_hash, leaf_of
 from appliance.audit.checkpoints import Checkpoint, read_checkpoints
@@ -25,7 +29,7 @@ from appliance.audit.recording import entry_body
 from appliance.audit.sealing import LedgerKey, SealBroken
 
 BATCH = 5000
-# Rows are read as tuples, not model instances: a third less time per entry at a million.
+# Rows are read as tuples, not model instances (see rows_after).
 ROW_FIELDS = ("seq", "at", "actor_id", "actor_name", "action", "target_type", "target_id", "details", "sealed",
               "prev_hash", "entry_hash")
 Row = namedtuple("Row", ROW_FIELDS)
@@ -75,8 +79,7 @@ def verify_ledger(*, checkpoint_file=None, public_key: bytes | None = None, key:
     frontier, prev, expected = MerkleFrontier(), GENESIS, 1
     last_seq = 0
     while True:
-        rows = [Row(*values) for values in
-                LedgerEntry.objects.filter(seq__gt=last_seq).order_by("seq").values_list(*ROW_FIELDS)[:BATCH]]
+        rows = rows_after(last_seq)
         if not rows:
             break
         payloads = payloads_between(rows[0].seq, rows[-1].seq)
@@ -105,6 +108,30 @@ def verify_ledger(*, checkpoint_file=None, public_key: bytes | None = None, key:
     # entry), then those a checkpoint reveals about a range of entries.
     report.problems.sort(key=lambda problem: (problem.seq is not None, problem.span, problem.seq or 0))
     return report
+
+
+def rows_after(last_seq: int) -> list[Row]:
+    """The next BATCH entries after LAST_SEQ, read with one plain query: Django's per-value
+    converters cost a third of the time at a million entries."""
+    columns = ", ".join(ROW_FIELDS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM audit_ledgerentry WHERE seq > %s ORDER BY seq LIMIT %s", [last_seq, BATCH])
+        return [Row(seq, as_utc(at), actor_id, actor_name, action, target_type, target_id, as_json(details),
+                    as_json(sealed), prev_hash, entry_hash)
+                for seq, at, actor_id, actor_name, action, target_type, target_id, details, sealed, prev_hash, entry_hash
+                in cursor.fetchall()]
+
+
+def as_utc(value) -> datetime:
+    """A stored time as an aware UTC datetime (SQLite gives text, PostgreSQL an aware datetime)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def as_json(value):
+    """A stored JSON column as Python (SQLite gives text, psycopg decodes jsonb itself)."""
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
 
 
 def check_payloads(entry: Row, stored: dict[str, bytes], destroyed_through: int, key: LedgerKey | None,
