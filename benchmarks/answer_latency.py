@@ -10,7 +10,8 @@ disabled so that SmolLM2 answers both questions; no external model is configured
 question is answered inside too. Each question is asked through answer_question() as the worker
 runs it. First token = the model's first piece of answer text, counted from the question (so it
 includes screening, retrieval and routing); first shown = the first checked text handed to the
-page (the first finished sentence, after the output rails); decode speed = pieces / generation time.
+page (the first finished sentence, after the output rails); decode speed = pieces after the
+first / time from the first piece to the last.
 """
 import argparse
 import os
@@ -93,7 +94,7 @@ def add_filler(parts, collection: Collection, count: int) -> None:
 
 
 def measure(analyst, parts, question: str, runs: int) -> dict:
-    firsts, shown, totals, rates, routes = [], [], [], [], set()
+    firsts, shown, totals, rates, routes, steps = [], [], [], [], set(), []
     for _ in range(runs):
         marks = []
         started = time.perf_counter()
@@ -105,9 +106,12 @@ def measure(analyst, parts, question: str, runs: int) -> dict:
         firsts.append(answer.timings["first_piece_ms"] / 1000)
         shown.append((marks[0] if marks else finished) - started)
         totals.append(finished - started)
-        rates.append(answer.timings["pieces"] / (answer.timings["generate_ms"] / 1000))
+        timings = answer.timings
+        if timings["pieces"] > 1:
+            rates.append((timings["pieces"] - 1) / ((timings["last_piece_ms"] - timings["first_piece_ms"]) / 1000))
         routes.add((answer.route.model.name, answer.route.perimeter))
-    return {"first": firsts, "shown": shown, "total": totals, "rates": rates, "routes": routes}
+        steps.append((timings["screen_ms"], timings["retrieve_ms"], timings["first_piece_ms"], timings["check_ms"]))
+    return {"first": firsts, "shown": shown, "total": totals, "rates": rates, "routes": routes, "steps": steps}
 
 
 def p(values, q):
@@ -129,12 +133,17 @@ def main() -> int:
           f"answers up to {args.max_tokens} tokens, {args.runs} runs each\n")
     print("| question | route | first token p50 / p95 s | first shown p50 / p95 s | total p50 / p95 s | decode pieces/s p50 |")
     print("| --- | --- | ---: | ---: | ---: | ---: |")
+    breakdown = []
     for kind, question in QUESTIONS.items():
         measure(analyst, parts, question, 1)  # warm: loads the model
         result = measure(analyst, parts, question, args.runs)
         route = ", ".join(f"{name} ({perimeter})" for name, perimeter in sorted(result["routes"]))
         print(f"| {kind} | {route} | {p(result['first'], 50):.2f} / {p(result['first'], 95):.2f} | "
               f"{p(result['shown'], 50):.2f} / {p(result['shown'], 95):.2f} | {p(result['total'], 50):.2f} / {p(result['total'], 95):.2f} | {statistics.median(result['rates']):.1f} |")
+        screen, retrieve, first, check = (statistics.median(column) for column in zip(*result["steps"]))
+        breakdown.append(f"{kind}: screen {screen:.0f} ms, retrieve {retrieve:.0f} ms, route + prompt evaluation "
+                         f"{first - screen - retrieve:.0f} ms (to the first piece), final output check {check:.0f} ms")
+    print("\np50 of each step:\n" + "\n".join(breakdown))
     return 0
 
 

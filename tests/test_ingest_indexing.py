@@ -150,7 +150,7 @@ def test_it_erases_a_document_from_store_blobs_and_database(parts, handbook, adm
     assert not Document.objects.filter(pk=document.pk).exists()
     assert not Chunk.objects.filter(document_id=document.pk).exists()
     erased = LedgerEntry.objects.get(action="document.erased")
-    assert erased.actor == admin
+    assert (erased.actor_id, erased.actor_name) == (admin.pk, admin.username)
     assert erased.details["filename"] == "travel.md" and erased.details["chunks"] == document.chunk_count
 
 

@@ -131,7 +131,9 @@ def answer_question(
         answer = Answer(trace_id, REFUSED, error.message, route, verdict, tuple(passages), timings=timings)
         return traced(answer, user, question, asked, messages=messages, partial=stream.text, error=error.code)
     timings["generate_ms"] = elapsed_ms(started)
-    timings["first_piece_ms"] = round((stream.first_piece_at - asked_at) * 1000, 1) if stream.pieces else None
+    if stream.pieces:
+        timings["first_piece_ms"] = round((stream.first_piece_at - asked_at) * 1000, 1)
+        timings["last_piece_ms"] = round((stream.last_piece_at - asked_at) * 1000, 1)
     timings["pieces"] = len(stream.pieces)
 
     started = time.perf_counter()
@@ -155,7 +157,7 @@ class CheckedStream:
     def __init__(self, check: Callable[[str], CheckedAnswer], show: Callable[[str], None] | None):
         self.check, self.show = check, show
         self.pieces: list[str] = []
-        self.first_piece_at = 0.0
+        self.first_piece_at = self.last_piece_at = 0.0
         self.released = 0
         self.checked_at = 0.0
 
@@ -164,8 +166,9 @@ class CheckedStream:
         return "".join(self.pieces)
 
     def add(self, piece: str) -> None:
+        self.last_piece_at = time.perf_counter()
         if not self.pieces:
-            self.first_piece_at = time.perf_counter()
+            self.first_piece_at = self.last_piece_at
         self.pieces.append(piece)
         if self.show is None or time.monotonic() - self.checked_at < self.CHECK_EVERY_SECONDS:
             return
