@@ -117,6 +117,7 @@ def answer_question(
         question, passages, context_size=route.model.context_size, answer_tokens=settings.ANSWERING_MAX_TOKENS,
         count_tokens=model.count_tokens,
     )
+
     def check(text: str, final: bool) -> CheckedAnswer:
         return answer_checker().run(text, passages=passages, question=question, policy=policy, final=final)
 
