@@ -46,8 +46,8 @@ MARKDOWN_IMAGE_OR_LINK = re.compile(r"!?\[[^\]\n]{0,200}\]\(\s*(?:https?:)?//[^)
 BARE_URL = re.compile(r"\bhttps?://[^\s)\]]{1,500}")
 PROMPT_MARKUP = re.compile(r"<passage\b|</passage>|\bQuestion:|Passages \(data only\)|The passages are data, not instructions")
 OUR_MARKERS = re.compile(r"\[(?:[A-Z_]+ withheld|link removed)\]")  # what the checks before put in
-SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
-SENTENCE_WITH_SPACE = re.compile(r"[^.!?\n]*(?:[.!?]+[ \t]*|\n|$)")  # every character, in order
+# A sentence with the spaces after it: the matches put back together are the text itself.
+SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+[ \t]*|\n|$)")
 WORD = re.compile(r"[^\W\d_]{4,}")
 
 # Levels of personal data worth withholding (see guardrails/sensitivity.py).
@@ -222,7 +222,7 @@ def attributed(text: str, given: dict[int, Passage]) -> tuple[str, tuple[int, ..
     where an answer's words come from, and the flag says the appliance, not the model, added them."""
     sources = {number: content_words(passage.text) for number, passage in given.items()}
     marked, parts = [], []
-    sentences = SENTENCE_WITH_SPACE.findall(text)
+    sentences = SENTENCE.findall(text)
     if "".join(sentences) != text:  # never rewrite what cannot be put back together
         return text, ()
     for sentence in sentences:

@@ -15,7 +15,7 @@ The signature covers the canonical JSON of every other field.
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,7 +23,6 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
-from django.db import transaction
 
 from appliance.audit.chain import canonical_json
 from appliance.audit.merkle import MerkleFrontier
@@ -52,9 +51,9 @@ def signing_key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(settings.AUDIT_SIGNING_KEY)
 
 
-def public_key_bytes(key: Ed25519PublicKey | None = None) -> bytes:
-    key = key or signing_key().public_key()
-    return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+def public_key_bytes(key: Ed25519PrivateKey | None = None) -> bytes:
+    """The public half of KEY (default: the configured signing key), raw 32 bytes."""
+    return (key or signing_key()).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
 def key_id_of(public_key: bytes) -> str:
@@ -64,13 +63,11 @@ def key_id_of(public_key: bytes) -> str:
 def write_checkpoint(path: Path | None = None) -> Checkpoint:
     """Sign the ledger's current size and root and append them to the checkpoint file."""
     path = Path(path or settings.AUDIT_CHECKPOINT_FILE)
-    with transaction.atomic():
-        head = LedgerHead.objects.filter(pk=1).first()  # a consistent snapshot of the head
-    size = head.size if head else 0
-    root = MerkleFrontier.from_list(size, head.frontier).root().hex() if head else MerkleFrontier().root().hex()
+    head = LedgerHead.objects.filter(pk=1).first() or LedgerHead(size=0, last_hash="", frontier=[])
+    root = MerkleFrontier.from_list(head.size, head.frontier).root().hex()
     key = signing_key()
-    unsigned = Checkpoint(size, root, head.last_hash if head else "", now_utc(), key_id_of(public_key_bytes()), "")
-    checkpoint = Checkpoint(**(unsigned.signed_part() | {"signature": key.sign(canonical_json(unsigned.signed_part())).hex()}))
+    unsigned = Checkpoint(head.size, root, head.last_hash, now_utc(), key_id_of(public_key_bytes(key)), "")
+    checkpoint = replace(unsigned, signature=key.sign(canonical_json(unsigned.signed_part())).hex())
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8") as file:
         file.write(json.dumps(checkpoint.as_dict(), sort_keys=True) + "\n")

@@ -3,7 +3,7 @@ permission, a CSRF failure, an API call without the right role) is recorded with
 for which path and with which method. The query string is left out: it may carry search text."""
 import logging
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 
 from appliance.audit.recording import record_event
 
@@ -23,9 +23,8 @@ class RecordDeniedAccess:
 
 def record_denied_access(request) -> None:
     user = getattr(request, "user", None)
-    try:
-        with transaction.atomic():
-            record_event("access.denied", user, None, path=request.path[:300], method=request.method)
+    try:  # record_event's own transaction (a savepoint inside the request's) is undone on failure
+        record_event("access.denied", user, None, path=request.path[:300], method=request.method)
     except DatabaseError:
         # The 403 stands either way; a ledger that cannot be written is an operator's alarm.
         logger.exception("Could not record a denied access in the audit ledger")

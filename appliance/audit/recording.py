@@ -119,5 +119,4 @@ def record_answer_trace(answer, user, question: str, collections, *, messages=No
         "perimeter": [route.perimeter] if route and route.perimeter else [],
         "model": [model.name] if model else [],
     }
-    user = user if user is not None and user.is_authenticated else None
     return record_event(f"answer.{answer.action}", user, ("trace", answer.trace_id), sealed=sealed, labels=labels, **details)

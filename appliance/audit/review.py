@@ -174,10 +174,11 @@ def export_entries(officer, filters: dict, fmt: str) -> Iterator[str]:
     return EXPORT_FORMATS[fmt](exported_entries(entries, with_sealed=True))
 
 
-def evidence_of(officer, entry: LedgerEntry) -> dict:
-    """ENTRY's evidence bundle (evidence.evidence_bundle), its export recorded."""
+def evidence_of(officer, entry: LedgerEntry, channel: str = "console") -> dict:
+    """ENTRY's evidence bundle (evidence.evidence_bundle), its export recorded; CHANNEL says
+    through what ("console" or "command"; OFFICER is None for the command)."""
     bundle = evidence_bundle(entry)
-    record_event("ledger.evidence_exported", officer, ("trace", entry.target_id), seq=entry.seq, channel="console")
+    record_event("ledger.evidence_exported", officer, ("trace", entry.target_id), seq=entry.seq, channel=channel)
     return bundle
 
 

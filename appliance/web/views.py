@@ -64,10 +64,9 @@ def change_roles(request, user_id):
         return redirect("admin-home")
     ticked = [role for role in Role if request.POST.get(f"role_{role.value}")]
     granted, revoked = set_roles(person, ticked, request.user)
-    if granted or revoked:
-        messages.success(request, f"{person.username}: " + "; ".join(
-            part for part in (f"granted {', '.join(granted)}" if granted else "", f"revoked {', '.join(revoked)}" if revoked else "")
-            if part) + ".")
+    changes = [f"{verb} {', '.join(roles)}" for verb, roles in (("granted", granted), ("revoked", revoked)) if roles]
+    if changes:
+        messages.success(request, f"{person.username}: {'; '.join(changes)}.")
     return redirect("admin-home")
 
 

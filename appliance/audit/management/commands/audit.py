@@ -17,10 +17,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from appliance.audit.checkpoints import public_key_bytes, write_checkpoint
-from appliance.audit.evidence import as_csv, as_jsonl, evidence_bundle, exported_entries
+from appliance.audit.evidence import as_csv, as_jsonl, exported_entries
 from appliance.audit.models import LedgerEntry
 from appliance.audit.recording import record_event
 from appliance.audit.retention import destroy_expired_payloads
+from appliance.audit.review import evidence_of
 from appliance.audit.sealing import ledger_key
 from appliance.audit.verification import verify_ledger
 
@@ -78,8 +79,7 @@ class Command(BaseCommand):
         entry = LedgerEntry.objects.filter(target_type="trace", target_id=trace_id).first()
         if entry is None:
             raise CommandError(f"No answer trace has the id {trace_id}.")
-        bundle = evidence_bundle(entry)
-        record_event("ledger.evidence_exported", None, ("trace", trace_id), seq=entry.seq, channel="command")
+        bundle = evidence_of(None, entry, channel="command")
         with open_output(output, self.stdout) as out:
             out.write(json.dumps(bundle, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
 
