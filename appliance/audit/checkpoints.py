@@ -77,31 +77,44 @@ def write_checkpoint(path: Path | None = None) -> Checkpoint:
 
 
 def latest_checkpoint_size(path: Path | None = None) -> int:
-    checkpoints, _problems = read_checkpoints(path)
-    return max((checkpoint.size for checkpoint in checkpoints), default=0)
+    """The size of the last checkpoint whose signature holds (0: none). Checks signatures from the
+    end of the file only until one holds: the worker asks every few minutes, and the file grows
+    by one line each time."""
+    public_key = public_key_bytes()
+    for _number, checkpoint in reversed(parsed_lines(path)):
+        if checkpoint is not None and signature_holds(checkpoint, public_key):
+            return checkpoint.size
+    return 0
 
 
 def read_checkpoints(path: Path | None = None, public_key: bytes | None = None) -> tuple[list[Checkpoint], list[str]]:
     """The checkpoints whose signature holds, and a sentence for each line that is not one."""
-    path = Path(path or settings.AUDIT_CHECKPOINT_FILE)
     public_key = public_key or public_key_bytes()
-    if not path.exists():
-        return [], []
     checkpoints, problems = [], []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            fields = json.loads(line)
-            checkpoint = Checkpoint(**fields, line=number)
-        except (ValueError, TypeError):
+    for number, checkpoint in parsed_lines(path):
+        if checkpoint is None:
             problems.append(f"Checkpoint file line {number} is not a checkpoint.")
-            continue
-        if not signature_holds(checkpoint, public_key):
+        elif not signature_holds(checkpoint, public_key):
             problems.append(f"Checkpoint file line {number} (size {checkpoint.size}) has a signature that does not hold.")
-            continue
-        checkpoints.append(checkpoint)
+        else:
+            checkpoints.append(checkpoint)
     return checkpoints, problems
+
+
+def parsed_lines(path: Path | None = None) -> list[tuple[int, Checkpoint | None]]:
+    """(line number, checkpoint) for each non-blank line of the checkpoint file; the checkpoint is
+    None for a line that is not one."""
+    path = Path(path or settings.AUDIT_CHECKPOINT_FILE)
+    if not path.exists():
+        return []
+    lines = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                lines.append((number, Checkpoint(**json.loads(line), line=number)))
+            except (ValueError, TypeError):
+                lines.append((number, None))
+    return lines
 
 
 def signature_holds(checkpoint: Checkpoint, public_key: bytes) -> bool:
