@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from appliance.retrieval.embedding import Embedder
+from appliance.retrieval.keywords import KeywordEncoder
 from appliance.retrieval.store import VectorStore, open_store
 from appliance.answering.checking import AnswerChecker
 from guardrails.pii import PiiScanner
@@ -25,6 +26,7 @@ class WorkerParts:
     store: VectorStore
     embedder: Embedder
     scanner: PiiScanner
+    keywords: KeywordEncoder = KeywordEncoder()
 
 
 _lock = threading.Lock()
@@ -34,13 +36,17 @@ _screener: QuestionScreener | None = None
 _checker: AnswerChecker | None = None
 
 
-def worker_parts() -> WorkerParts:
-    """The process's parts, opened and warmed up on first use. Raises StoreUnavailable."""
+def worker_parts(*, rebuild_store: bool = False) -> WorkerParts:
+    """The process's parts, opened and warmed up on first use; with REBUILD_STORE, the vector store
+    emptied and made anew first (`manage.py reindex --all`). Raises StoreUnavailable."""
     global _store
     embedder, scanner = _shared_models()
     with _lock:
+        if rebuild_store and _store is not None:
+            _store.close()
+            _store = None
         if _store is None:
-            _store = open_store()
+            _store = open_store(rebuild=rebuild_store)
         return WorkerParts(_store, embedder, scanner)
 
 
@@ -91,10 +97,10 @@ def release_store() -> None:
 
 
 @contextmanager
-def borrowed_parts() -> Iterator[WorkerParts]:
+def borrowed_parts(*, rebuild: bool = False) -> Iterator[WorkerParts]:
     """For commands that work in this process: the parts, with the store released afterwards so
     that a worker can open it again. Raises StoreUnavailable when a worker holds it now."""
-    parts = worker_parts()
+    parts = worker_parts(rebuild_store=rebuild)
     try:
         yield parts
     finally:

@@ -9,6 +9,7 @@ import logging
 import traceback
 import uuid
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from django.conf import settings
 from django.db import transaction
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from appliance.audit.recording import record_event
 from appliance.errors import IngestRejected
+from appliance.retrieval.keywords import Keywords
 from appliance.retrieval.store import ChunkPoint
 from appliance.runtime import WorkerParts
 from guardrails.pii import PiiFinding, entity_counts, redact
@@ -59,8 +61,12 @@ def index_document(document: Document, parts: WorkerParts) -> Document:
         findings = parts.scanner.scan([draft.text for draft in drafts])
         prepared = prepare_chunks(document, drafts, findings)
         move_on(document, Status.SCANNING, Status.EMBEDDING, 60)
-        vectors = parts.embedder.embed([chunk.text for chunk in prepared])
-        parts.store.upsert([to_point(document, chunk, vector) for chunk, vector in zip(prepared, vectors)])
+        searchable = [searchable_text(document, chunk) for chunk in prepared]
+        vectors = parts.embedder.embed(searchable)
+        parts.store.upsert([
+            to_point(document, chunk, vector, parts.keywords.embed_passage(text))
+            for chunk, vector, text in zip(prepared, vectors, searchable)
+        ])
         parts.store.optimize()
         finish(document, parsed.file_type, prepared, entity_counts(f for chunk_findings in findings for f in chunk_findings))
     except DocumentGone:
@@ -122,9 +128,18 @@ def prepare_chunks(document: Document, drafts: list[ChunkDraft], findings: list[
     return prepared
 
 
-def to_point(document: Document, chunk: PreparedChunk, vector) -> ChunkPoint:
+def searchable_text(document: Document, chunk: PreparedChunk) -> str:
+    """What a chunk is found by: its text under the document's name and its section path. A
+    passage often leaves out what its heading says ("Hotels" over "EUR 220 a night in capitals"),
+    and the heading is what an analyst asks about."""
+    title = " > ".join(part for part in (PurePath(document.filename).stem, chunk.draft.section) if part)
+    return f"{title}\n\n{chunk.text}"
+
+
+def to_point(document: Document, chunk: PreparedChunk, vector, keywords: Keywords) -> ChunkPoint:
     return ChunkPoint(
-        chunk_id=chunk.chunk_id, vector=vector, collection=document.collection.store_key, document_id=str(document.uid),
+        chunk_id=chunk.chunk_id, vector=vector, keywords=keywords, collection=document.collection.store_key,
+        document_id=str(document.uid),
         payload={
             "text": chunk.text, "section": chunk.draft.section, "page": chunk.draft.page,
             "sensitivity": chunk.sensitivity, "filename": document.filename, "version": document.version,

@@ -5,7 +5,7 @@ import pytest
 
 from ingest.collections import create_collection
 from ingest.indexing import index_document
-from ingest.searching import search_chunks
+from appliance.retrieval.searching import search_chunks
 from tests import documents
 from tests.conftest import upload
 

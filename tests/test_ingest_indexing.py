@@ -8,7 +8,7 @@ from ingest.collections import create_collection
 from ingest.erasure import erase_collection, erase_document
 from ingest.indexing import index_document
 from ingest.models import Chunk, Document
-from ingest.searching import search_chunks
+from appliance.retrieval.searching import search_chunks
 from tests.conftest import upload
 
 pytestmark = [pytest.mark.django_db, pytest.mark.services]

@@ -6,8 +6,9 @@ from qdrant_client import QdrantClient
 
 from appliance.errors import StoreUnavailable
 from appliance.retrieval.edge_store import EdgeStore
+from appliance.retrieval.keywords import KeywordEncoder
 from appliance.retrieval.server_store import ServerStore
-from appliance.retrieval.store import ChunkPoint
+from appliance.retrieval.store import ChunkPoint, StoreOutdated
 
 RNG = np.random.default_rng(7)
 
@@ -26,8 +27,12 @@ def near(vector, distance=0.2):
     return unit(vector + RNG.normal(scale=distance / np.sqrt(384), size=384))
 
 
-def chunk(chunk_id, vector, collection="finance", document_id="doc-1", **payload):
-    return ChunkPoint(chunk_id=chunk_id, vector=vector, collection=collection, document_id=document_id, payload=payload)
+KEYWORDS = KeywordEncoder()
+
+
+def chunk(chunk_id, vector, collection="finance", document_id="doc-1", text="", **payload):
+    return ChunkPoint(chunk_id=chunk_id, vector=vector, collection=collection, document_id=document_id, payload=payload,
+                      keywords=KEYWORDS.embed_passage(text))
 
 
 def open_edge(path):
@@ -198,3 +203,69 @@ def test_it_serves_the_embedded_workers_threads_at_once(tmp_path):
         assert store.count() == 100
     finally:
         store.close()
+
+
+def test_it_finds_by_keywords_what_meaning_alone_ranks_low(store):
+    query = random_unit()
+    # Twenty chunks are close in meaning; the one that names the exact term is far.
+    store.upsert([chunk(f"near-{i}", near(query, 0.3), text=f"General travel guidance, part {i}.") for i in range(20)])
+    store.upsert([chunk("exact", random_unit(), text="Hotels in capitals: at most EUR 220 per night, Saturday check-in.")])
+
+    by_meaning = store.search(query, collections=["finance"], limit=5)
+    hybrid = store.search(query, collections=["finance"], limit=5, keywords=KEYWORDS.embed_question("hotel per night in capitals"))
+
+    assert "exact" not in [hit.chunk_id for hit in by_meaning]
+    assert "exact" in [hit.chunk_id for hit in hybrid]
+
+
+def test_it_ranks_first_what_both_meaning_and_keywords_rank_high(store):
+    query = random_unit()
+    store.upsert([
+        chunk("meaning-only", near(query, 0.05), text="Opening times of the branch."),
+        chunk("keywords-only", random_unit(), text="Annual leave is 28 days; leave requests go to your manager."),
+        chunk("both", near(query, 0.1), text="Annual leave: 28 days a year, booked in the leave planner."),
+    ])
+
+    hits = store.search(query, collections=["finance"], limit=3, keywords=KEYWORDS.embed_question("annual leave days"))
+
+    assert hits[0].chunk_id == "both"
+
+
+def test_it_keeps_the_grant_filter_inside_every_hybrid_prefetch(store):
+    query = random_unit()
+    # Fifty chunks of another tenant match both the meaning and every keyword...
+    store.upsert([chunk(f"secret-{i}", near(query, 0.05), collection="hr", text="salary band of the director")
+                  for i in range(50)])
+    # ...and the granted collection has one chunk that matches neither.
+    store.upsert([chunk("granted", random_unit(), collection="finance", text="Invoices are paid monthly.")])
+
+    hits = store.search(query, collections=["finance"], limit=5, keywords=KEYWORDS.embed_question("director salary band"))
+
+    assert [hit.chunk_id for hit in hits] == ["granted"]
+
+
+def test_it_searches_by_meaning_when_a_question_has_only_stop_words(store):
+    query = random_unit()
+    store.upsert([chunk("close", near(query), text="Something relevant.")])
+
+    hits = store.search(query, collections=["finance"], limit=1, keywords=KEYWORDS.embed_question("what is it?"))
+
+    assert [hit.chunk_id for hit in hits] == ["close"]
+
+
+def test_it_refuses_a_store_built_without_keyword_vectors(tmp_path):
+    import qdrant_edge as edge
+
+    old = edge.EdgeShard.create(str(tmp_path / "edge"), edge.EdgeConfig(
+        vectors=edge.EdgeVectorParams(size=384, distance=edge.Distance.Cosine)))
+    old.close()
+
+    with pytest.raises(StoreOutdated) as error:
+        EdgeStore(tmp_path / "edge")
+
+    assert "python manage.py reindex --all" in error.value.message
+    rebuilt = EdgeStore(tmp_path / "edge", rebuild=True)
+    try:
+        assert rebuilt.count() == 0
+    finally:
+        rebuilt.close()

@@ -27,7 +27,7 @@ from guardrails.publishing import current_policy
 from guardrails.screening import Verdict
 from guardrails.sensitivity import max_sensitivity
 from ingest.models import Collection
-from ingest.searching import search_chunks
+from appliance.retrieval.searching import search_chunks
 
 logger = logging.getLogger(__name__)
 

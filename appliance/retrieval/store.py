@@ -4,6 +4,11 @@ Two adapters implement it: Qdrant Edge in-process (edge_store.py, the embedded d
 Qdrant server through qdrant-client (server_store.py, when QDRANT_URL is set). Both keep every
 chunk of every collection in one Qdrant collection/shard, with the appliance collection as a
 tenant key, and both filter by granted collections inside the vector query (never afterwards).
+
+Each chunk has two vectors: its meaning (MiniLM, dense, cosine) and its keywords (BM25, sparse,
+with the store's IDF). A search with keywords is hybrid: one query whose two prefetches (the
+nearest by meaning, the best by keywords, each with the grant filter inside it) are fused by
+reciprocal rank fusion, so a chunk ranked high by either comes up.
 """
 import hashlib
 import uuid
@@ -14,7 +19,16 @@ from typing import Any
 
 from django.conf import settings
 
+from appliance.errors import StoreUnavailable
+from appliance.retrieval.keywords import Keywords
+
 DIMENSION = 384
+MEANING, KEYWORDS = "meaning", "keywords"  # the two named vectors of every chunk
+# Reciprocal rank fusion: score = sum over prefetches of 1 / (RRF_K + rank). 60 is the value of
+# the paper that introduced it (Cormack et al., 2009) and keeps one list's top hit from
+# drowning what both lists rank well. Each prefetch looks this many times deeper than the answer.
+RRF_K = 60
+PREFETCH_DEPTH = 4
 
 
 @dataclass(frozen=True)
@@ -26,6 +40,7 @@ class ChunkPoint:
     collection: str
     document_id: str
     payload: Mapping[str, Any] = field(default_factory=dict)
+    keywords: Keywords = Keywords((), ())
 
 
 @dataclass(frozen=True)
@@ -68,14 +83,19 @@ class VectorStore(ABC):
         if points:
             self._upsert(points)
 
-    def search(self, vector: Sequence[float], *, collections: Sequence[str], limit: int) -> list[ChunkHit]:
-        """The LIMIT nearest chunks among COLLECTIONS only, best first. No collections -> no hits."""
+    def search(self, vector: Sequence[float], *, collections: Sequence[str], limit: int,
+               keywords: Keywords | None = None) -> list[ChunkHit]:
+        """The LIMIT best chunks among COLLECTIONS only, best first. No collections -> no hits.
+        Without KEYWORDS (or with none left after stop words), by meaning alone, scored by cosine;
+        with them, hybrid, scored by reciprocal rank fusion."""
         self._check_vector(vector)
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")
         if not collections:
             return []
-        return self._search(vector, list(collections), limit)
+        if keywords is None or keywords.is_empty:
+            return self._search(vector, list(collections), limit)
+        return self._hybrid_search(vector, keywords, list(collections), limit)
 
     def delete_document(self, collection: str, document_id: str) -> None:
         self._delete({"collection": collection, "document_id": document_id})
@@ -100,6 +120,10 @@ class VectorStore(ABC):
     def _search(self, vector: Sequence[float], collections: list[str], limit: int) -> list[ChunkHit]: ...
 
     @abstractmethod
+    def _hybrid_search(self, vector: Sequence[float], keywords: Keywords, collections: list[str],
+                       limit: int) -> list[ChunkHit]: ...
+
+    @abstractmethod
     def _delete(self, match: dict[str, str]) -> None: ...
 
     @abstractmethod
@@ -109,10 +133,25 @@ class VectorStore(ABC):
     def close(self) -> None: ...
 
 
-def open_store() -> VectorStore:
-    """The configured store: a Qdrant server when QDRANT_URL is set, else Qdrant Edge in the data dir.
+class StoreOutdated(StoreUnavailable):
+    """The store was built by an earlier version of the appliance (meaning vectors only)."""
 
-    Raises StoreUnavailable when the embedded store is held by another process.
+    code = "store_outdated"
+
+    def __init__(self, where: str):
+        super().__init__(
+            f"The vector store at {where} was built by an earlier version of the appliance, without keyword "
+            "vectors. Rebuild it with `python manage.py reindex --all` (documents stay; their chunks are indexed again).",
+            code=self.code, permanent=True,
+        )
+
+
+def open_store(*, rebuild: bool = False) -> VectorStore:
+    """The configured store: a Qdrant server when QDRANT_URL is set, else Qdrant Edge in the data dir.
+    With REBUILD, whatever the store held is dropped first and an empty one is made.
+
+    Raises StoreUnavailable when the embedded store is held by another process, StoreOutdated
+    when it was built by an earlier version (see `manage.py reindex --all`).
     """
     if settings.QDRANT_URL:
         from qdrant_client import QdrantClient
@@ -120,7 +159,7 @@ def open_store() -> VectorStore:
         from appliance.retrieval.server_store import ServerStore
 
         client = QdrantClient(url=settings.QDRANT_URL, api_key=settings.QDRANT_API_KEY or None, timeout=30)
-        return ServerStore(client, settings.RETRIEVAL_QDRANT_COLLECTION)
+        return ServerStore(client, settings.RETRIEVAL_QDRANT_COLLECTION, rebuild=rebuild)
     from appliance.retrieval.edge_store import EdgeStore
 
-    return EdgeStore(settings.RETRIEVAL_EDGE_PATH)
+    return EdgeStore(settings.RETRIEVAL_EDGE_PATH, rebuild=rebuild)

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from appliance.errors import StoreUnavailable
 from appliance.runtime import borrowed_parts
 from ingest.models import Collection
-from ingest.searching import search_chunks
+from appliance.retrieval.searching import search_chunks
 
 
 class Command(BaseCommand):
