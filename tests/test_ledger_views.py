@@ -6,10 +6,12 @@ import json
 import re
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.contrib.messages import get_messages
 from django.db import connection
 from django.utils import timezone
@@ -24,7 +26,17 @@ from tests.append_only import triggers_set_aside
 pytestmark = [pytest.mark.django_db, pytest.mark.services]
 
 REPO = Path(__file__).resolve().parent.parent
-TODAY = timezone.now().date()
+# The clock every test here runs on (ticking, so entries keep distinct times). With the real one,
+# TODAY was read at collection, and a run that crossed midnight UTC dated its entries and export
+# file names a day later than the filters and the assertions.
+NOON = datetime(2026, 6, 15, 12, 0, tzinfo=ZoneInfo("UTC"))
+TODAY = NOON.date()
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with time_machine.travel(NOON, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -1,12 +1,17 @@
 """The labelled screening sets (guardrails/evaluation/README.md): well formed, splits kept apart, and
-reproducible from the scripts that build them. No database; the two scripts run as subprocesses."""
+reproducible from the scripts that build them, on any day. No database; the scripts run as
+subprocesses, or imported from their path to be run under another clock."""
+import importlib.util
 import json
 import re
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 REPO = Path(__file__).resolve().parent.parent
 TRAINING_DATA = REPO / "guardrails" / "training" / "data"
@@ -36,6 +41,10 @@ PII_LOCALES = {
 }
 # Two texts in different splits sharing this share of their words are near-paraphrases.
 NEAR_PARAPHRASE_JACCARD = 0.6
+# Days far from the one the sets were generated on, one of them a leap day.
+OTHER_DAYS = (
+    datetime(2031, 7, 15, 23, 30, tzinfo=ZoneInfo("UTC")), datetime(2040, 2, 29, 6, 0, tzinfo=ZoneInfo("UTC")),
+)
 
 
 def load(path: Path) -> list[dict]:
@@ -109,3 +118,41 @@ def test_pii_sets_are_rebuilt_byte_for_byte(tmp_path):
     run_script(REPO / "guardrails" / "evaluation" / "generate_pii_set.py", tmp_path)
     for path in PII_SETS.values():
         assert (tmp_path / path.name).read_bytes() == path.read_bytes(), f"{path.name} differs from the generator"
+
+
+def import_script(script: Path):
+    spec = importlib.util.spec_from_file_location(script.stem, script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_it_generates_the_same_pii_sets_on_any_day():
+    generator = import_script(REPO / "guardrails" / "evaluation" / "generate_pii_set.py")
+    seed, _count = generator.SPLITS["dev"]
+    count = 2 * len(generator.TEMPLATES)  # every template twice, the ones with a birth date in their ids too
+
+    builds = []
+    for day in OTHER_DAYS:
+        with time_machine.travel(day, tick=False):
+            builds.append(generator.build_split(seed, count))
+
+    assert builds[0] == builds[1]
+    assert {"PL_PESEL", "FI_PERSONAL_IDENTITY_CODE", "SE_PERSONNUMMER"} <= {
+        entity["type"] for row in builds[0] for entity in row["entities"]
+    }
+    assert builds[0] == load(PII_SETS["dev"])[:count]
+
+
+def test_it_augments_the_benign_training_questions_the_same_on_any_day():
+    augmenter = import_script(REPO / "guardrails" / "training" / "augment_benign.py")
+
+    builds = []
+    for day in OTHER_DAYS:
+        with time_machine.travel(day, tick=False):
+            builds.append(augmenter.personal_questions(40))
+
+    assert builds[0] == builds[1]
+    committed = [row for row in load(TRAINING_DATA / "benign_augmented.jsonl")
+                 if row["category"] == "augmented_personal_data"]
+    assert builds[0] == committed[:40]

@@ -7,8 +7,9 @@ personal data in it labelled by character span (Python string indices, i.e. code
      "template": "refund_payee:PERSON.title_full+IBAN_CODE.spaced"}
 
 Why it is built this way:
-- The values come from Faker with fixed seeds, so no real person's data is in the repo and the files
-  can be rebuilt byte for byte (tests/test_screening_datasets.py checks that).
+- The values come from Faker with fixed seeds and a frozen clock (GENERATED_AS_OF), so no real
+  person's data is in the repo and the files can be rebuilt byte for byte on any day
+  (tests/test_screening_datasets.py checks that).
 - The `template` field names the scenario and the format of every value (e.g. PHONE_NUMBER.intl_noctx:
   a +CC number with no context word around it), so an evaluation can break recall down by format.
 - Spans are computed while the sentence is assembled and checked with text[start:end] == value.
@@ -27,12 +28,22 @@ import string
 import sys
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import faker
+import time_machine
 from faker import Faker
 
 FAKER_VERSION = "40.54.0"  # other versions draw other values: the committed files would not reproduce
+
+# The clock the sets are generated under. Faker draws birth dates back from "now": the PESEL, the
+# Finnish HETU and the Swedish personnummer encode one, so with the real clock the same seed gave
+# other ids from one day to the next. 2026-11-24 is the day the committed files were generated
+# (any time that day rebuilds them); noon, and the zone as a ZoneInfo so that time-machine also sets
+# the local time zone: fi_FI and sv_SE read the local date, not the UTC one.
+GENERATED_AS_OF = datetime(2026, 11, 24, 12, 0, tzinfo=ZoneInfo("UTC"))
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "data"
 
@@ -474,11 +485,15 @@ def seeded_fakers(seed: int) -> dict[str, Faker]:
 
 
 def build_split(seed: int, count: int) -> list[dict]:
-    """COUNT sentences: the templates in turn, so each gets the same share (give or take one)."""
+    """COUNT sentences: the templates in turn, so each gets the same share (give or take one).
+
+    The first COUNT sentences of a larger split are the same, so a test can build a few.
+    """
     rng = random.Random(seed)
-    fakes = seeded_fakers(seed)
-    seen: set[str] = set()
-    return [sentence(*TEMPLATES[i % len(TEMPLATES)], fakes, rng, seen) for i in range(count)]
+    with time_machine.travel(GENERATED_AS_OF, tick=False):
+        fakes = seeded_fakers(seed)
+        seen: set[str] = set()
+        return [sentence(*TEMPLATES[i % len(TEMPLATES)], fakes, rng, seen) for i in range(count)]
 
 
 def check_templates() -> None:

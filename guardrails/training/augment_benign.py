@@ -10,7 +10,8 @@ frames, documents and topics below (all written for this repo), some with an ide
 emoji or a word attacks also use; hand-written questions in other languages; and questions
 carrying names, e-mail addresses, IBANs, phone and card numbers made up by Faker (the classifier
 flagged 7% of the PII dev sentences as attacks before these were added). It is
-training data only: nothing here is used for evaluation. Deterministic (seed 2311).
+training data only: nothing here is used for evaluation. Deterministic (seed 2311, and the clock
+frozen at GENERATED_AS_OF for Faker's birth dates).
 """
 import argparse
 import base64
@@ -18,11 +19,17 @@ import itertools
 import hashlib
 import json
 import random
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 OUT = Path(__file__).resolve().parent / "data"
 SEED = 2311
 COUNT = 700
+# Faker's date_of_birth() counts back from today, so the {date} values changed every day. Frozen at
+# the day benign_augmented.jsonl was generated, which rebuilds it (noon UTC; the ZoneInfo makes
+# time-machine set the local time zone too).
+GENERATED_AS_OF = datetime(2026, 11, 24, 12, 0, tzinfo=ZoneInfo("UTC"))
 
 DOCUMENTS = [
     "supplier framework agreement", "travel and expenses policy", "incident response plan", "clinical handover protocol",
@@ -128,6 +135,7 @@ FAKER_LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", 
 
 
 def personal_questions(count: int) -> list[dict]:
+    import time_machine
     from faker import Faker
 
     fakers = [Faker(locale) for locale in FAKER_LOCALES]
@@ -135,13 +143,14 @@ def personal_questions(count: int) -> list[dict]:
         faker.seed_instance(SEED + index)
     rng = random.Random(SEED)
     rows = []
-    for faker in itertools.islice(itertools.cycle(fakers), count):
-        text = rng.choice(PERSONAL_FRAMES).format(
-            doc=rng.choice(DOCUMENTS), topic=rng.choice(TOPICS), name=faker.name(), email=faker.email(),
-            iban=faker.iban(), phone=faker.phone_number(), card=faker.credit_card_number(), city=faker.city(),
-            date=faker.date_of_birth().isoformat(),
-        )
-        rows.append({"text": text, "label": "benign", "category": "augmented_personal_data"})
+    with time_machine.travel(GENERATED_AS_OF, tick=False):
+        for faker in itertools.islice(itertools.cycle(fakers), count):
+            text = rng.choice(PERSONAL_FRAMES).format(
+                doc=rng.choice(DOCUMENTS), topic=rng.choice(TOPICS), name=faker.name(), email=faker.email(),
+                iban=faker.iban(), phone=faker.phone_number(), card=faker.credit_card_number(), city=faker.city(),
+                date=faker.date_of_birth().isoformat(),
+            )
+            rows.append({"text": text, "label": "benign", "category": "augmented_personal_data"})
     return rows
 
 
