@@ -1,8 +1,14 @@
 """ingest.parsing: every accepted format, and every way a file is refused, with the admin's message."""
 import io
 import zipfile
+from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import NameObject, NumberObject
 
 from appliance.errors import IngestRejected
 from ingest.parsing import ACCEPTED_TYPES, Block, detect_file_type, parse_document, split_page_text
@@ -329,3 +335,357 @@ def test_it_rejects_malformed_csv_with_the_line_number():
 )
 def test_it_rejects_a_document_without_text(data, filename):
     assert rejection(data, filename) == ("no_text", f"“{filename}” contains no text to index.")
+
+
+# -- Sections -------------------------------------------------------------------------------------
+
+
+def sections(parsed) -> list[tuple[str, str]]:
+    return [(block.section, block.text) for block in parsed.blocks]
+
+
+def parse_text(text: str, filename: str = "manual.txt"):
+    return parse(text.encode(), filename)
+
+
+@pytest.mark.parametrize("char", ["=", "-", "*", "~", "^", "#", "+"])
+def test_it_reads_a_title_underlined_with_each_character(char):
+    parsed = parse_text(f"Late payment\n{char * 12}\n\nTwo percent per month.\n")
+
+    assert sections(parsed) == [("Late payment", "Two percent per month.")]
+
+
+def test_it_levels_underline_styles_by_first_appearance():
+    text = (
+        "=======\nHandbook\n=======\n\nPreface.\n\n"
+        "Fees\n====\n\nMonthly.\n\nLate payment\n------------\n\nTwo percent.\n\n"
+        "Refunds\n=======\n\nTen days.\n"
+    )
+
+    assert sections(parse_text(text)) == [
+        ("Handbook", "Preface."),
+        ("Handbook > Fees", "Monthly."),
+        ("Handbook > Fees > Late payment", "Two percent."),
+        ("Handbook > Refunds", "Ten days."),
+    ]
+
+
+def test_it_takes_a_rule_after_a_blank_line_or_under_a_paragraph_for_a_rule():
+    text = "Intro\n=====\n\nFirst paragraph\non two lines.\n------------\n\n---------\n\nLast words.\n"
+
+    assert sections(parse_text(text)) == [("Intro", "First paragraph\non two lines."), ("Intro", "Last words.")]
+
+
+def test_it_levels_underlined_numbered_titles_by_their_number():
+    text = (
+        "4. Big\n------\n\nBig text.\n\n4.9. Medium\n-----------\n\nMedium text.\n\n"
+        "4.9.1. Title of the thing\n-------------------------\n\nThing text.\n\n5. Next\n-------\n\nNext text.\n"
+    )
+
+    assert sections(parse_text(text)) == [
+        ("4. Big", "Big text."),
+        ("4. Big > 4.9. Medium", "Medium text."),
+        ("4. Big > 4.9. Medium > 4.9.1. Title of the thing", "Thing text."),
+        ("5. Next", "Next text."),
+    ]
+
+
+def test_it_reads_numbered_headings_on_their_own_lines():
+    text = (
+        "1. Scope\n\nThis applies to staff.\n\n1.1 Who is covered\n\nEveryone.\n\n"
+        "1.2. Exceptions\n\nContractors.\n\n12. Final provisions\n\nNone.\n"
+    )
+
+    assert sections(parse_text(text)) == [
+        ("1. Scope", "This applies to staff."),
+        ("1. Scope > 1.1 Who is covered", "Everyone."),
+        ("1. Scope > 1.2. Exceptions", "Contractors."),
+        ("12. Final provisions", "None."),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("heading", "section"),
+    [
+        ("Article 12", "Article 12"),
+        ("Article 12 – Transparent information", "Article 12 – Transparent information"),
+        ("ARTICLE 12. TRANSPARENCY", "ARTICLE 12. TRANSPARENCY"),
+        ("§ 3", "§ 3"),
+        ("§ 3 Kündigung", "§ 3 Kündigung"),
+        ("Section 5. Payments", "Section 5. Payments"),
+        ("Chapter 2: Fees", "Chapter 2: Fees"),
+        ("Part II", "Part II"),
+        ("Appendix A", "Appendix A"),
+        ("Annex 1", "Annex 1"),
+        ("TERMS AND CONDITIONS", "TERMS AND CONDITIONS"),
+    ],
+)
+def test_it_reads_keyword_and_all_caps_headings(heading, section):
+    assert sections(parse_text(f"Preface.\n\n{heading}\n\nThe body text.\n")) == [("", "Preface."), (section, "The body text.")]
+
+
+def test_it_nests_articles_in_chapters_and_names_them_by_the_next_line():
+    text = (
+        "CHAPTER I\n\nGeneral provisions\n\nArticle 1\n\nSubject-matter\n\n"
+        "This Regulation lays down rules.\n\nCHAPTER II\n\nArticle 5\n\nData shall be processed lawfully.\n"
+    )
+
+    assert sections(parse_text(text)) == [
+        ("CHAPTER I: General provisions > Article 1: Subject-matter", "This Regulation lays down rules."),
+        ("CHAPTER II > Article 5", "Data shall be processed lawfully."),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Section 5 applies to all staff.\n",
+        "Part of the fee is refundable\n",
+        "Chapter two was short.\n",
+    ],
+)
+def test_it_does_not_take_a_sentence_that_starts_with_a_keyword_for_a_heading(text):
+    assert sections(parse_text("Intro.\n\n" + text)) == [("", "Intro."), ("", text.strip())]
+
+
+APACHE_LIKE = """\
+   TERMS AND CONDITIONS
+
+   1. Definitions.
+
+      "License" shall mean the terms and conditions.
+
+   2. Grant of Copyright License. Subject to the terms and conditions of
+      this License, each Contributor hereby grants to You a license.
+
+   3. Redistribution. You may reproduce and distribute copies:
+
+      (a) You must give any other recipients a copy; and
+
+      (b) You must keep the notices.
+"""
+
+
+def test_it_reads_a_heading_that_opens_its_paragraph_and_keeps_the_whole_paragraph():
+    assert sections(parse_text(APACHE_LIKE, "LICENSE.txt")) == [
+        ("1. Definitions", '"License" shall mean the terms and conditions.'),
+        ("2. Grant of Copyright License",
+         "2. Grant of Copyright License. Subject to the terms and conditions of\n"
+         "      this License, each Contributor hereby grants to You a license."),
+        ("3. Redistribution", "3. Redistribution. You may reproduce and distribute copies:"),
+        ("3. Redistribution", "(a) You must give any other recipients a copy; and"),
+        ("3. Redistribution", "(b) You must keep the notices."),
+    ]
+
+
+def test_it_reads_nested_clauses_under_an_underlined_section():
+    text = (
+        "1. Definitions\n--------------\n\n1.1. \"Contributor\"\n    means each individual.\n\n"
+        "5. Termination\n--------------\n\n5.1. The rights granted under this License will terminate\n"
+        "if You fail to comply.\n\n5.2. If You initiate litigation, the rights end.\n"
+    )
+
+    assert [block.section for block in parse_text(text).blocks] == [
+        '1. Definitions > 1.1. "Contributor"',
+        "5. Termination > 5.1.",
+        "5. Termination > 5.2.",
+    ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "1. Buy milk.\n2. Call Anna.\n3. Book the flight to Lyon.",
+        "1. Buy milk.\n\n2. Call Anna.\n\n3. Book the flight to Lyon.",
+        "1. Buy Milk\n\n2. Call Anna\n\n3. Book Flights",
+        "1. Buy milk.",
+        "1. We will send the invoice on the first working day of the month. Pay it within thirty days.",
+    ],
+)
+def test_it_keeps_a_numbered_list_as_text(body):
+    parsed = parse_text(f"4. Errands\n\nThings to do:\n\n{body}\n\nThat is all.\n")
+
+    assert {block.section for block in parsed.blocks} == {"4. Errands"}
+    assert "\n\n".join(texts(parsed)) == f"Things to do:\n\n{body}\n\nThat is all."
+
+
+def test_it_keeps_a_list_that_restarts_its_numbers_inside_a_numbered_section():
+    text = "3. Ordering\n\nOrders go through the portal.\n\n1. Open Orders\n\nThen pick a product.\n"
+
+    assert {block.section for block in parse_text(text).blocks} == {"3. Ordering"}
+
+
+def test_it_reads_centered_and_boxed_titles():
+    text = (
+        "                         Example License\n                       Version 1, May 2020\n\n"
+        "  Preamble text,\n  on two lines.\n\n"
+        "*************************************\n"
+        "*                                   *\n"
+        "*  6. Disclaimer of Warranty        *\n"
+        "*  -------------------------        *\n"
+        "*                                   *\n"
+        "*  Provided as is.                  *\n"
+        "*                                   *\n"
+        "*************************************\n"
+    )
+
+    assert [(block.section, collapse(block.text)) for block in parse_text(text).blocks] == [
+        ("Example License", "Example License Version 1, May 2020"),
+        ("Example License", "Preamble text, on two lines."),
+        ("6. Disclaimer of Warranty", "Provided as is."),
+    ]
+
+
+def collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+LICENSES = Path("/usr/share/common-licenses")
+
+
+@pytest.mark.skipif(not (LICENSES / "Apache-2.0").exists(), reason="no /usr/share/common-licenses/Apache-2.0")
+def test_it_gives_the_sections_of_the_apache_license():
+    parsed = parse((LICENSES / "Apache-2.0").read_bytes(), "Apache-2.0.txt")
+
+    grant = next(block for block in parsed.blocks if "each Contributor hereby grants to You a perpetual" in collapse(block.text)
+                 and "copyright license" in block.text)
+    assert grant.section.startswith("2. Grant of Copyright License")
+    assert "Subject to the terms and conditions of this License, each Contributor hereby grants" in collapse(grant.text)
+    assert {block.section for block in parsed.blocks} >= {
+        "1. Definitions", "4. Redistribution", "9. Accepting Warranty or Additional Liability",
+        "APPENDIX: How to apply the Apache License to your work",
+    }
+    assert all(block.section for block in parsed.blocks)
+
+
+@pytest.mark.skipif(not (LICENSES / "MPL-2.0").exists(), reason="no /usr/share/common-licenses/MPL-2.0")
+def test_it_gives_the_nested_sections_of_the_mozilla_license():
+    parsed = parse((LICENSES / "MPL-2.0").read_bytes(), "MPL-2.0.txt")
+
+    assert {block.section for block in parsed.blocks} >= {
+        'Mozilla Public License Version 2.0 > 1. Definitions > 1.1. "Contributor"',
+        "Mozilla Public License Version 2.0 > 2. License Grants and Conditions > 2.1. Grants",
+        "Mozilla Public License Version 2.0 > 6. Disclaimer of Warranty",
+        "Mozilla Public License Version 2.0 > Exhibit A - Source Code Form License Notice",
+    }
+
+
+def test_it_reads_an_email_body_with_headings_under_its_subject():
+    message = EmailMessage()
+    message["Subject"] = "Payment terms"
+    message.set_content("1. Fees\n\nPay monthly.\n\n2. Refunds\n\nTen days.\n")
+
+    assert sections(parse(message.as_bytes(), "terms.eml")) == [
+        ("Payment terms > 1. Fees", "Pay monthly."),
+        ("Payment terms > 2. Refunds", "Ten days."),
+    ]
+
+
+def test_it_reads_markdown_setext_headings_beside_atx_ones():
+    text = (
+        "Handbook\n========\n\nPreface.\n\nFees\n----\n\nMonthly.\n\n### 4.9.1. Late fees\n\nTwo percent.\n\n"
+        "- a list item\n---\n\nAfter the rule.\n"
+    )
+
+    assert sections(parse_text(text, "handbook.md")) == [
+        ("Handbook", "Preface."),
+        ("Handbook > Fees", "Monthly."),
+        ("Handbook > Fees > 4.9.1. Late fees", "Two percent."),
+        ("Handbook > Fees > 4.9.1. Late fees", "- a list item"),
+        ("Handbook > Fees > 4.9.1. Late fees", "After the rule."),
+    ]
+
+
+def test_it_reads_html_sections_without_a_table_of_contents():
+    data = b"<html><body><h2>Fees</h2><p>Monthly.</p><h3>Late payment</h3><p>Two percent.</p></body></html>"
+
+    assert sections(parse(data, "page.html")) == [("Fees", "Monthly."), ("Fees > Late payment", "Two percent.")]
+
+
+def pdf_with_outline(pages: list[list[str]], outline: list[tuple[str, int, str | None]]) -> bytes:
+    """documents.pdf(PAGES) with an outline of (title, 0-based page, parent title or None)."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(documents.pdf(pages))))
+    added = {}
+    for title, page, parent in outline:
+        added[title] = writer.add_outline_item(title=title, page_number=page, parent=added.get(parent))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_it_reads_pdf_sections_from_the_outline():
+    data = pdf_with_outline(
+        [["Cover text."], ["1. Fees", "Monthly.", "1.1 Late payment", "Two percent."], ["More about late fees."],
+         ["2. Refunds", "Ten days."]],
+        [("1. Fees", 1, None), ("1.1 Late payment", 1, "1. Fees"), ("2. Refunds", 3, None)],
+    )
+
+    assert parse(data, "handbook.pdf").blocks == (
+        Block("Cover text.", "", 1),
+        Block("1. Fees", "1. Fees", 2),
+        Block("Monthly.", "1. Fees", 2),
+        Block("1.1 Late payment", "1. Fees > 1.1 Late payment", 2),
+        Block("Two percent.", "1. Fees > 1.1 Late payment", 2),
+        Block("More about late fees.", "1. Fees > 1.1 Late payment", 3),
+        Block("2. Refunds", "2. Refunds", 4),
+        Block("Ten days.", "2. Refunds", 4),
+    )
+
+
+def test_it_starts_an_outline_entry_at_the_top_of_its_page_when_the_page_does_not_show_its_title():
+    data = pdf_with_outline([["Intro."], ["Monthly fees apply."]], [("Fees", 1, None)])
+
+    assert parse(data, "handbook.pdf").blocks == (Block("Intro.", "", 1), Block("Monthly fees apply.", "Fees", 2))
+
+
+def test_it_reads_pdf_sections_from_heading_lines_without_an_outline():
+    data = documents.pdf([["TERMS AND CONDITIONS", "1. Fees", "Pay monthly."], ["2. Refunds", "Ten days."]])
+
+    assert parse(data, "terms.pdf").blocks == (
+        Block("TERMS AND CONDITIONS", "TERMS AND CONDITIONS", 1),
+        Block("1. Fees", "1. Fees", 1),
+        Block("Pay monthly.", "1. Fees", 1),
+        Block("2. Refunds", "2. Refunds", 2),
+        Block("Ten days.", "2. Refunds", 2),
+    )
+
+
+def test_it_reads_a_pdf_with_a_damaged_outline_without_its_outline(caplog):
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(documents.pdf([["1. Fees", "Pay monthly."]]))))
+    entry = writer.add_outline_item(title="Fees", page_number=0).get_object()
+    entry[NameObject("/A")] = NumberObject(5)  # an action that is not a dictionary: pypdf raises TypeError
+    out = io.BytesIO()
+    writer.write(out)
+
+    assert parse(out.getvalue(), "handbook.pdf").blocks == (Block("1. Fees", "1. Fees", 1), Block("Pay monthly.", "1. Fees", 1))
+    assert caplog.messages == ["The outline of “handbook.pdf” is damaged; its sections come from its text instead."]
+
+
+def test_it_reads_docx_title_outline_level_and_bold_numbered_headings():
+    def build(document):
+        document.add_paragraph("Staff Handbook", style="Title")
+        document.add_paragraph("Preface.")
+        document.add_paragraph().add_run("4. Fees").bold = True
+        document.add_paragraph("Monthly.")
+        heading = document.add_paragraph("Late payment")
+        heading._p.get_or_add_pPr().append(outline_level_element(1))
+        document.add_paragraph("Two percent.")
+        document.add_paragraph().add_run("4.9.1. Interest on late fees").bold = True
+        document.add_paragraph("One percent.")
+        partly = document.add_paragraph()
+        partly.add_run("5. Refunds").bold = True
+        partly.add_run(" take ten days.")
+
+    assert sections(parse(documents.docx_file(build), "handbook.docx")) == [
+        ("Staff Handbook", "Preface."),
+        ("Staff Handbook > 4. Fees", "Monthly."),
+        ("Staff Handbook > 4. Fees > Late payment", "Two percent."),
+        ("Staff Handbook > 4. Fees > Late payment > 4.9.1. Interest on late fees", "One percent."),
+        ("Staff Handbook > 4. Fees > Late payment > 4.9.1. Interest on late fees", "5. Refunds take ten days."),
+    ]
+
+
+def outline_level_element(value: int):
+    element = OxmlElement("w:outlineLvl")
+    element.set(qn("w:val"), str(value))
+    return element
