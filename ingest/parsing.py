@@ -236,7 +236,9 @@ def pdf_outline(reader: PdfReader, filename: str) -> list[OutlineEntry]:
     try:
         return list(outline_entries(reader, reader.outline, 1))
     except Exception:  # pypdf raises many kinds of error on a damaged outline
-        logger.warning("The outline of “%s” is damaged; its sections come from its text instead.", filename, exc_info=True)
+        logger.warning(
+            "The outline of “%s” is damaged; its sections come from its text instead.", filename, exc_info=True
+        )
         return []
 
 
@@ -260,7 +262,7 @@ def sections_from_outline(pages: list[list[str]], entries: list[OutlineEntry]) -
     sections, blocks = SectionPath(), []
     for index, paragraphs in enumerate(pages):
         starting = [entry for entry in entries if entry.page == index]
-        shown = {id(entry) for entry in starting if any(begins_with(paragraph, entry.title) for paragraph in paragraphs)}
+        shown = {id(entry) for entry in starting if any(begins_with(text, entry.title) for text in paragraphs)}
         for paragraph in paragraphs:
             while starting and (id(starting[0]) not in shown or begins_with(paragraph, starting[0].title)):
                 entry = starting.pop(0)
@@ -556,8 +558,8 @@ MARKDOWN_RULE = re.compile(r" {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*")
 
 
 def parse_markdown(text: str) -> list[Block]:
-    """ATX (# .. ######) and setext (underlined) headings build the section path; paragraphs and list items are blocks; a
-    fenced code block is one block (without its fences)."""
+    """ATX (# .. ######) and setext (underlined) headings build the section path; paragraphs and
+    list items are blocks; a fenced code block is one block (without its fences)."""
     collector = BlockCollector(str.strip)
     fence, code = None, []
     for line in text.split("\n"):
@@ -572,7 +574,7 @@ def parse_markdown(text: str) -> list[Block]:
             fence = opening[1]
         elif heading := MARKDOWN_HEADING.fullmatch(line):
             collector.heading(len(heading[1]), heading[2] or "")
-        elif (underline := MARKDOWN_SETEXT.fullmatch(line)) and collector.pending and not MARKDOWN_LIST_ITEM.match(collector.pending[0]):
+        elif (underline := MARKDOWN_SETEXT.fullmatch(line)) and is_setext_title(collector.pending):
             # "Title\n=====" and "Title\n-----": the paragraph above the line is the title (CommonMark).
             collector.heading(1 if underline[1] == "=" else 2, collector.take_pending())
         elif not line.strip() or MARKDOWN_RULE.fullmatch(line):
@@ -688,7 +690,9 @@ def adorned_title(lines: list[str], index: int) -> Underlined | None:
             return Underlined(collapse_spaces(lines[index + 1]), f"overline {over[1]}")
     if over or index + 1 >= len(lines) or not (under := ADORNMENT.fullmatch(lines[index + 1])):
         return None
-    return Underlined(collapse_spaces(lines[index]), f"underline {under[1]}") if is_underline_for(lines[index], lines[index + 1]) else None
+    if not is_underline_for(lines[index], lines[index + 1]):
+        return None
+    return Underlined(collapse_spaces(lines[index]), f"underline {under[1]}")
 
 
 def is_underline_for(title: str, adornment: str) -> bool:
@@ -878,7 +882,7 @@ class TextOutline:
         return True
 
     def names_bare_keyword(self, lines: list[str]) -> bool:
-        """Whether LINES is the title of the keyword heading just before ("Article 5" then "Lawfulness of processing")."""
+        """Whether LINES names the keyword heading just before ("Article 5", then "Lawfulness of processing")."""
         text = collapse_spaces(lines[0])
         return (
             len(lines) == 1 and is_short_title(text) and text[-1] not in ".,;:"
@@ -898,7 +902,7 @@ class TextOutline:
         (which may wrap to a second line)."""
         text = collapse_spaces(" ".join(lines))
         numbered = numbered_title(lines[0])
-        if numbered and len(lines) <= 2 and self.is_lone_numbered_heading(lines, text, numbered[0], following, previous):
+        if numbered and len(lines) <= 2 and self.is_lone_numbered(lines, text, numbered[0], following, previous):
             return Heading(text, "number", numbered[0])
         if len(lines) == 1 and not numbered:
             if heading := keyword_heading(lines[0]):
@@ -907,7 +911,7 @@ class TextOutline:
                 return Heading(text, "title")
         return None
 
-    def is_lone_numbered_heading(self, lines, text, number, following, previous) -> bool:
+    def is_lone_numbered(self, lines, text, number, following, previous) -> bool:
         title = text.split(None, 1)[1]
         if len(lines) == 2 and len(lines[0].strip()) < 60:  # only a full line wraps
             return False
@@ -935,12 +939,19 @@ class TextOutline:
         hanging = len(lines) > 1 and all(indentation(line) > indentation(lines[0]) for line in lines[1:])
         if hanging and is_short_title(title) and (self.continues(number) or is_title_case(title)):
             return Heading(first, "number", number)
+        # "3.2. Availability of Source Code.\nAny Modification ...": a title on the paragraph's first line.
         if title.endswith(".") and is_short_title(title) and is_title_case(title) and TITLE_START.match(lines[1].strip()):
-            return Heading(first, "number", number)  # "3.2. Availability of Source Code.\nAny Modification ..."
+            return Heading(first, "number", number)
         if self.continues(number):
             term = DEFINED_TERM.match(title)  # "1.1. "Contributor" means ..." is the clause defining "Contributor"
             return Heading(first.split(None, 1)[0] + (" " + term[0] if term else ""), "number", number)
         return None
+
+
+def is_setext_title(pending: list[str]) -> bool:
+    """Whether the text before a row of = or - is a setext title: some text that is not a list item
+    (under a list item the row is a rule, as in CommonMark)."""
+    return bool(pending) and not MARKDOWN_LIST_ITEM.match(pending[0])
 
 
 CSV_SNIFF_CHARS = 65536

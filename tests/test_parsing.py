@@ -421,7 +421,9 @@ def test_it_reads_numbered_headings_on_their_own_lines():
     ],
 )
 def test_it_reads_keyword_and_all_caps_headings(heading, section):
-    assert sections(parse_text(f"Preface.\n\n{heading}\n\nThe body text.\n")) == [("", "Preface."), (section, "The body text.")]
+    parsed = parse_text(f"Preface.\n\n{heading}\n\nThe body text.\n")
+
+    assert sections(parsed) == [("", "Preface."), (section, "The body text.")]
 
 
 def test_it_nests_articles_in_chapters_and_names_them_by_the_next_line():
@@ -547,8 +549,7 @@ LICENSES = Path("/usr/share/common-licenses")
 def test_it_gives_the_sections_of_the_apache_license():
     parsed = parse((LICENSES / "Apache-2.0").read_bytes(), "Apache-2.0.txt")
 
-    grant = next(block for block in parsed.blocks if "each Contributor hereby grants to You a perpetual" in collapse(block.text)
-                 and "copyright license" in block.text)
+    grant = next(block for block in parsed.blocks if "copyright license to reproduce" in collapse(block.text))
     assert grant.section.startswith("2. Grant of Copyright License")
     assert "Subject to the terms and conditions of this License, each Contributor hereby grants" in collapse(grant.text)
     assert {block.section for block in parsed.blocks} >= {
@@ -657,7 +658,9 @@ def test_it_reads_a_pdf_with_a_damaged_outline_without_its_outline(caplog):
     out = io.BytesIO()
     writer.write(out)
 
-    assert parse(out.getvalue(), "handbook.pdf").blocks == (Block("1. Fees", "1. Fees", 1), Block("Pay monthly.", "1. Fees", 1))
+    parsed = parse(out.getvalue(), "handbook.pdf")
+
+    assert parsed.blocks == (Block("1. Fees", "1. Fees", 1), Block("Pay monthly.", "1. Fees", 1))
     assert caplog.messages == ["The outline of “handbook.pdf” is damaged; its sections come from its text instead."]
 
 
