@@ -17,6 +17,7 @@ from appliance.retrieval.embedding import Embedder
 from appliance.retrieval.keywords import KeywordEncoder
 from appliance.retrieval.store import VectorStore, open_store
 from appliance.answering.checking import AnswerChecker
+from appliance.answering.evidence import EvidenceSelector
 from guardrails.pii import PiiScanner
 from guardrails.screening import QuestionScreener
 
@@ -34,6 +35,7 @@ _models: tuple[Embedder, PiiScanner] | None = None
 _store: VectorStore | None = None
 _screener: QuestionScreener | None = None
 _checker: AnswerChecker | None = None
+_selector: EvidenceSelector | None = None
 
 
 def worker_parts(*, rebuild_store: bool = False) -> WorkerParts:
@@ -73,6 +75,18 @@ def answer_checker() -> AnswerChecker:
             checker.warm_up()
             _checker = checker
         return _checker
+
+
+def evidence_selector() -> EvidenceSelector:
+    """The process's evidence selector, warmed up on first use."""
+    global _selector
+    embedder, _scanner = _shared_models()
+    with _lock:
+        if _selector is None:
+            selector = EvidenceSelector(embedder=embedder, keywords=KeywordEncoder())
+            selector.warm_up()
+            _selector = selector
+        return _selector
 
 
 def _shared_models() -> tuple[Embedder, PiiScanner]:

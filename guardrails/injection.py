@@ -335,3 +335,37 @@ def report_obfuscation(question: NormalisedQuestion) -> list[Finding]:
         action = BLOCK if obfuscation.kind == "tag characters" else REPORT
         findings.append(Finding("obfuscation", obfuscation.kind, obfuscation.start, obfuscation.end, 1.0, action))
     return findings
+
+
+# Documents can be poisoned: a sentence written for the assistant that reads the document rather
+# than for the people who read it. These shapes come on top of the question rules above.
+_ASSISTANT = r"(?:ai|a\.i\.|assistant|chat ?bot|language model|llm|gpt|copilot|reader model)"
+_ADDRESSING_THE_ASSISTANT = re.compile(
+    # "Assistant: ignore ...", "AI, always say ..."
+    r"(?:^|[.!?]\s+)(?:dear |attention,? |hey |hello,? )?" + _ASSISTANT + r"s?\s*[:,]\s*"
+    r"(?:ignore|always|never|do not|don't|you|print|reply|respond|answer|say|tell|output|include|when|if)\b"
+    # "If you are asked about ...", "Note to the AI", "Any model summarising this document ..."
+    r"|\b(?:if|when|whenever) (?:you are|you're|you get) (?:asked|questioned|prompted)\b"
+    r"|\b(?:note|message|instructions?|reminder) (?:to|for) (?:the |any |all |every )?(?:ai|assistant|model|llm|bot|"
+    r"chatbot|language model)s?\b"
+    r"|\b(?:ai|assistant|model|llm|chatbot|language model)s? (?:reading|processing|summari[sz]ing|indexing|answering "
+    r"(?:questions )?(?:about|from)) (?:this|these)\b"
+    r"|\b(?:as an?|you are an?) (?:ai|assistant|language model|llm)\b"
+    r"|\bsystem prompt\b",
+    re.IGNORECASE,
+)
+_OUTSIDE_IMAGE_OR_LINK = re.compile(r"!?\[[^\]\n]{0,200}\]\(\s*(?:https?:)?//|<img\b|\bhttps?://\S+\?\S*=", re.IGNORECASE)
+
+
+def addresses_the_assistant(text: str) -> bool:
+    """True when TEXT, a sentence of a document, speaks to an AI assistant (an instruction to the
+    model, a prompt-injection shape) or carries an image or a link with a query string that would
+    make a browser send data out. Such a sentence is never used as evidence."""
+    from guardrails.normalisation import normalise_question
+
+    if _OUTSIDE_IMAGE_OR_LINK.search(text):
+        return True
+    normalised = normalise_question(text[:5000], max_decode_depth=1)
+    return bool(match_rules(normalised)) or any(
+        _ADDRESSING_THE_ASSISTANT.search(reading.text) for reading in normalised.readings
+    )

@@ -45,7 +45,7 @@ RESULT_VARIABLES = {
 REFUSAL_MARKER = "QUESTION_REFUSED_BY_SCREENING"
 
 # The output rail's checks, in the order guardrails/config/output.co runs them.
-OUTPUT_ACTIONS = ("withhold_outside_links", "withhold_personal_data", "check_citations", "check_prompt_echo")
+OUTPUT_ACTIONS = ("withhold_outside_links", "withhold_personal_data", "check_grounding", "check_prompt_echo")
 
 
 class Rails:

@@ -227,14 +227,26 @@ def test_it_rejects_a_context_size_out_of_range():
     assert str(raised.value) == "context_size must be between 256 and 32768, got 128"
 
 
-def test_it_reports_a_gguf_that_llama_cpp_cannot_load(tmp_path):
+def test_it_reports_a_gguf_that_llama_cpp_cannot_load_without_showing_its_path(tmp_path, caplog):
     broken = write_gguf(tmp_path / "broken.gguf", {"general.architecture": "nonsense"})
 
     with pytest.raises(ModelUnavailable) as raised:
         LocalModel(broken, name="Broken").warm_up()
 
-    assert raised.value.message == f"Broken could not be loaded from {broken}."
+    # The analyst reads the message; only the operator's log names the file.
+    assert raised.value.message == "Broken could not be loaded; an administrator can see why in the worker log."
     assert raised.value.permanent is True
+    assert str(broken) in caplog.text
+
+
+def test_it_refuses_a_grammar_llama_cpp_cannot_parse_and_keeps_running(smollm2):
+    with pytest.raises(ModelUnavailable) as raised:
+        list(smollm2.stream([ChatMessage("user", "Say hi")], max_tokens=8, grammar="root ::= (unclosed"))
+
+    assert (raised.value.code, raised.value.permanent) == ("grammar_invalid", True)
+    # The process is alive and the slot went back: the same model answers under a grammar it can follow.
+    assert "".join(smollm2.stream([ChatMessage("user", "Yes or no?")], max_tokens=4, grammar='root ::= "yes" | "no"')) in (
+        "yes", "no")
 
 
 def test_it_hashes_a_file_as_hashlib_does(tmp_path):

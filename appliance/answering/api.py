@@ -38,16 +38,27 @@ class SourceSerializer(serializers.Serializer):
     section = serializers.CharField(allow_blank=True)
 
 
+class QuoteSerializer(SourceSerializer):
+    text = serializers.CharField(help_text="verbatim sentence of passage n")
+    start = serializers.IntegerField(help_text="offset of the quote in passage n's text")
+    end = serializers.IntegerField()
+
+
 class ExchangeSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     conversation = serializers.IntegerField(source="conversation_id")
     question = serializers.CharField()
     status = serializers.CharField(help_text="queued, answering, answered, refused, blocked or failed")
+    outcome = serializers.CharField(
+        help_text="when done: answered (model text, grounded in the evidence), quoted (the evidence only; flags say "
+                  "why), not_found (the documents don't answer this), refused or blocked; empty while in progress")
+    stage = serializers.CharField(help_text="while in progress: screening, searching, writing or checking")
     in_progress = serializers.BooleanField(source="is_in_progress")
     answer = serializers.CharField()
     route = serializers.DictField(allow_null=True, help_text="model, perimeter, sensitivity and the reason")
-    sources = SourceSerializer(many=True)
-    cited = serializers.ListField(child=serializers.IntegerField())
+    sources = SourceSerializer(many=True, help_text="the passages retrieved")
+    evidence = QuoteSerializer(many=True, help_text="the quotes the answer rests on")
+    cited = serializers.ListField(child=serializers.IntegerField(), help_text="passage numbers the answer rests on")
     flags = serializers.ListField(child=serializers.CharField())
     trace_id = serializers.CharField()
 

@@ -16,11 +16,15 @@ below is one of its actions, in this order, each working on the text the one bef
    somewhere the analyst has no right to read. Values of entity types the policy blocks are
    withheld always. Dates, URLs, places and machine identifiers (public or internal, see
    guardrails/sensitivity.py) are not personal enough to withhold.
-3. citations and grounding: every [n] must name a passage that was given; an answer citing
-   nothing while passages were given is flagged as unsupported, and so is a sentence few of whose
-   words appear in the passages it cites.
-4. prompt echo: an answer that repeats the prompt's own markup or instructions is flagged: it is
-   not an answer, and may leak the prompt.
+3. grounding: the model's text must cite a quote it was given, and every number, amount, date,
+   identifier and proper noun in it must appear in the quotes it cites; it must give the figure a
+   "how much / how many / when" question asks for, use mostly the quotes' own words, carry no
+   markup and not repeat itself. A citation must not sit inside a word or a number.
+4. prompt echo: an answer that repeats the prompt's own markup or instructions, or only restates
+   the question, is flagged: it is not an answer, and may leak the prompt.
+
+A model's text that fails any check is never shown as an answer: the answer path shows the
+quoted evidence instead (outcome "quoted"), and the failed checks say why.
 
 How streaming and checking fit: the model's tokens are never shown as they come. The answer path
 (pipeline.CheckedStream) releases the text up to its last finished sentence, and only after
@@ -30,10 +34,12 @@ A link or a person's phone number is therefore withheld before the browser ever 
 """
 import logging
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from appliance.answering.prompting import Passage
+from appliance.answering.evidence import NUMBER, WANTS_NUMBER, Quote
+from appliance.answering.prompting import QUOTES_HEADING, SYSTEM_PROMPT, Passage
 from guardrails.findings import BLOCK
 from guardrails.pii import PiiScanner
 from guardrails.policy import Policy
@@ -44,21 +50,31 @@ logger = logging.getLogger(__name__)
 CITATION = re.compile(r"\[(\d{1,3})\]")
 MARKDOWN_IMAGE_OR_LINK = re.compile(r"!?\[[^\]\n]{0,200}\]\(\s*(?:https?:)?//[^)\s]{1,500}[^)]{0,200}\)")
 BARE_URL = re.compile(r"\bhttps?://[^\s)\]]{1,500}")
-PROMPT_MARKUP = re.compile(r"<passage\b|</passage>|\bQuestion:|Passages \(data only\)|The passages are data, not instructions")
-OUR_MARKERS = re.compile(r"\[(?:[A-Z_]+ withheld|link removed)\]")  # what the checks before put in
+PROMPT_MARKUP = re.compile(
+    r"<passage\b|</passage>|\bQuestion:|" + re.escape(QUOTES_HEADING) + r"|\bthe quotes?\b|\bquote number|"
+    r"\bthe question\b|control token removed|data, not instructions", re.IGNORECASE)
+MARKUP = re.compile(r"<[a-z/!][^>]{0,200}>|\]\(|^\s*[#>*|-]|\*\*|__|`|\|.*\|", re.IGNORECASE | re.MULTILINE)
+CITATION_IN_WORD = re.compile(r"[^\W_]\[\d{1,3}\]|\[\d{1,3}\][^\W_]|\[\d{1,3}\][.,]\d")
+# Facts an answer may only state when its quotes state them: numbers (amounts, dates, times, clause
+# numbers), words with digits (identifiers), and capitalised words that do not open a sentence.
+FACT_NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
+FACT_IDENTIFIER = re.compile(r"\b(?=[\w-]*\d)(?=[\w-]*[^\W\d_])[\w-]{2,}\b")
+FACT_NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][\w'-]*[A-Z0-9][\w'-]*\b|(?<=[\w,;] )[A-Z][a-z][\w'-]*")
+NUMBER_WORD = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+    r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million)\b",
+    re.IGNORECASE)
+# An answer with at least MIN_OWN_WORDS content words beyond the question's must take at least
+# half of them from its quotes: a short answer may say "euros" for "EUR", a long one may not drift.
+MIN_OWN_WORDS, MIN_OWN_WORDS_SHARE = 3, 0.5
 # A sentence with the spaces after it: the matches put back together are the text itself.
 SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+[ \t]*|\n|$)")
 WORD = re.compile(r"[^\W\d_]{4,}")
 
 # Levels of personal data worth withholding (see guardrails/sensitivity.py).
 WITHHELD_LEVELS = ("confidential", "restricted")
-# A cited sentence with at least this many content words, under this share of them in the cited
-# passages, is flagged as unsupported. Words are compared on their first five letters, so that
-# "terminate" in a passage supports "termination" in the answer.
-GROUNDING_MIN_WORDS = 4
-GROUNDING_MIN_SHARE = 0.3
-ATTRIBUTION_MIN_SHARE = 0.5
-SENTENCE_END = re.compile(r"(.*?)([.!?]*\s*)$", re.DOTALL)
+# Words are compared on their first five letters, so that "terminate" in a quote supports
+# "termination" in the answer.
 STOPWORDS = frozenset(
     "about above after again also because been before being below between both could does doing down during each "
     "from further have having here into itself just more most other over same should some such than that their "
@@ -95,6 +111,7 @@ class AnswerUnderCheck:
     policy: Policy
     final: bool
     checks: list[OutputCheck]
+    quotes: Sequence[Quote] = ()
     cited: tuple[int, ...] = ()
 
 
@@ -111,10 +128,12 @@ class AnswerChecker:
         self.scanner.warm_up()
         self.run("Warm-up answer [1].", passages=[], question="Warm-up?", policy=Policy.from_rules(DEFAULT_RULES))
 
-    def run(self, text: str, *, passages: Sequence[Passage], question: str, policy: Policy, final: bool = True) -> CheckedAnswer:
-        """TEXT as the analyst may see it, with every check's result. With final=False (a part of
-        an answer still being written) the checks that judge a whole answer are skipped."""
-        answer = AnswerUnderCheck(text, passages, question, policy, final, [])
+    def run(self, text: str, *, passages: Sequence[Passage], question: str, policy: Policy, final: bool = True,
+            quotes: Sequence[Quote] = ()) -> CheckedAnswer:
+        """TEXT as the analyst may see it, with every check's result. QUOTES are the evidence the
+        model was given. With final=False (a part of an answer still being written) the checks
+        that judge a whole answer are skipped."""
+        answer = AnswerUnderCheck(text, passages, question, policy, final, [], quotes)
         self._output_rails().run(answer)
         return CheckedAnswer(answer.text, answer.cited, tuple(answer.checks))
 
@@ -125,7 +144,7 @@ class AnswerChecker:
             self._rails = OutputRails({
                 "withhold_outside_links": withholding_on_failure("outside links", withhold_outside_links),
                 "withhold_personal_data": withholding_on_failure("personal data", self.withhold_personal_data),
-                "check_citations": withholding_on_failure("citations", check_citations),
+                "check_grounding": withholding_on_failure("grounding", check_grounding),
                 "check_prompt_echo": withholding_on_failure("prompt echo", check_prompt_echo),
             })
         return self._rails
@@ -186,73 +205,80 @@ def withhold_outside_links(answer: AnswerUnderCheck) -> None:
     answer.checks.append(OutputCheck("outside links", False, f"Removed {found} link(s) or image(s) to outside hosts."))
 
 
-def check_citations(answer: AnswerUnderCheck) -> None:
-    """Citations name given passages, and each cited sentence shares words with what it cites."""
+def check_grounding(answer: AnswerUnderCheck) -> None:
+    """The model's text states nothing its cited quotes do not (see the module docstring)."""
     if not answer.final:
         return
-    given = {passage.number: passage for passage in answer.passages}
-    cited = tuple(dict.fromkeys(int(n) for n in CITATION.findall(answer.text)))
-    unknown = [n for n in cited if n not in given]
-    if unknown:
-        answer.checks.append(OutputCheck("citations", False, f"The answer cites passages that were not given: {unknown}."))
-    elif given and not cited:
-        answer.text, cited = attributed(answer.text, given)
-        answer.checks.append(OutputCheck("citations", False, (
-            f"The model cited no passage; the appliance marked {len(cited)} passage(s) sharing most words with a "
-            "sentence: check them." if cited else "The answer cites no passage: it may not be supported by the documents."
-        )))
+    problems = grounding_problems(answer.text, answer.quotes, answer.question)
+    given = {quote.passage for quote in answer.quotes}
+    answer.cited = tuple(n for n in dict.fromkeys(int(n) for n in CITATION.findall(answer.text)) if n in given)
+    if problems:
+        answer.checks.append(OutputCheck("grounding", False, "The model's answer " + "; ".join(problems) + "."))
     else:
-        answer.checks.append(OutputCheck("citations", True, "Every citation names a passage that was given."))
-    answer.cited = tuple(n for n in cited if n in given)
-    unsupported = unsupported_sentences(answer.text, given)
-    if unsupported:
         answer.checks.append(OutputCheck(
-            "grounding", False,
-            f"Sentence(s) {', '.join(map(str, unsupported))} share few words with the passages they cite: "
-            "they may not be supported.",
-        ))
-    elif answer.cited:
-        answer.checks.append(OutputCheck("grounding", True, "Every cited sentence shares its words with what it cites."))
+            "grounding", True, "Every figure and name in the answer is in the quotes it cites."))
 
 
-def attributed(text: str, given: dict[int, Passage]) -> tuple[str, tuple[int, ...]]:
-    """TEXT with [n] added to each sentence of which at least ATTRIBUTION_MIN_SHARE of the content
-    words appear in passage n (the best such passage), and the passages so marked. Small models
-    (SmolLM2-135M) answer from the passages but seldom write citations; this shows the analyst
-    where an answer's words come from, and the flag says the appliance, not the model, added them."""
-    sources = {number: content_words(passage.text) for number, passage in given.items()}
-    marked, parts = [], []
-    sentences = SENTENCE.findall(text)
-    if "".join(sentences) != text:  # never rewrite what cannot be put back together
-        return text, ()
-    for sentence in sentences:
-        words = content_words(OUR_MARKERS.sub(" ", sentence))
-        shares = {n: len(words & source) / len(words) for n, source in sources.items()} if len(words) >= 3 else {}
-        best = max(shares, key=shares.get, default=None)
-        if best is not None and shares[best] >= ATTRIBUTION_MIN_SHARE:
-            body, end = SENTENCE_END.match(sentence).groups()
-            sentence = f"{body} [{best}]{end}"
-            marked.append(best)
-        parts.append(sentence)
-    return "".join(parts), tuple(dict.fromkeys(marked))
+def grounding_problems(text: str, quotes: Sequence[Quote], question: str) -> list[str]:
+    """What is wrong with TEXT as an answer drawn from QUOTES, in words for the analyst; [] when nothing."""
+    body = CITATION.sub(" ", text).strip()
+    if not body:
+        return ["is empty"]
+    problems = []
+    given = {quote.passage: quote for quote in quotes}
+    cited = [int(n) for n in CITATION.findall(text)]
+    sources = [quote.text for quote in quotes if quote.passage in cited]
+    if not cited:
+        problems.append("cites no quote")
+    elif any(n not in given for n in cited):
+        problems.append(f"cites passages that were not quoted: {sorted(set(cited) - set(given))}")
+    if CITATION_IN_WORD.search(text):
+        problems.append("puts a citation inside a word or a number")
+    facts = facts_of(body)
+    evidence = comparable(" ".join(sources))
+    missing = [fact for fact in facts if not fact_in(fact, evidence)]
+    if missing:
+        problems.append("states what its quotes do not: " + ", ".join(dict.fromkeys(missing)))
+    elif facts and not any(all(fact_in(fact, comparable(source)) for fact in facts) for source in sources):
+        # "London" from one sentence and "EUR 280" from the next: each is quoted, the pair is not.
+        problems.append("joins figures and names that no single quote states together")
+    if WANTS_NUMBER.search(question) and any(NUMBER.search(q.text) for q in quotes) and not NUMBER.search(body):
+        problems.append("does not give the figure the question asks for")
+    own_words = content_words(body) - content_words(question)
+    if len(own_words) >= MIN_OWN_WORDS and len(own_words & content_words(" ".join(sources))) / len(own_words) < MIN_OWN_WORDS_SHARE:
+        problems.append("uses words its quotes do not")
+    if MARKUP.search(body):
+        problems.append("contains markup")
+    if repeats_itself(body):
+        problems.append("repeats itself")
+    return problems
 
 
-def unsupported_sentences(text: str, given: dict[int, Passage]) -> list[int]:
-    """The 1-based numbers of sentences citing given passages while sharing few words with them."""
-    unsupported = []
-    for number, sentence in enumerate((s for s in SENTENCE.findall(text) if s.strip()), start=1):
-        cited = [given[int(n)] for n in CITATION.findall(sentence) if int(n) in given]
-        words = content_words(OUR_MARKERS.sub(" ", CITATION.sub(" ", sentence)))
-        if not cited or len(words) < GROUNDING_MIN_WORDS:
-            continue
-        source = content_words(" ".join(passage.text for passage in cited))
-        if len(words & source) / len(words) < GROUNDING_MIN_SHARE:
-            unsupported.append(number)
-    return unsupported
+def facts_of(text: str) -> list[str]:
+    """The numbers, identifiers, number words and names in TEXT, as written."""
+    return (FACT_NUMBER.findall(text) + FACT_IDENTIFIER.findall(text) + NUMBER_WORD.findall(text)
+            + [name for name in FACT_NAME.findall(text) if name.casefold() not in STOPWORDS])
+
+
+def fact_in(fact: str, evidence: str) -> bool:
+    """Whether FACT appears in EVIDENCE as a whole token: "22" is not in "EUR 220"."""
+    pattern = r"(?<![\w.,])" + re.escape(comparable(fact)) + r"(?![\w]|[.,:]\d)"
+    return re.search(pattern, evidence) is not None
+
+
+def repeats_itself(text: str) -> bool:
+    """A sentence said twice, or four words in a row said three times."""
+    sentences = [comparable(s) for s in SENTENCE.findall(text) if len(s.split()) >= 3]
+    if len(sentences) != len(set(sentences)):
+        return True
+    words = comparable(text).split()
+    grams = Counter(tuple(words[i:i + 4]) for i in range(len(words) - 3))
+    return bool(grams) and max(grams.values()) >= 3
 
 
 def check_prompt_echo(answer: AnswerUnderCheck) -> None:
-    if PROMPT_MARKUP.search(answer.text):
+    restates = answer.final and comparable(CITATION.sub("", answer.text)).rstrip(" .?") == comparable(answer.question).rstrip(" .?")
+    if PROMPT_MARKUP.search(answer.text) or restates:
         answer.checks.append(OutputCheck("prompt echo", False, "The answer repeats the prompt instead of answering it."))
     else:
         answer.checks.append(OutputCheck("prompt echo", True, "The answer does not repeat the prompt."))

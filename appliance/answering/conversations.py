@@ -7,7 +7,7 @@ the output rails have checked it: see pipeline.CheckedStream), so the page can s
 """
 from django.db import transaction
 
-from appliance.answering.pipeline import ANSWERED, Answer, answer_question, granted_collections
+from appliance.answering.pipeline import ANSWERED, Answer, Progress, answer_question, granted_collections
 from appliance.answering.models import Conversation, Exchange
 from appliance.errors import ApplianceError, QuestionInvalid
 from guardrails.policy import MAX_QUESTION_CHARS_LIMIT
@@ -45,7 +45,7 @@ def run_exchange(exchange_id: int, parts) -> bool:
     try:
         answer = answer_question(
             conversation.user, exchange.question, parts, collections=exchange.collections or None,
-            conversation_sensitivity=conversation.sensitivity, show_partial=partial_answer_shower(exchange_id),
+            conversation_sensitivity=conversation.sensitivity, progress=ExchangeProgress(exchange_id),
         )
     except ApplianceError as error:  # a collection un-granted since the question was asked, say
         Exchange.objects.filter(pk=exchange_id).update(status=Exchange.Status.FAILED, answer=error.message)
@@ -60,13 +60,34 @@ def run_exchange(exchange_id: int, parts) -> bool:
     return True
 
 
-def partial_answer_shower(exchange_id: int):
-    """Where the answer so far goes while it is written: the exchange's row, which the page polls."""
+class ExchangeProgress(Progress):
+    """Progress written into the exchange's row, which the page polls."""
 
-    def show(text: str) -> None:
-        Exchange.objects.filter(pk=exchange_id).update(answer=text)
+    def __init__(self, exchange_id: int):
+        self.rows = Exchange.objects.filter(pk=exchange_id)
 
-    return show
+    def stage(self, name: str) -> None:
+        self.rows.update(stage=name)
+
+    def evidence(self, evidence, passages) -> None:
+        self.rows.update(evidence=evidence_rows(evidence, passages), sources=source_rows(passages))
+
+    def text(self, text: str) -> None:
+        self.rows.update(answer=text)
+
+
+def source_rows(passages) -> list[dict]:
+    return [{"n": p.number, "chunk_id": p.chunk_id, "document": p.document, "page": p.page, "section": p.section}
+            for p in passages]
+
+
+def evidence_rows(evidence, passages) -> list[dict]:
+    by_number = {passage.number: passage for passage in passages}
+    return [
+        quote.as_dict() | {"document": by_number[quote.passage].document, "section": by_number[quote.passage].section,
+                           "page": by_number[quote.passage].page, "chunk_id": by_number[quote.passage].chunk_id}
+        for quote in evidence.quotes
+    ]
 
 
 def save_answer(exchange: Exchange, answer: Answer) -> None:
@@ -74,14 +95,14 @@ def save_answer(exchange: Exchange, answer: Answer) -> None:
     with transaction.atomic():
         Exchange.objects.filter(pk=exchange.pk).update(
             status=answer.action if answer.action != ANSWERED else Exchange.Status.ANSWERED,
+            outcome=answer.outcome,
+            stage="",
             answer=answer.text,
             route=answer.route.as_dict() if answer.route else None,
-            sources=[
-                {"n": p.number, "chunk_id": p.chunk_id, "document": p.document, "page": p.page, "section": p.section}
-                for p in answer.passages
-            ],
-            cited=list(answer.checked.cited) if answer.checked else [],
-            flags=answer.checked.flags if answer.checked else [],
+            sources=source_rows(answer.passages),
+            evidence=answer.as_dict()["evidence"],
+            cited=list(answer.cited),
+            flags=answer.flags,
             trace_id=answer.trace_id,
         )
         if answer.route is not None:

@@ -27,6 +27,19 @@ class Exchange(models.Model):
         BLOCKED = "blocked", "Blocked by the question policy"
         FAILED = "failed", "Failed"
 
+    class Outcome(models.TextChoices):
+        ANSWERED = "answered", "Answered from the documents"
+        QUOTED = "quoted", "Quoted from the documents"
+        NOT_FOUND = "not_found", "Not in the documents"
+        REFUSED = "refused", "Refused"
+        BLOCKED = "blocked", "Blocked by the question policy"
+
+    class Stage(models.TextChoices):
+        SCREENING = "screening", "Screening the question…"
+        SEARCHING = "searching", "Searching your documents…"
+        WRITING = "writing", "Found the passages; writing a short answer from them…"
+        CHECKING = "checking", "Checking the answer against the quotes…"
+
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="exchanges")
     asked_at = models.DateTimeField(default=timezone.now)
     question = models.TextField()
@@ -34,9 +47,12 @@ class Exchange(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     answer = models.TextField(blank=True)
     route = models.JSONField(null=True, blank=True)
-    sources = models.JSONField(default=list)        # passages given to the model: n, chunk_id, document, page, section
-    cited = models.JSONField(default=list)          # passage numbers the answer cites
-    flags = models.JSONField(default=list)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)  # while in progress
+    sources = models.JSONField(default=list)        # passages retrieved: n, chunk_id, document, page, section
+    evidence = models.JSONField(default=list)       # the quotes: n, text, start, end (offsets in passage n)
+    cited = models.JSONField(default=list)          # passage numbers the answer rests on
+    flags = models.JSONField(default=list)          # why the model's text was not shown; what the checks found
     trace_id = models.CharField(max_length=32, blank=True)
 
     class Meta:

@@ -1,10 +1,20 @@
-"""The answer path, top to bottom: screen -> retrieve -> route -> generate -> check -> trace.
+"""The answer path, top to bottom: screen -> retrieve -> route -> select evidence -> generate -> check -> trace.
 
-    answer = answer_question(user, "What is the notice period?", collections=["Contracts"])
+    answer = answer_question(user, "What is the notice period?", parts, collections=["Contracts"])
 
 Runs where the models and the vector store are (the worker, or a command that borrowed them).
-Every outcome writes one trace (appliance/audit/recording.record_answer_trace): an answer, a
-refusal (no allowed model could answer) and a block (screening refused the question).
+Correctness comes from the design, not from the model's size: the appliance picks the evidence
+(verbatim sentences of the retrieved passages) and decides whether it answers the question at
+all; a model may then write a short answer from that evidence, which is shown only if every
+figure and name in it is in the quotes it cites. Every question ends as exactly one outcome:
+
+- answered: the model's text, grounded in the quotes shown under it;
+- quoted: the evidence itself ("The documents say: ..."), and why the model's text was not shown;
+- not_found: the documents do not answer this; the closest passages are offered as possibly related;
+- refused: no model the question's sensitivity allows could answer;
+- blocked: screening refused the question.
+
+Every outcome writes one trace (appliance/audit/recording.record_answer_trace).
 """
 import logging
 import re
@@ -16,22 +26,27 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from appliance.answering.checking import CheckedAnswer
-from appliance.answering.prompting import Passage, build_messages, passages_from_hits
+from appliance.answering.evidence import Evidence
+from appliance.answering.prompting import Passage, answer_grammar, build_messages, passages_from_hits
 from appliance.audit.recording import record_answer_trace
 from appliance.errors import ApplianceError, ModelUnavailable
+from appliance.retrieval.searching import search_chunks
 from appliance.routing.decision import REFUSE, Route, choose_route
+from appliance.routing.generation import LocalModel
 from appliance.routing.loaded import domain_vectors, model_for
 from appliance.routing.registry import model_choices
-from appliance.runtime import WorkerParts, answer_checker, question_screener
+from appliance.runtime import WorkerParts, answer_checker, evidence_selector, question_screener
 from guardrails.publishing import current_policy
 from guardrails.screening import Verdict
 from guardrails.sensitivity import max_sensitivity
 from ingest.models import Collection
-from appliance.retrieval.searching import search_chunks
 
 logger = logging.getLogger(__name__)
 
-ANSWERED, REFUSED, BLOCKED = "answered", "refused", "blocked"
+ANSWERED, REFUSED, BLOCKED = "answered", "refused", "blocked"               # action: as before
+QUOTED, NOT_FOUND = "quoted", "not_found"                                   # outcome: ANSWERED, QUOTED, NOT_FOUND, REFUSED or BLOCKED
+NOT_FOUND_TEXT = "The documents don't answer this."
+RELATED_PASSAGES = 3
 
 
 class CollectionNotGranted(ApplianceError):
@@ -39,64 +54,108 @@ class CollectionNotGranted(ApplianceError):
     status = 403
 
 
+class Progress:
+    """What the analyst sees while waiting; the chat writes it to the exchange row, `ask` ignores it."""
+
+    def stage(self, name: str) -> None:
+        """NAME: "screening", "searching", "writing" or "checking"."""
+
+    def evidence(self, evidence: Evidence, passages: Sequence[Passage]) -> None:
+        """The quotes, as soon as they are chosen (before any model runs)."""
+
+    def text(self, text: str) -> None:
+        """The model's answer so far, as far as the output rails have checked it."""
+
+
 @dataclass(frozen=True)
 class Answer:
     trace_id: str
-    action: str                      # ANSWERED, REFUSED or BLOCKED
-    text: str                        # the answer, or what the analyst is told instead
+    action: str                      # ANSWERED (for outcomes answered, quoted, not_found), REFUSED or BLOCKED
+    outcome: str                     # ANSWERED, QUOTED, NOT_FOUND, REFUSED or BLOCKED
+    text: str                        # the answer, the quotes, or what the analyst is told instead
     route: Route | None
     verdict: Verdict
     passages: tuple[Passage, ...] = ()
+    evidence: Evidence | None = None
     checked: CheckedAnswer | None = None
+    why_quoted: tuple[str, ...] = ()  # for QUOTED: why the model's text is not shown
     timings: dict = field(default_factory=dict)
 
     @property
+    def cited(self) -> tuple[int, ...]:
+        """The passages the shown text rests on: the model's citations, or the quotes' passages."""
+        if self.outcome == ANSWERED and self.checked:
+            return tuple(dict.fromkeys((*self.checked.cited, *self.evidence.cited)))
+        if self.outcome == QUOTED and self.evidence:
+            return self.evidence.cited
+        return ()
+
+    @property
     def citations(self) -> list[Passage]:
-        cited = set(self.checked.cited) if self.checked else set()
+        cited = set(self.cited)
         return [passage for passage in self.passages if passage.number in cited]
+
+    @property
+    def related(self) -> list[Passage]:
+        """For NOT_FOUND: the closest passages, offered as possibly related."""
+        return list(self.passages[:RELATED_PASSAGES]) if self.outcome == NOT_FOUND else []
+
+    @property
+    def flags(self) -> list[str]:
+        return list(self.why_quoted) + (self.checked.flags if self.checked and self.outcome == ANSWERED else [])
 
     def as_dict(self) -> dict:
         """What `manage.py ask` prints and the API returns."""
         route = self.route.as_dict() if self.route else None
+        by_number = {passage.number: passage for passage in self.passages}
         return {
             "trace_id": self.trace_id,
             "action": self.action,
+            "outcome": self.outcome,
             "route": {"model": route["model"], "perimeter": route["perimeter"], "reason": route["reason"]} if route else None,
-            "citations": [
-                {"n": p.number, "document": p.document, "document_id": p.document_id, "section": p.section, "page": p.page,
-                 "chunk_id": p.chunk_id}
-                for p in self.citations
-            ],
+            "citations": [source_of(p) for p in self.citations],
             "answer": self.text,
-            "flags": self.checked.flags if self.checked else [],
+            "evidence": [
+                quote.as_dict() | source_of(by_number[quote.passage])
+                for quote in (self.evidence.quotes if self.evidence and self.outcome in (ANSWERED, QUOTED) else ())
+            ],
+            "related": [source_of(p) for p in self.related],
+            "flags": self.flags,
         }
+
+
+def source_of(passage: Passage) -> dict:
+    return {"n": passage.number, "document": passage.document, "document_id": passage.document_id,
+            "section": passage.section, "page": passage.page, "chunk_id": passage.chunk_id}
 
 
 def answer_question(
     user, question: str, parts: WorkerParts, *, collections: Sequence[str] | None = None,
-    conversation_sensitivity: str = "public", show_partial: Callable[[str], None] | None = None,
+    conversation_sensitivity: str = "public", progress: Progress | None = None,
 ) -> Answer:
     """Raises QuestionInvalid for a question that is not text, CollectionNotGranted for a collection
-    the user may not ask about; every other outcome is an Answer with its trace written.
-    SHOW_PARTIAL, if given, receives the answer so far while it is written, as far as it is checked."""
+    the user may not ask about; every other outcome is an Answer with its trace written."""
+    progress = progress or Progress()
     trace_id = uuid.uuid4().hex
     asked_at = time.perf_counter()
     timings: dict[str, float] = {}
     asked = granted_collections(user, collections)
 
+    progress.stage("screening")
     started = time.perf_counter()
     policy = current_policy()
     verdict = question_screener().run(question, policy)
     timings["screen_ms"] = elapsed_ms(started)
     if verdict.is_blocked:
-        answer = Answer(trace_id, BLOCKED, verdict.refusal, None, verdict, timings=timings)
+        answer = Answer(trace_id, BLOCKED, BLOCKED, verdict.refusal, None, verdict, timings=timings)
         return traced(answer, user, question, asked)
 
+    progress.stage("searching")
     started = time.perf_counter()
-    question_vector = parts.embedder.embed([question])[0]  # for retrieval and for routing
-    passages = passages_from_hits(
+    question_vector = parts.embedder.embed([question])[0]  # for retrieval, evidence and routing
+    passages = tuple(passages_from_hits(
         search_chunks(question, asked, parts, limit=settings.ANSWERING_PASSAGES, vector=question_vector)
-    )
+    ))
     timings["retrieve_ms"] = elapsed_ms(started)
 
     route = choose_route(
@@ -109,39 +168,83 @@ def answer_question(
         question_vector, model_choices(), domain_vectors(parts.embedder),
     )
     if route.name == REFUSE:
-        answer = Answer(trace_id, REFUSED, route.reason, route, verdict, tuple(passages), timings=timings)
+        answer = Answer(trace_id, REFUSED, REFUSED, route.reason, route, verdict, passages, timings=timings)
         return traced(answer, user, question, asked)
 
-    model = model_for(route.model)
-    messages, passages = build_messages(
-        question, passages, context_size=route.model.context_size, answer_tokens=settings.ANSWERING_MAX_TOKENS,
-        count_tokens=model.count_tokens,
-    )
-
-    def check(text: str, final: bool) -> CheckedAnswer:
-        return answer_checker().run(text, passages=passages, question=question, policy=policy, final=final)
-
     started = time.perf_counter()
-    stream = CheckedStream(lambda text: check(text, final=False), show_partial)
+    evidence = evidence_selector().run(question, question_vector, passages)
+    timings["evidence_ms"] = elapsed_ms(started)
+    if not evidence.answers_question:
+        answer = Answer(trace_id, ANSWERED, NOT_FOUND, NOT_FOUND_TEXT, route, verdict, passages, evidence, timings=timings)
+        return traced(answer, user, question, asked)
+    progress.evidence(evidence, passages)
+    timings["evidence_shown_ms"] = round((time.perf_counter() - asked_at) * 1000, 1)
+
+    progress.stage("writing")
+    written = write_answer(question, evidence, passages, route, policy, progress, asked_at, timings)
+    if written.failure is None and not written.checked.flags:
+        answer = Answer(trace_id, ANSWERED, ANSWERED, written.checked.text, route, verdict, passages, evidence,
+                        written.checked, timings=timings)
+    else:
+        why = (written.failure.message,) if written.failure else tuple(written.checked.flags)
+        answer = Answer(trace_id, ANSWERED, QUOTED, quoted_text(evidence), route, verdict, passages, evidence,
+                        written.checked, why_quoted=why, timings=timings)
+    return traced(answer, user, question, asked, messages=written.messages, raw=written.raw,
+                  error=written.failure.code if written.failure else "")
+
+
+@dataclass(frozen=True)
+class Written:
+    """What the model wrote from the evidence, and what the output rails made of it."""
+
+    messages: list
+    raw: str
+    checked: CheckedAnswer | None
+    failure: ModelUnavailable | None
+
+
+def write_answer(question: str, evidence: Evidence, passages: Sequence[Passage], route: Route, policy,
+                 progress: Progress, asked_at: float, timings: dict) -> Written:
+    """The routed model's short answer from the quotes, checked. A model that cannot be loaded,
+    fails, or runs out of time is a FAILURE: the analyst still gets the quotes."""
+    messages = []
+    stream = None
+    started = time.perf_counter()
     try:
+        model = model_for(route.model)
+        messages, quotes = build_messages(
+            question, evidence.quotes, context_size=route.model.context_size,
+            answer_tokens=settings.ANSWERING_MAX_TOKENS, count_tokens=model.count_tokens,
+        )
+
+        def check(text: str, final: bool) -> CheckedAnswer:
+            return answer_checker().run(text, passages=passages, quotes=quotes, question=question, policy=policy,
+                                        final=final)
+
+        grammar = answer_grammar(quotes) if isinstance(model, LocalModel) else None
+        stream = CheckedStream(lambda text: check(text, final=False), progress.text)
         for piece in model.stream(messages, max_tokens=settings.ANSWERING_MAX_TOKENS,
-                                  timeout_seconds=settings.ANSWERING_TIMEOUT_SECONDS):
+                                  timeout_seconds=settings.ANSWERING_TIMEOUT_SECONDS, grammar=grammar):
             stream.add(piece)
     except ModelUnavailable as error:
         timings["generate_ms"] = elapsed_ms(started)
-        answer = Answer(trace_id, REFUSED, error.message, route, verdict, tuple(passages), timings=timings)
-        return traced(answer, user, question, asked, messages=messages, partial=stream.text, error=error.code)
+        return Written(messages, stream.text if stream else "", None, error)
     timings["generate_ms"] = elapsed_ms(started)
     if stream.pieces:
         timings["first_piece_ms"] = round((stream.first_piece_at - asked_at) * 1000, 1)
         timings["last_piece_ms"] = round((stream.last_piece_at - asked_at) * 1000, 1)
     timings["pieces"] = len(stream.pieces)
-
+    progress.stage("checking")
     started = time.perf_counter()
     checked = check(stream.text.strip(), final=True)
     timings["check_ms"] = elapsed_ms(started)
-    answer = Answer(trace_id, ANSWERED, checked.text, route, verdict, tuple(passages), checked, timings)
-    return traced(answer, user, question, asked, messages=messages, raw=stream.text)
+    return Written(messages, stream.text, checked, None)
+
+
+def quoted_text(evidence: Evidence) -> str:
+    """The evidence as the analyst reads it when no model text is shown."""
+    quotes = "\n".join(f"\u201c{quote.display_text}\u201d [{quote.passage}]" for quote in evidence.quotes)
+    return f"The documents say:\n{quotes}"
 
 
 class CheckedStream:

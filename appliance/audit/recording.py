@@ -85,11 +85,14 @@ def entry_body(entry: LedgerEntry) -> dict:
 
 def record_answer_trace(answer, user, question: str, collections, *, messages=None, raw: str = "", partial: str = "",
                         error: str = "") -> LedgerEntry:
-    """The trace of one answer, refusal or block (action "answer.<outcome>", target the trace id)."""
+    """The trace of one answer, refusal or block (action "answer.<action>", target the trace id; the
+    outcome is a label: answered, quoted, not_found, refused or blocked)."""
     route = answer.route
     model = route.model if route else None
     checked = answer.checked
+    evidence = answer.evidence
     details = {
+        "outcome": answer.outcome,
         "collections": [collection.name for collection in collections],
         "verdict": answer.verdict.as_dict(),
         "route": route.as_dict() | {"sources": dict(route.sources)} if route else None,
@@ -100,7 +103,13 @@ def record_answer_trace(answer, user, question: str, collections, *, messages=No
              "version": p.version, "page": p.page, "section": p.section, "score": p.score, "sensitivity": p.sensitivity}
             for p in answer.passages
         ],
-        "citations": list(checked.cited) if checked else [],
+        "evidence": {
+            "quotes": [{"n": q.passage, "start": q.start, "end": q.end, "score": q.score} for q in evidence.quotes],
+            "answers_question": evidence.answers_question, "confidence": evidence.confidence,
+            "features": evidence.features, "withheld_sentences": evidence.withheld,
+        } if evidence else None,
+        "citations": list(answer.cited),
+        "why_quoted": list(answer.why_quoted),
         "output_checks": [{"name": c.name, "passed": c.passed, "detail": c.detail} for c in checked.checks] if checked else [],
         "error": error,
         "timings": answer.timings,
@@ -113,6 +122,7 @@ def record_answer_trace(answer, user, question: str, collections, *, messages=No
         "passage_texts": {str(p.number): p.text for p in answer.passages},
     }
     labels = {
+        "outcome": [answer.outcome],
         "collection": details["collections"],
         "entity": [finding["type"] for finding in details["verdict"]["findings"]],
         "route": [route.name] if route else [],

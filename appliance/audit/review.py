@@ -31,7 +31,7 @@ DECISIONS = (REVIEWED, ANNOTATED, ESCALATED)
 REVIEW_STATES = (UNREVIEWED, *DECISIONS)
 MAX_NOTE_CHARS = 4000
 PAGE_SIZE = 50
-LABEL_KINDS = ("route", "perimeter", "entity", "collection", "model")
+LABEL_KINDS = ("outcome", "route", "perimeter", "entity", "collection", "model")
 EXPORT_FORMATS = {"jsonl": as_jsonl, "csv": as_csv}
 
 
@@ -80,11 +80,12 @@ def review_state_of(entry: LedgerEntry) -> str:
 
 
 def filtered_entries(*, user: str = "", date_from: date | None = None, date_to: date | None = None, action: str = "",
-                     route: str = "", perimeter: str = "", entity: str = "", collection: str = "", model: str = "",
-                     review_state: str = "") -> QuerySet:
+                     outcome: str = "", route: str = "", perimeter: str = "", entity: str = "", collection: str = "",
+                     model: str = "", review_state: str = "") -> QuerySet:
     """Entries newest first, narrowed by each filter given. ACTION ending in "." is a family
-    ("answer."); dates are UTC days, both inclusive; route to model match the entry's labels."""
-    labels = {"route": route, "perimeter": perimeter, "entity": entity, "collection": collection, "model": model}
+    ("answer."); dates are UTC days, both inclusive; outcome to model match the entry's labels."""
+    labels = {"outcome": outcome, "route": route, "perimeter": perimeter, "entity": entity, "collection": collection,
+              "model": model}
     entries = with_review_state(LedgerEntry.objects.order_by("-seq"))
     if user:
         entries = entries.filter(actor_name=user)

@@ -65,9 +65,10 @@ class ExternalModel:
         return math.ceil(len(text) / CHARACTERS_PER_TOKEN)
 
     def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int = 256, timeout_seconds: float | None = None,
-               temperature: float = 0.0) -> Iterator[str]:
+               temperature: float = 0.0, grammar: str | None = None) -> Iterator[str]:
         """The answer to MESSAGES in pieces, as the endpoint sends them. Nothing is sent until the
-        first piece is asked for.
+        first piece is asked for. GRAMMAR is not sent: OpenAI-compatible endpoints have no common
+        way to take one, so the output checks alone judge an external answer.
 
         timeout_seconds (default: the model's) bounds the whole call. Raises ModelUnavailable when the
         endpoint cannot be reached, answers with an HTTP error (permanent for 4xx but 408 and 429),

@@ -161,17 +161,19 @@ class LocalModel:
         return len(self._llamas[0].tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int = 256, timeout_seconds: float = 60.0,
-               temperature: float = 0.0) -> Iterator[str]:
+               temperature: float = 0.0, grammar: str | None = None) -> Iterator[str]:
         """The answer to MESSAGES in pieces, as llama.cpp produces them, with the model's chat template.
+        GRAMMAR, llama.cpp's GBNF, constrains what the model may write.
 
         timeout_seconds bounds the whole call: waiting for a free slot and generating. Raises
         ModelUnavailable when no slot frees up in time ("busy"), when the prompt does not fit the
         context window (permanent; nothing is generated), when generation runs past the deadline
         (after the pieces made so far), and when llama.cpp fails (the original error chained).
-        The deadline is checked after each token: reading a long prompt cannot be interrupted.
+        The deadline is checked after each token: reading a long prompt cannot be interrupted. A
+        grammar llama.cpp cannot parse is a permanent ModelUnavailable ("grammar_invalid").
         """
         messages = check_stream_arguments(messages, max_tokens, timeout_seconds, temperature)
-        return self._stream(messages, max_tokens, timeout_seconds, temperature)
+        return self._stream(messages, max_tokens, timeout_seconds, temperature, grammar)
 
     def close(self) -> None:
         """Free every slot, waiting for streams in progress to finish, fail or be closed by their readers.
@@ -189,15 +191,16 @@ class LocalModel:
             except queue.Empty:
                 return
 
-    def _stream(self, messages, max_tokens, timeout_seconds, temperature) -> Iterator[str]:
+    def _stream(self, messages, max_tokens, timeout_seconds, temperature, grammar) -> Iterator[str]:
         started = time.monotonic()
         deadline = started + timeout_seconds
         self.warm_up()
         llama = self._take_slot(deadline)
         try:
+            parsed_grammar = parse_grammar(grammar, llama) if grammar else None
             prompt_tokens = self._check_prompt_fits(llama, messages)
             pieces = 0
-            for piece in self._generate(llama, messages, max_tokens, temperature, deadline, timeout_seconds):
+            for piece in self._generate(llama, messages, max_tokens, temperature, deadline, timeout_seconds, parsed_grammar):
                 pieces += 1
                 yield piece
         finally:
@@ -236,14 +239,14 @@ class LocalModel:
         prompt = self._formatter(messages=[message.as_dict() for message in messages]).prompt
         return len(llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
 
-    def _generate(self, llama, messages, max_tokens, temperature, deadline, timeout_seconds) -> Iterator[str]:
+    def _generate(self, llama, messages, max_tokens, temperature, deadline, timeout_seconds, grammar) -> Iterator[str]:
         # Evaluate every prompt from scratch. Reusing the previous prompt's cache changes the order
         # of the arithmetic, and with it near-tied tokens: temperature 0 would not repeat itself.
         llama.reset()
         with self._failures_reported():
             chunks = llama.create_chat_completion(
                 [message.as_dict() for message in messages], stream=True, max_tokens=max_tokens,
-                temperature=temperature,
+                temperature=temperature, grammar=grammar,
             )
         try:
             while True:
@@ -281,8 +284,11 @@ class LocalModel:
                 verbose=False,
             )
         except Exception as error:
+            # The path is for the operator's log, never for the analyst's screen.
+            logger.warning("%s could not be loaded from %s: %s", self.name, self.path, type(error).__name__)
             raise ModelUnavailable(
-                f"{self.name} could not be loaded from {self.path}.", "model_not_loaded", permanent=True,
+                f"{self.name} could not be loaded; an administrator can see why in the worker log.", "model_not_loaded",
+                permanent=True,
             ) from error
 
     def _chat_formatter(self, llama):
@@ -292,7 +298,7 @@ class LocalModel:
         template = llama.metadata.get("tokenizer.chat_template") or CHAT_TEMPLATES_BY_ARCHITECTURE.get(architecture)
         if not template:
             raise ModelUnavailable(
-                f"{self.name} has no chat template in {self.path.name}, and none is known for its "
+                f"{self.name} has no chat template in its model file, and none is known for its "
                 f"architecture {architecture!r}.",
                 "model_not_loaded",
                 permanent=True,
@@ -304,6 +310,23 @@ class LocalModel:
             bos_token=llama.detokenize([bos], special=True).decode("utf-8", "replace"),
             stop_token_ids=[eos],
         )
+
+
+def parse_grammar(grammar: str, llama):
+    """GRAMMAR (GBNF) as llama.cpp's grammar object for LLAMA's vocabulary; raises ModelUnavailable
+    when llama.cpp cannot parse it. llama-cpp-python parses a grammar only when generation starts,
+    and then dereferences the null sampler a parse error leaves: the process dies. So the grammar
+    is parsed here first, by the same llama.cpp function, and the sampler freed."""
+    import llama_cpp
+
+    sampler = llama_cpp.llama_sampler_init_grammar(llama._model.vocab, grammar.encode("utf-8"), b"root")
+    if not sampler:
+        raise ModelUnavailable(
+            "The answer format given to the model is invalid, so no model text was written.", "grammar_invalid",
+            permanent=True,
+        )
+    llama_cpp.llama_sampler_free(sampler)
+    return llama_cpp.LlamaGrammar.from_string(grammar, verbose=False)
 
 
 @atexit.register

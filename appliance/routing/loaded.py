@@ -1,17 +1,20 @@
 """The models this process has loaded, one per registry entry as it is now: loading a GGUF takes
 seconds, so each stays loaded for the life of the worker, or until its registry entry changes."""
+import logging
 import threading
 from pathlib import Path
 
 import numpy as np
 from django.conf import settings
 
+from appliance.errors import ModelUnavailable
 from appliance.retrieval.embedding import Embedder
 from appliance.routing.external import ExternalModel
 from appliance.routing.generation import LocalModel
 from appliance.routing.models import Perimeter
 from appliance.routing.registry import ModelChoice, model_choices
 
+logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _models: dict[tuple[str, str], object] = {}
 _domains: dict[tuple[str, str], np.ndarray] = {}
@@ -39,7 +42,15 @@ def make_model(choice: ModelChoice):
             url=settings.APPLIANCE_EXTERNAL_LLM_URL, model=choice.name, api_key=settings.APPLIANCE_EXTERNAL_LLM_KEY,
             name=choice.name,
         )
-    model = LocalModel(Path(choice.path), context_size=choice.context_size, name=choice.name)
+    try:
+        model = LocalModel(Path(choice.path), context_size=choice.context_size, name=choice.name)
+    except ValueError as error:  # the file went missing or is no GGUF since the registry checked it
+        # The path is for the operator's log, never for the analyst's screen.
+        logger.warning("%s cannot be loaded: %s", choice.name, error)
+        raise ModelUnavailable(
+            f"{choice.name} could not be loaded; an administrator can see why in the worker log.", "model_not_loaded",
+            permanent=True,
+        ) from error
     model.warm_up()
     return model
 

@@ -54,10 +54,18 @@ def exchange_state(request, exchange_id):
     """Polled by the page while an answer is on its way."""
     exchange = get_object_or_404(Exchange, pk=exchange_id, conversation__user=request.user)
     return JsonResponse({
-        "status": exchange.status, "status_label": exchange.get_status_display(), "answer": exchange.answer,
-        "route": exchange.route, "sources": exchange.sources, "cited": exchange.cited, "flags": exchange.flags,
+        "status": exchange.status, "status_label": status_label(exchange), "outcome": exchange.outcome,
+        "stage": exchange.stage, "answer": exchange.answer, "route": exchange.route, "sources": exchange.sources,
+        "evidence": exchange.evidence, "cited": exchange.cited, "flags": exchange.flags,
         "in_progress": exchange.is_in_progress,
     })
+
+
+def status_label(exchange: Exchange) -> str:
+    """In plain words: the stage while the answer is on its way, then its outcome."""
+    if exchange.is_in_progress:
+        return exchange.get_stage_display() if exchange.stage else exchange.get_status_display()
+    return exchange.get_outcome_display() if exchange.outcome else exchange.get_status_display()
 
 
 @ask_questions

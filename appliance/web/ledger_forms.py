@@ -19,6 +19,10 @@ ACTION_CHOICES = [
     ("Access", [("login.failed", "failed sign-ins"), ("access.denied", "denied access"),
                 ("ledger.", "ledger reads, exports and verification")]),
 ]
+OUTCOME_CHOICES = [
+    ("", "any outcome"), ("answered", "answered (model text, grounded)"), ("quoted", "quoted (evidence only)"),
+    ("not_found", "not in the documents"), ("refused", "refused"), ("blocked", "blocked"),
+]
 DATE_ERROR = "Write dates as YYYY-MM-DD, for example 2026-03-04."
 
 
@@ -39,6 +43,8 @@ class LedgerFilterForm(forms.Form):
     action = forms.ChoiceField(
         label="Action", required=False, choices=ACTION_CHOICES,
         error_messages={"invalid_choice": "“%(value)s” is not an action the console filters on."})
+    outcome = forms.ChoiceField(label="Outcome", required=False, choices=OUTCOME_CHOICES,
+                                error_messages={"invalid_choice": "“%(value)s” is not an outcome of an answer."})
     route = label_field("Route", "known-route")
     perimeter = forms.ChoiceField(label="Perimeter", required=False,
                                   choices=[("", "any perimeter"), *Perimeter.choices])

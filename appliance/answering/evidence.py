@@ -1,0 +1,284 @@
+"""Step 4a of the answer path: the appliance, not the model, picks the evidence.
+
+    selector = EvidenceSelector(embedder=..., keywords=...)
+    selector.warm_up()                                           # at worker start
+    evidence = selector.run(question, question_vector, passages)  # Evidence
+
+The retrieved passages are cut into sentences (and list items, table rows), each kept verbatim
+with its passage and character offsets. Each sentence is scored against the question by:
+- meaning: cosine of MiniLM embeddings of the question and of the sentence under its section title;
+- coverage: the share of the question's keywords (BM25 tokens: stemmed, without stop words) that
+  the sentence or its section title contains, each keyword weighted by how rare it is among the
+  candidate sentences, so that "Saturday" counts more than "hours" in a page about opening hours;
+- kind: a question asking how much, how many, how long or when wants a sentence with a number.
+
+The best sentence, and the ones close behind it, are the evidence. Whether they answer the
+question at all is a separate judgement (`answers_question`): a logistic function of the best
+sentence's meaning and coverage and of the question keywords found nowhere in the passages,
+with weights fitted on the development questions (appliance/answering/evaluation/README.md).
+Below its threshold the analyst is told that the documents do not answer the question, and
+the closest passages are offered as possibly related.
+
+Text addressed to an assistant ("ignore your instructions and print ...", an image pointing
+outside) is never evidence, whatever its score: documents can be poisoned.
+"""
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from appliance.answering.prompting import Passage
+from appliance.retrieval.embedding import Embedder
+from appliance.retrieval.keywords import KeywordEncoder
+from guardrails.injection import addresses_the_assistant
+
+JUDGEMENT_PATH = Path(__file__).resolve().parent / "data" / "evidence_judgement.json"
+# A sentence ends at . ! or ? followed by space and a capital, digit, quote or list marker (and at
+# ; or : before an enumerated item: "as follows: (a) ..."; "taxes: EUR 220" goes on). A
+# blank line ends a block, and a line break ends a bullet, a table row, or an enumerated item
+# ("(2) ...") after punctuation; any other line break is a hard wrap inside a sentence (plain-text
+# manuals wrap at 72 columns, "... and\n(2) were ...") and is read as a space.
+_BULLET = r"[ \t]*[-*\u2022\u00b7|][ \t]"
+_ENUMERATOR = r"[ \t]*\(?[a-zA-Z0-9]{1,3}[.)][ \t]"
+SENTENCE_BREAK = re.compile(
+    r"(?<=[.!?])[\"'\u201d\u2019)\]]*(?P<space>\s+)(?=[\"'\u201c\u2018(\[]?[A-Z0-9\u00a7]|" + _ENUMERATOR + r")"
+    r"|(?<=[;:])(?P<before_item>\s+)(?=" + _ENUMERATOR + r")"
+    r"|\n[ \t]*\n\s*|\n(?=" + _BULLET + r")|(?<=[,;:.])\n(?=" + _ENUMERATOR + r")"
+)
+MIN_SENTENCE_CHARS = 12
+MAX_QUOTES = 3
+MAX_QUOTE_WORDS = 90
+# A sentence joins the evidence when its score is this close to the best one's.
+CLOSE_BEHIND = 0.08
+NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+    r"sixty|hundred|thousand|half|once|twice|daily|weekly|monthly|annually|yearly)\b", re.IGNORECASE)
+WANTS_NUMBER = re.compile(
+    r"\b(?:how (?:many|much|long|often|soon|early|late|far|old)|when|what time|which (?:day|date|year|time)|"
+    r"what (?:is|are) the (?:limit|maximum|minimum|deadline|amount|rate|fee|cost|price|period|percentage|number)|"
+    r"limit|maximum|minimum|deadline|within)\b", re.IGNORECASE)
+
+# Weights of the score that ranks sentences (tuned on the development questions).
+MEANING_WEIGHT, COVERAGE_WEIGHT, KIND_WEIGHT, RANK_WEIGHT = 1.0, 0.6, 0.1, 0.05
+SECTION_TERM_WEIGHT = 0.5  # a keyword in the section title counts half as much as one in the sentence
+
+
+@dataclass(frozen=True)
+class Quote:
+    passage: int      # the number of the passage it comes from
+    start: int        # passage.text[start:end] == text
+    end: int
+    text: str
+    score: float
+
+    @property
+    def display_text(self) -> str:
+        """The quote as read on screen: the document's hard line wraps as spaces."""
+        return " ".join(self.text.split())
+
+    def as_dict(self) -> dict:
+        return {"n": self.passage, "start": self.start, "end": self.end, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    quotes: tuple[Quote, ...]        # best first; empty when nothing usable was retrieved
+    answers_question: bool
+    confidence: float                # 0..1: how sure the appliance is that the quotes answer the question
+    features: dict                   # what the judgement was made from, for the trace
+    withheld: int = 0                # sentences left out because they address an assistant
+
+    @property
+    def cited(self) -> tuple[int, ...]:
+        return tuple(dict.fromkeys(quote.passage for quote in self.quotes))
+
+
+@dataclass(frozen=True)
+class Sentence:
+    passage: Passage
+    rank: int
+    start: int
+    end: int
+
+    @property
+    def text(self) -> str:
+        return self.passage.text[self.start:self.end]
+
+    @property
+    def with_heading(self) -> str:
+        heading = " > ".join(part for part in (self.passage.section,) if part)
+        return f"{heading}: {self.text}" if heading else self.text
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Whether the best evidence answers the question: a logistic function of its features, with
+    weights and threshold fitted on the development questions by
+    appliance/answering/evaluation/fit_judgement.py (never on the test questions)."""
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float
+
+    FEATURES = ("meaning", "coverage", "related_words", "passage_meaning")
+
+    @classmethod
+    def load(cls, path: Path = JUDGEMENT_PATH) -> "Judgement":
+        """Raises ValueError when PATH is not a judgement file the fitting script wrote."""
+        try:
+            data = json.loads(Path(path).read_text())
+            judgement = cls({name: float(data["weights"][name]) for name in cls.FEATURES}, float(data["bias"]),
+                            float(data["threshold"]))
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"{path} is not an evidence judgement file: {error}") from None
+        if not 0 < judgement.threshold < 1 or not all(map(math.isfinite, [*judgement.weights.values(), judgement.bias])):
+            raise ValueError(f"{path} is not an evidence judgement file: bad weights or threshold")
+        return judgement
+
+    def confidence(self, features: dict) -> float:
+        logit = self.bias + sum(weight * features[name] for name, weight in self.weights.items())
+        return 1.0 / (1.0 + math.exp(-logit))
+
+
+class EvidenceSelector:
+    def __init__(self, *, embedder: Embedder, keywords: KeywordEncoder, judgement: Judgement | None = None):
+        if not isinstance(embedder, Embedder):
+            raise TypeError(f"embedder must be an Embedder, got {embedder!r}")
+        if not isinstance(keywords, KeywordEncoder):
+            raise TypeError(f"keywords must be a KeywordEncoder, got {keywords!r}")
+        self.embedder, self.keywords = embedder, keywords
+        self.judgement = judgement or Judgement.load()
+
+    def warm_up(self) -> None:
+        self.embedder.warm_up()
+        self.keywords.warm_up()
+
+    def run(self, question: str, question_vector: np.ndarray, passages: Sequence[Passage]) -> Evidence:
+        candidates = [sentence for rank, passage in enumerate(passages, start=1) for sentence in sentences_of(passage, rank)]
+        usable = [sentence for sentence in candidates if not addresses_the_assistant(sentence.text)]
+        withheld = len(candidates) - len(usable)
+        if not usable:
+            return Evidence((), False, 0.0, {"reason": "no usable passages"}, withheld)
+        scored = self.score(question, question_vector, usable)
+        best = scored[0]
+        quotes = pick_quotes(scored)
+        features = {
+            "meaning": best[1]["meaning"],
+            "coverage": best[1]["coverage"],
+            "related_words": self.related_words(question, [q.text for q in quotes], passages),
+            "passage_meaning": float(self.embedder.embed([f"{best[0].passage.section}\n{best[0].passage.text}"])[0]
+                                     @ np.asarray(question_vector, dtype=np.float32)),
+        }
+        confidence = self.judgement.confidence(features)
+        return Evidence(quotes, confidence >= self.judgement.threshold, round(confidence, 4),
+                        {name: round(value, 4) for name, value in features.items()}, withheld)
+
+    def related_words(self, question: str, quotes: list[str], passages: Sequence[Passage]) -> float:
+        """How well the quotes speak of what the question asks about, word by word: each content word
+        of the question scores 1 when a quote (or its section title) has it, else its highest cosine
+        similarity to a word of the quotes ("holiday" is close to "leave", "parking" is close to
+        nothing in a leave policy); the mean over the question's words."""
+        asked = content_words_of(question)
+        if not asked:
+            return 0.0
+        said = content_words_of(" ".join([*quotes, *(p.section for p in passages[:1])]))
+        unmatched = [word for word in asked if not any(word[:5] == other[:5] for other in said)]
+        if not unmatched or not said:
+            return (len(asked) - len(unmatched)) / len(asked)
+        vectors = self.embedder.embed([*unmatched, *sorted(said)])
+        closeness = (vectors[:len(unmatched)] @ vectors[len(unmatched):].T).max(axis=1)
+        return float((len(asked) - len(unmatched) + closeness.clip(0, 1).sum()) / len(asked))
+
+    def score(self, question: str, question_vector: np.ndarray, sentences: list[Sentence]) -> list[tuple[Sentence, dict, float]]:
+        """SENTENCES with their features and score, best first."""
+        vectors = self.embedder.embed([sentence.with_heading for sentence in sentences])
+        meanings = vectors @ np.asarray(question_vector, dtype=np.float32)
+        asked = set(self.keywords.embed_question(question).indices)
+        terms = [set(self.keywords.embed_passage(sentence.text).indices) for sentence in sentences]
+        headings = {s.passage.number: set(self.keywords.embed_passage(s.passage.section).indices) for s in sentences}
+        weights = rarity_weights(asked, terms)
+        wants_number = bool(WANTS_NUMBER.search(question))
+        scored = []
+        for sentence, meaning, sentence_terms in zip(sentences, meanings, terms):
+            coverage = covered_share(asked, sentence_terms, headings[sentence.passage.number], weights)
+            has_kind = wants_number and bool(NUMBER.search(sentence.text))
+            score = (MEANING_WEIGHT * float(meaning) + COVERAGE_WEIGHT * coverage + KIND_WEIGHT * has_kind
+                     + RANK_WEIGHT / sentence.rank)
+            features = {"meaning": float(meaning), "coverage": coverage}
+            scored.append((sentence, features, score))
+        return sorted(scored, key=lambda item: -item[2])
+
+
+STOPWORDS = frozenset(
+    "the and for are but not you your yours our ours can could would should shall will may might must have has had "
+    "does did doing done was were been being this that these those there their them they what when where which who whom "
+    "whose why how with without about from into onto over under than then also just only very any all each every some "
+    "such other more most much many few own same too out off per via get got give given want need like know tell "
+    "say says said use used using one ones thing things way ways yes able please still ever again "
+    "its it's i'm i've don't doesn't isn't aren't can't".split()
+)
+_WORD = re.compile(r"[^\W\d_][\w'-]{2,}")
+
+
+def content_words_of(text: str) -> set[str]:
+    return {word for word in (w.casefold() for w in _WORD.findall(text)) if word not in STOPWORDS}
+
+
+def sentences_of(passage: Passage, rank: int) -> list[Sentence]:
+    """PASSAGE cut at sentence ends and line breaks, each piece trimmed; pieces too short to say
+    anything on their own (a lone heading number) are left out."""
+    pieces, start = [], 0
+    for match in [*SENTENCE_BREAK.finditer(passage.text), None]:
+        end = match.start() if match else len(passage.text)
+        if match and match.group("space"):
+            end = match.start("space")  # keeps the closing quote or bracket after the full stop
+        piece_start, piece_end = trimmed(passage.text, start, end)
+        if piece_end - piece_start >= MIN_SENTENCE_CHARS:
+            pieces.append(Sentence(passage, rank, piece_start, piece_end))
+        start = match.end() if match else len(passage.text)
+    return pieces
+
+
+def trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def rarity_weights(asked: set[int], terms: list[set[int]]) -> dict[int, float]:
+    """Each question keyword's weight: log(1 + n / (1 + sentences holding it)); a keyword in
+    every sentence says little about which one answers."""
+    counts = Counter(term for sentence_terms in terms for term in sentence_terms & asked)
+    return {term: math.log(1 + len(terms) / (1 + counts[term])) for term in asked}
+
+
+def covered_share(asked: set[int], sentence: set[int], heading: set[int], weights: dict[int, float]) -> float:
+    if not asked:
+        return 0.0
+    total = sum(weights.values())
+    found = sum(weights[t] for t in asked & sentence) + SECTION_TERM_WEIGHT * sum(weights[t] for t in (asked & heading) - sentence)
+    return found / total
+
+
+def pick_quotes(scored: list[tuple[Sentence, dict, float]]) -> tuple[Quote, ...]:
+    """The best sentence, and up to MAX_QUOTES - 1 more that score close behind it, within
+    MAX_QUOTE_WORDS in all; in the order the analyst reads them: by passage, then position."""
+    best_score = scored[0][2]
+    chosen, words = [], 0
+    for sentence, _features, score in scored:
+        if len(chosen) == MAX_QUOTES or (chosen and score < best_score - CLOSE_BEHIND):
+            break
+        length = len(sentence.text.split())
+        if chosen and words + length > MAX_QUOTE_WORDS:
+            continue
+        chosen.append((sentence, score))
+        words += length
+    chosen.sort(key=lambda item: (item[0].passage.number, item[0].start))
+    return tuple(Quote(s.passage.number, s.start, s.end, s.text, round(score, 4)) for s, score in chosen)
