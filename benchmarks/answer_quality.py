@@ -2,7 +2,7 @@
 
     cd <repo> && .venv/bin/python <path-to>/benchmarks/answer_quality.py [--split dev|test|all]
         [--retrieval-only | --ask-split dev|test|all] [--out results.json] [--questions PATH]
-        [--corpus DIR] [--limit N]
+        [--corpus DIR] [--limit N] [--keep-data]
 
 The code measured is the one in the current directory, not the one next to this file: run the
 same script with the working directory at an older checkout to compare two versions side by side.
@@ -17,6 +17,7 @@ import io
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -75,6 +76,8 @@ def main() -> int:
         "questions": records,
     }
     print_table(summary, result)
+    if not args.keep_data:
+        shutil.rmtree(data_dir, ignore_errors=True)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
@@ -93,6 +96,7 @@ def parse_arguments():
     parser.add_argument("--questions", type=Path, default=EVALUATION / "questions.jsonl")
     parser.add_argument("--corpus", type=Path, default=EVALUATION / "corpus")
     parser.add_argument("--limit", type=int, default=0, help="only the first N questions (for a quick try)")
+    parser.add_argument("--keep-data", action="store_true", help="keep the temporary data dir (traces, store)")
     return parser.parse_args()
 
 
@@ -381,7 +385,6 @@ ROWS = [
     ("answers with unsupported numbers", lambda s: fmt_numbers(s.get("answers_with_unsupported_numbers"))),
     ("ask errors / search errors", lambda s: f"{s.get('ask_errors', '-')} / {s['search_errors']}"),
     ("ask seconds mean / median", lambda s: fmt_seconds(s.get("ask_seconds"))),
-    ("outcomes", lambda s: ", ".join(f"{k} {v}" for k, v in s.get("outcomes", {}).items()) or "-"),
 ]
 
 
@@ -394,7 +397,7 @@ def fmt_rate(value) -> str:
 def fmt_numbers(value) -> str:
     if not value:
         return "-"
-    return f"{value['count']}/{value['of_answers']} answers, {value['numbers']} numbers"
+    return f"{value['count']}/{value['of_answers']} ans., {value['numbers']} num."
 
 
 def fmt_seconds(value) -> str:
@@ -410,6 +413,10 @@ def print_table(summary: dict, result: dict) -> None:
     print("".ljust(width) + "".join(name.ljust(26) for name in columns))
     for label, show in ROWS:
         print(label.ljust(width) + "".join(show(summary[name]).ljust(26) for name in columns))
+    for name in columns:
+        outcomes = summary[name].get("outcomes")
+        if outcomes:
+            print(f"outcomes ({name}): " + ", ".join(f"{key} {count}" for key, count in outcomes.items()))
 
 
 def progress_line(number: int, total: int, record: dict) -> str:

@@ -1,10 +1,22 @@
-"""Writes questions.jsonl with a fixed-seed split (seed 20261201): per document, and for each
-kind of unanswerable question, shuffle the ids and give the first half (rounded up) to dev."""
-import json, random
+"""How questions.jsonl was written: the questions, and their split with a fixed seed.
+
+    python3 make_questions.py questions.jsonl
+
+Per document, and for each kind of unanswerable question, the ids are shuffled with
+random.Random(20261201) and the first half (rounded up) goes to dev, the rest to test.
+The test split is held back: nobody tunes on it (see README.md).
+"""
+import json
+import random
+import sys
+
 HB, LIC = "Handbook", "Licences"
 A = []  # (id, document, question, gold_section, keywords, notes)
-def q(id, doc, question, gold, kws, notes=""):
-    A.append((id, doc, question, gold, kws, notes))
+
+
+def q(qid, doc, question, gold, kws, notes=""):
+    A.append((qid, doc, question, gold, kws, notes))
+
 
 d = "employee-handbook.md"
 q("hb-01", d, "How many days of paid holiday do I get per year if I work full time?", "3.2 Annual leave", ["28 days"])
@@ -160,29 +172,36 @@ OFF = [
  (LIC, "What is the largest ocean on Earth?"),
  (LIC, "Who composed the Four Seasons?"),
 ]
+
 COLL = {"employee-handbook.md": HB, "travel-and-expenses-policy.txt": HB, "it-security-policy.html": HB}
 rng = random.Random(20261201)
 rows = []
+
+
 def halves(items):
-    ids = list(items); rng.shuffle(ids); cut = (len(ids) + 1) // 2
+    ids = list(items)
+    rng.shuffle(ids)
+    cut = (len(ids) + 1) // 2
     return {x: ("dev" if i < cut else "test") for i, x in enumerate(ids)}
+
+
 docs = []
 for a in A:
-    if a[1] not in docs: docs.append(a[1])
+    if a[1] not in docs:
+        docs.append(a[1])
 split = {}
 for doc in docs:
     split.update(halves([a[0] for a in A if a[1] == doc]))
-for id, doc, question, gold, kws, notes in A:
-    rows.append({"id": id, "split": split[id], "document": doc, "collection": COLL.get(doc, LIC), "question": question,
+for qid, doc, question, gold, kws, notes in A:
+    rows.append({"id": qid, "split": split[qid], "document": doc, "collection": COLL.get(doc, LIC), "question": question,
                  "answerable": True, "gold_section": gold, "keywords": kws, "notes": notes})
 for kind, items in (("ontopic", ON), ("offtopic", OFF)):
     ids = [f"none-{kind}-{i + 1:02d}" for i in range(len(items))]
     sp = halves(ids)
-    for id, (coll, question) in zip(ids, items):
-        rows.append({"id": id, "split": sp[id], "document": None, "collection": coll, "question": question,
+    for qid, (coll, question) in zip(ids, items):
+        rows.append({"id": qid, "split": sp[qid], "document": None, "collection": coll, "question": question,
                      "answerable": False, "gold_section": None, "keywords": [],
                      "notes": "on-topic, not covered by any document" if kind == "ontopic" else "off-topic general knowledge"})
-import sys
 with open(sys.argv[1], "w") as out:
     for row in rows:
         out.write(json.dumps(row, ensure_ascii=False) + "\n")
