@@ -1,5 +1,6 @@
 """An analyst asks in headless Chromium; a real worker screens, retrieves, routes and answers with a
-real GGUF model; the page shows the answer as it arrives, why it stayed inside, and its sources."""
+real GGUF model; the page shows the quotes and the answer as they arrive, why it stayed inside, the
+passage it rests on, and says so when the documents don't answer a question."""
 from io import StringIO
 
 import pytest
@@ -15,40 +16,80 @@ from tests.test_browser_home import browser, sign_in  # noqa: F401 -- shared fix
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-HANDBOOK = "# Expenses\n\nTaxi receipts are reimbursed up to 80 euros per trip; claim them within 30 days.\n"
+HANDBOOK = ("# Expenses\n\nTaxi receipts are reimbursed up to 80 euros per trip; claim them within 30 days.\n\n"
+            "# Leave\n\nAnnual leave is 28 days a year.\n")
+FOUND = ("Answered from the documents", "Quoted from the documents")
 
 
-def test_an_analyst_asks_and_reads_the_answer_and_its_source(browser, live_server, analyst, tmp_path):  # noqa: F811
+def ask(browser, question):
+    browser.find_element(By.ID, "id_question").send_keys(question)
+    browser.find_element(By.XPATH, "//form[@id='ask-form']//button[text()='Ask']").click()
+
+
+def status_of(browser, nth):
+    """The status line of the NTH exchange on the page (1-based), or "" before it is there."""
+    found = browser.find_elements(By.CSS_SELECTOR, f"article.exchange:nth-of-type({nth}) .status")
+    return found[0].text if found else ""
+
+
+def test_an_analyst_asks_reads_the_quoted_answer_and_its_passage(browser, live_server, analyst, tmp_path):  # noqa: F811
     register_shipped_models()
     (tmp_path / "expenses.md").write_text(HANDBOOK)
     call_command("ingest", str(tmp_path / "expenses.md"), collection="Handbook", classification="internal",
                  grant=["analysts"], stdout=StringIO())
     release_store()  # the worker process must be the store's single owner
     worker = start_worker(ANSWERING_MAX_TOKENS="48")
+    browser.set_window_size(1440, 900)
+    ARTIFACTS.mkdir(exist_ok=True)
     try:
         sign_in(browser, live_server, analyst.username)
         browser.find_element(By.LINK_TEXT, "Ask").click()
         browser.find_element(By.XPATH, "//label[contains(., 'Handbook')]/input").click()
-        browser.find_element(By.ID, "id_question").send_keys("Up to how much is a taxi receipt reimbursed?")
-        browser.find_element(By.XPATH, "//form[@id='ask-form']//button[text()='Ask']").click()
+        ask(browser, "Up to how much is a taxi receipt reimbursed?")
+        seen = set()
 
-        WebDriverWait(browser, 180, poll_frequency=0.5).until(
-            lambda b: b.find_element(By.CSS_SELECTOR, "article.exchange .status").text == "Answered"
-        )
-        answer = browser.find_element(By.CSS_SELECTOR, "article.exchange .answer-text").text
-        reason = browser.find_element(By.CSS_SELECTOR, "article.exchange .route").text
-        browser.find_element(By.CSS_SELECTOR, "button.source").click()
-        WebDriverWait(browser, 10).until(lambda b: b.find_element(By.ID, "passage").is_displayed())
+        def finished(b):
+            status = status_of(b, 1)
+            if status not in seen and b.find_elements(By.CSS_SELECTOR, ".kind-progress blockquote.quote"):
+                b.save_screenshot(str(ARTIFACTS / "analyst-waits.png"))  # the quotes, before the outcome
+            seen.add(status)
+            return status in FOUND
+
+        WebDriverWait(browser, 180, poll_frequency=0.2).until(finished)
+        first = browser.find_element(By.CSS_SELECTOR, "article.exchange:nth-of-type(1)")
+        quotes = [quote.text for quote in first.find_elements(By.CSS_SELECTOR, "blockquote.quote p")]
+        footers = [quote.text for quote in first.find_elements(By.CSS_SELECTOR, "blockquote.quote footer")]
+        cited = [button.text for button in first.find_elements(By.CSS_SELECTOR, ".answer-body > .sources .source")]
+        reason = first.find_element(By.CSS_SELECTOR, ".route").text
+        first.find_element(By.CSS_SELECTOR, "blockquote.quote").click()
+        WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#passage-text mark"))
+        marked = browser.find_element(By.CSS_SELECTOR, "#passage-text mark").text
         passage = browser.find_element(By.ID, "passage-text").text
-        ARTIFACTS.mkdir(exist_ok=True)
+        where = browser.find_element(By.ID, "passage-where").text
         browser.save_screenshot(str(ARTIFACTS / "analyst-asks.png"))
+
+        ask(browser, "Who won the football world cup in 2014?")
+        WebDriverWait(browser, 180, poll_frequency=0.5).until(lambda b: status_of(b, 2) == "Not in the documents")
+        second = browser.find_element(By.CSS_SELECTOR, "article.exchange:nth-of-type(2)")
+        not_found = second.find_element(By.CSS_SELECTOR, ".answer-text").text
+        related = [button.text for button in second.find_elements(By.CSS_SELECTOR, ".answer-body > .sources .source")]
+        browser.save_screenshot(str(ARTIFACTS / "analyst-not-found.png"))
     finally:
         output = stop_worker(worker)
 
-    assert answer and answer == Exchange.objects.get().answer
+    answered = Exchange.objects.order_by("pk").first()
+    assert seen & {"Screening the question…", "Searching your documents…",
+                   "Found the passages; writing a short answer from them…", "Checking the answer against the quotes…"}
+    assert any("80 euros per trip" in quote for quote in quotes)
+    assert footers[0] == "[1] expenses.md · Expenses"
+    assert cited == ["[1] expenses.md · Expenses"]
     assert reason == (
         "A collection asked about is classified internal and retrieved passages are labelled internal: answered "
-        f"inside the perimeter by {Exchange.objects.get().route['model']}, whose domain fits best."
+        f"inside the perimeter by {answered.route['model']}, whose domain fits best."
     )
+    assert "80 euros per trip" in marked and marked in passage
     assert passage == "Taxi receipts are reimbursed up to 80 euros per trip; claim them within 30 days."
+    assert where == "expenses.md · Expenses"
+    assert not_found == "The documents don't answer this."
+    assert related and all(label.startswith("[") and "expenses.md · " in label for label in related)
     assert "Traceback" not in output

@@ -3,6 +3,7 @@ import pytest
 
 from appliance.answering.conversations import run_exchange
 from appliance.answering.models import Conversation, Exchange
+from appliance.web.chat_views import source_label
 from tests.conftest import make_person
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
@@ -71,3 +72,126 @@ def test_only_analysts_may_ask(client, request, person):
                         ("get", "/analyst/passages/abc/"), ("get", "/analyst/conversations/1/")]:
         assert getattr(client, method)(url).status_code == 403, url
     assert not Exchange.objects.exists()
+
+
+@pytest.mark.parametrize(("document", "section", "page", "label"), [
+    ("expenses.md", "Expenses", None, "expenses.md · Expenses"),
+    ("employee-handbook.docx",
+     "Kestrel Ridge Software B.V. – Employee Handbook > 2. Working hours and the office > 2.2 Office opening hours",
+     None,
+     "employee-handbook.docx · 2. Working hours and the office › 2.2 Office opening hours"),
+    ("expenses.md", "Expenses > Taxis", 4, "expenses.md · Taxis · p. 4"),
+    ("policy.pdf", "Annex A > Taxis", 12, "policy.pdf · Annex A › Taxis · p. 12"),
+    ("handbook.md", "Handbook", None, "handbook.md · Handbook"),
+    ("scan.pdf", "", 3, "scan.pdf · p. 3"),
+    ("notes.txt", "", None, "notes.txt"),
+])
+def test_it_labels_a_passage_without_repeating_the_documents_title(document, section, page, label):
+    assert source_label(document, section, page) == label
+
+
+def finished_exchange(analyst, **fields) -> Exchange:
+    conversation = Conversation.objects.create(user=analyst)
+    names = ["Expenses", "Leave", "Travel", "Hours"]
+    sources = [{"n": n, "chunk_id": f"c{n}", "document": "handbook.md", "page": None, "section": f"Handbook > {name}"}
+               for n, name in enumerate(names, start=1)]
+    return Exchange.objects.create(conversation=conversation, question="Up to how much is a taxi reimbursed?",
+                                   sources=sources, **fields)
+
+
+QUOTE = {"n": 1, "text": "Taxi receipts are reimbursed up to 80 euros\nper trip.", "start": 0, "end": 52,
+         "document": "handbook.md", "section": "Handbook > Expenses", "page": None, "chunk_id": "c1"}
+
+
+def test_it_sends_the_page_labels_for_quotes_and_sources(analyst_client, analyst):
+    exchange = finished_exchange(
+        analyst, status="answered", outcome="answered", answer="Up to 80 euros per trip [1].", evidence=[QUOTE],
+        cited=[1], route={"reason": "Answered inside the perimeter.", "model": "m", "perimeter": "internal",
+                          "sensitivity": "internal"},
+    )
+
+    state = analyst_client.get(f"/analyst/exchanges/{exchange.pk}/").json()
+
+    assert state["status_label"] == "Answered from the documents"
+    assert [source["label"] for source in state["sources"]] == [
+        "handbook.md · Expenses", "handbook.md · Leave", "handbook.md · Travel", "handbook.md · Hours"]
+    assert state["evidence"] == [QUOTE | {"label": "handbook.md · Expenses"}]
+    assert state["cited"] == [1] and state["flags"] == [] and not state["in_progress"]
+
+
+def test_it_names_the_stage_while_the_answer_is_on_its_way(analyst_client, analyst):
+    exchange = finished_exchange(analyst, status="answering", stage="writing", evidence=[QUOTE])
+    queued = finished_exchange(analyst)
+
+    state = analyst_client.get(f"/analyst/exchanges/{exchange.pk}/").json()
+    waiting = analyst_client.get(f"/analyst/exchanges/{queued.pk}/").json()
+    page = analyst_client.get(f"/analyst/conversations/{exchange.conversation_id}/").content.decode()
+
+    assert state["in_progress"] and state["status_label"] == "Found the passages; writing a short answer from them…"
+    assert waiting["status_label"] == "Waiting for the worker…"
+    assert "Found the passages; writing a short answer from them…" in page
+    assert "“Taxi receipts are reimbursed up to 80 euros per trip.”" in page
+
+
+def test_it_shows_an_answer_with_its_quotes_and_only_the_cited_sources(analyst_client, analyst):
+    exchange = finished_exchange(analyst, status="answered", outcome="answered",
+                                 answer="Up to 80 euros per trip [1].", evidence=[QUOTE], cited=[1])
+
+    page = analyst_client.get(f"/analyst/conversations/{exchange.conversation_id}/").content.decode()
+
+    assert "Answered from the documents" in page and "Up to 80 euros per trip [1]." in page
+    assert "From the documents:" in page
+    assert "“Taxi receipts are reimbursed up to 80 euros per trip.”" in page
+    assert "<footer>[1] handbook.md · Expenses</footer>" in page
+    assert ">[1] handbook.md · Expenses</button>" in page
+    assert "Also retrieved (3)" in page and ">[4] handbook.md · Hours</button>" in page
+    assert "Handbook &gt;" not in page
+
+
+def test_it_shows_quotes_and_why_no_short_answer_was_shown(analyst_client, analyst):
+    exchange = finished_exchange(
+        analyst, status="answered", outcome="quoted", evidence=[QUOTE], cited=[1],
+        answer="The documents say:\n“Taxi receipts are reimbursed up to 80 euros per trip.” [1]",
+        flags=["The model's answer cites no quote."],
+    )
+
+    page = analyst_client.get(f"/analyst/conversations/{exchange.conversation_id}/").content.decode()
+
+    assert "Quoted from the documents" in page
+    assert page.count("The documents say:") == 1
+    assert page.count("Taxi receipts are reimbursed up to 80 euros") == 1
+    assert "A short answer was not shown: The model&#x27;s answer cites no quote." in page
+
+
+def test_it_offers_the_closest_passages_when_the_documents_dont_answer(analyst_client, analyst):
+    exchange = finished_exchange(analyst, status="answered", outcome="not_found",
+                                 answer="The documents don't answer this.")
+
+    page = analyst_client.get(f"/analyst/conversations/{exchange.conversation_id}/").content.decode()
+
+    assert "Not in the documents" in page and "The documents don&#x27;t answer this." in page
+    assert "Possibly related:" in page
+    assert ">[1] handbook.md · Expenses</button>" in page and ">[3] handbook.md · Travel</button>" in page
+    assert "Also retrieved (1)" in page
+
+
+def test_it_shows_a_refusal_as_an_explanation_said_once(analyst_client, analyst):
+    reason = "No model allowed for restricted data is available; ask your administrator."
+    route = {"reason": reason, "model": None, "perimeter": "none", "sensitivity": "restricted"}
+    exchange = finished_exchange(analyst, status="refused", outcome="refused", answer=reason, route=route)
+
+    page = analyst_client.get(f"/analyst/conversations/{exchange.conversation_id}/").content.decode()
+
+    assert f'<p class="explanation">{reason}</p>' in page and page.count(reason) == 1
+    assert "Sources:" not in page and "Possibly related:" not in page
+
+
+def test_a_follow_up_asks_the_same_collections_unless_told_otherwise(analyst_client, analyst):
+    exchange = finished_exchange(analyst, status="answered", outcome="not_found",
+                                 answer="The documents don't answer this.", collections=["Handbook"])
+
+    page = analyst_client.get(f"/analyst/conversations/{exchange.conversation_id}/")
+
+    assert page.context["chosen"] == ["Handbook"]
+    assert analyst_client.get(f"/analyst/conversations/{exchange.conversation_id}/?collection=Other").context[
+        "chosen"] == ["Other"]

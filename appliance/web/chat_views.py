@@ -1,4 +1,7 @@
 """The analyst's chat: ask about granted collections, watch the answer arrive, open its sources."""
+import re
+from pathlib import PurePath
+
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -10,6 +13,7 @@ from appliance.errors import ApplianceError
 from ingest.models import Chunk, Collection
 
 ask_questions = permission_required("ask_questions")
+RELATED_SHOWN = 3  # a not-found answer offers the closest passages as possibly related
 
 
 @ask_questions
@@ -17,14 +21,17 @@ def chat(request, conversation_id=None):
     conversation = None
     if conversation_id is not None:
         conversation = get_object_or_404(Conversation, pk=conversation_id, user=request.user)
-    return render(request, "web/chat.html", chat_context(request, conversation, request.GET.getlist("collection")))
+    chosen = request.GET.getlist("collection")
+    if not chosen and conversation is not None and conversation.exchanges.exists():
+        chosen = conversation.exchanges.last().collections  # a follow-up asks the same collections
+    return render(request, "web/chat.html", chat_context(request, conversation, chosen))
 
 
 def chat_context(request, conversation, chosen, **extra) -> dict:
     """What the chat page shows: the conversation, the analyst's history, their collections."""
     return {
         "conversation": conversation,
-        "exchanges": list(conversation.exchanges.all()) if conversation else [],
+        "exchanges": [presented(exchange) for exchange in conversation.exchanges.all()] if conversation else [],
         "conversations": Conversation.objects.filter(user=request.user).prefetch_related("exchanges")[:20],
         "collections": Collection.granted_to(request.user).order_by("name"),
         "chosen": chosen,
@@ -55,17 +62,81 @@ def exchange_state(request, exchange_id):
     exchange = get_object_or_404(Exchange, pk=exchange_id, conversation__user=request.user)
     return JsonResponse({
         "status": exchange.status, "status_label": status_label(exchange), "outcome": exchange.outcome,
-        "stage": exchange.stage, "answer": exchange.answer, "route": exchange.route, "sources": exchange.sources,
-        "evidence": exchange.evidence, "cited": exchange.cited, "flags": exchange.flags,
-        "in_progress": exchange.is_in_progress,
+        "stage": exchange.stage, "answer": exchange.answer, "route": exchange.route,
+        "sources": labelled(exchange.sources), "evidence": labelled(exchange.evidence), "cited": exchange.cited,
+        "flags": exchange.flags, "in_progress": exchange.is_in_progress,
     })
 
 
 def status_label(exchange: Exchange) -> str:
     """In plain words: the stage while the answer is on its way, then its outcome."""
     if exchange.is_in_progress:
-        return exchange.get_stage_display() if exchange.stage else exchange.get_status_display()
+        if exchange.stage:
+            return exchange.get_stage_display()
+        # Claimed by the worker, which screens first, but not yet marked with a stage.
+        if exchange.status == Exchange.Status.ANSWERING:
+            return Exchange.Stage.SCREENING.label
+        return "Waiting for the worker…"
     return exchange.get_outcome_display() if exchange.outcome else exchange.get_status_display()
+
+
+def presented(exchange: Exchange) -> dict:
+    """One exchange as the page shows it: quotes and passages labelled; the passages the answer rests
+    on (or, when the documents don't answer, the closest ones) apart from the rest."""
+    evidence = [quote | {"shown": " ".join(quote["text"].split())} for quote in labelled(exchange.evidence)]
+    spans = {}
+    for quote in evidence:
+        spans.setdefault(quote["n"], []).append(f"{quote['start']}-{quote['end']}")
+    sources = [source | {"spans": ";".join(spans.get(source["n"], []))} for source in labelled(exchange.sources)]
+    kind = presentation_kind(exchange)
+    if kind in ("progress", "notice"):
+        shown, rest = [], []
+    elif kind == Exchange.Outcome.NOT_FOUND:
+        shown, rest = sources[:RELATED_SHOWN], sources[RELATED_SHOWN:]
+    else:
+        shown = [source for source in sources if source["n"] in exchange.cited]
+        rest = [source for source in sources if source["n"] not in exchange.cited]
+    route = exchange.route or {}
+    return {
+        "exchange": exchange, "kind": kind, "status_label": status_label(exchange), "evidence": evidence,
+        "shown_sources": shown, "other_sources": rest,
+        # A refusal's explanation is the routing reason itself: say it once.
+        "route_reason": "" if route.get("reason") == exchange.answer else route.get("reason", ""),
+    }
+
+
+def presentation_kind(exchange: Exchange) -> str:
+    """"progress" while on its way; "answered", "quoted" or "not_found"; else "notice": refused,
+    blocked or failed, whose text explains why there is no answer."""
+    if exchange.is_in_progress:
+        return "progress"
+    if exchange.outcome in (Exchange.Outcome.ANSWERED, Exchange.Outcome.QUOTED, Exchange.Outcome.NOT_FOUND):
+        return exchange.outcome
+    return "notice"
+
+
+def labelled(items: list[dict]) -> list[dict]:
+    """Sources or quotes, each with the `label` the page shows for its passage."""
+    return [item | {"label": source_label(item["document"], item.get("section") or "", item.get("page"))}
+            for item in items]
+
+
+def source_label(document: str, section: str, page: int | None) -> str:
+    """How the page names a passage: "handbook.docx · 2. Working hours › 2.2 Office opening hours · p. 4".
+    A section path's root is dropped when it repeats the document's title (it shares a word with the
+    file's name) and something is left under it."""
+    parts = [part.strip() for part in section.split(" > ") if part.strip()]
+    if len(parts) > 1 and is_title_of(parts[0], document):
+        parts = parts[1:]
+    page_label = f"p. {page}" if page is not None else ""
+    return " · ".join(part for part in (document, " › ".join(parts), page_label) if part)
+
+
+def is_title_of(heading: str, filename: str) -> bool:
+    """Whether HEADING shares a word of four letters or more with FILENAME's name."""
+    def words(text):
+        return set(re.findall(r"[^\W\d_]{4,}", text.casefold()))
+    return bool(words(heading) & words(PurePath(filename).stem))
 
 
 @ask_questions

@@ -1,56 +1,174 @@
-// The analyst's chat: polls each answer that is still on its way and shows it as it grows;
-// a source button opens the passage it names. Text goes into the page as text, never as HTML.
+// The analyst's chat: polls each answer that is still on its way and redraws it as it grows (the
+// quotes first, then the model's sentence, then the outcome); a quote or a source opens its passage
+// in the side panel with the quoted words marked. Document and model text go into the page as text
+// nodes, never as HTML.
 (function () {
   "use strict";
 
+  var RELATED_SHOWN = 3;
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined) { node.textContent = text; }
+    return node;
+  }
+
+  function kindOf(state) {
+    if (state.in_progress) { return "progress"; }
+    return ["answered", "quoted", "not_found"].indexOf(state.outcome) >= 0 ? state.outcome : "notice";
+  }
+
+  function passageUrl(article, chunkId) {
+    return article.dataset.passageUrl.replace("CHUNK", encodeURIComponent(chunkId));
+  }
+
+  function quoteNode(article, quote) {
+    var node = el("blockquote", "quote");
+    node.tabIndex = 0; node.title = "Open the passage";
+    node.dataset.url = passageUrl(article, quote.chunk_id);
+    node.dataset.spans = quote.start + "-" + quote.end;
+    node.dataset.label = quote.label;
+    node.appendChild(el("p", "", "\u201c" + quote.text.split(/\s+/).join(" ").trim() + "\u201d"));
+    node.appendChild(el("footer", "", "[" + quote.n + "] " + quote.label));
+    return node;
+  }
+
+  function sourceList(article, sources, evidence) {
+    var list = el("ul", "sources");
+    sources.forEach(function (source) {
+      var item = el("li"), button = el("button", "source", "[" + source.n + "] " + source.label);
+      button.type = "button";
+      button.dataset.url = passageUrl(article, source.chunk_id);
+      button.dataset.label = source.label;
+      button.dataset.spans = evidence.filter(function (quote) { return quote.n === source.n; })
+        .map(function (quote) { return quote.start + "-" + quote.end; }).join(";");
+      item.appendChild(button); list.appendChild(item);
+    });
+    return list;
+  }
+
+  function bodyOf(article, state, kind) {
+    var body = [], shown = [], rest = [];
+    if (kind === "notice") {
+      body.push(el("p", "explanation", state.answer));
+    } else if (kind !== "quoted" && state.answer) {
+      body.push(el("p", "answer-text", state.answer));
+    }
+    if (state.evidence.length && kind !== "notice") {
+      body.push(el("p", "lead", kind === "quoted" ? "The documents say:" : "From the documents:"));
+      state.evidence.forEach(function (quote) { body.push(quoteNode(article, quote)); });
+    }
+    if (kind === "quoted" && state.flags.length) {
+      body.push(el("p", "note", "A short answer was not shown: " + state.flags.join(" ")));
+    }
+    if (kind === "not_found") {
+      shown = state.sources.slice(0, RELATED_SHOWN); rest = state.sources.slice(RELATED_SHOWN);
+    } else if (kind === "answered" || kind === "quoted") {
+      shown = state.sources.filter(function (source) { return state.cited.indexOf(source.n) >= 0; });
+      rest = state.sources.filter(function (source) { return state.cited.indexOf(source.n) < 0; });
+    }
+    if (shown.length) {
+      body.push(el("p", "lead", kind === "not_found" ? "Possibly related:" : "Sources:"));
+      body.push(sourceList(article, shown, state.evidence));
+    }
+    if (rest.length) {
+      var details = el("details", "also");
+      details.appendChild(el("summary", "", "Also retrieved (" + rest.length + ")"));
+      details.appendChild(sourceList(article, rest, state.evidence));
+      body.push(details);
+    }
+    return body;
+  }
+
   function render(article, state) {
-    article.querySelector(".status").textContent = state.status_label;
-    article.querySelector(".answer").className = "answer status-" + state.status;
-    article.querySelector(".answer-text").textContent = state.answer;
-    article.querySelector(".route").textContent = state.route ? state.route.reason : "";
-    var flags = article.querySelector(".flags");
-    flags.replaceChildren.apply(flags, state.flags.map(function (flag) {
-      var item = document.createElement("li"); item.textContent = flag; return item;
-    }));
-    var sources = article.querySelector(".sources");
-    sources.replaceChildren.apply(sources, state.sources.map(function (source) {
-      var item = document.createElement("li"), button = document.createElement("button");
-      button.type = "button"; button.className = "source";
-      button.dataset.url = "/analyst/passages/" + encodeURIComponent(source.chunk_id) + "/";
-      button.textContent = "[" + source.n + "] " + source.document + (source.page ? ", p. " + source.page : "") +
-        (source.section ? " — " + source.section : "");
-      item.appendChild(button); return item;
-    }));
+    var kind = kindOf(state), answer = article.querySelector(".answer");
+    answer.className = "answer kind-" + kind;
+    var status = article.querySelector(".status");
+    status.replaceChildren();
+    if (state.in_progress) {
+      var working = el("span", "working"); working.setAttribute("aria-hidden", "true");
+      working.append(el("i"), el("i"), el("i"));
+      status.appendChild(working);
+    }
+    status.appendChild(el("span", "status-text", state.status_label));
+    var body = article.querySelector(".answer-body");
+    body.replaceChildren.apply(body, bodyOf(article, state, kind));
+    var reason = state.route && state.route.reason !== state.answer ? state.route.reason : "";
+    var route = article.querySelector(".route");
+    if (reason && !route) { route = answer.appendChild(el("p", "route")); }
+    if (route) { route.textContent = reason; route.title = reason; route.hidden = !reason; }
   }
 
   function follow(article) {
     fetch(article.dataset.stateUrl, {headers: {"Accept": "application/json"}})
-      .then(function (response) { return response.json(); })
+      .then(function (response) { if (!response.ok) { throw new Error(response.status); } return response.json(); })
       .then(function (state) {
         render(article, state);
+        article.dataset.inProgress = state.in_progress ? "true" : "false";
         if (state.in_progress) { setTimeout(function () { follow(article); }, 400); }
       })
       .catch(function () { setTimeout(function () { follow(article); }, 2000); });
   }
 
+  // The passage's text with the quoted spans ("start-end;start-end", offsets in the text) marked.
+  function markedText(text, spans) {
+    var ranges = spans ? spans.split(";").map(function (span) {
+      var ends = span.split("-").map(Number); return {start: ends[0], end: ends[1]};
+    }).filter(function (range) { return range.end > range.start; }) : [];
+    ranges.sort(function (a, b) { return a.start - b.start; });
+    var nodes = [], at = 0;
+    ranges.forEach(function (range) {
+      var start = Math.max(range.start, at), end = Math.min(range.end, text.length);
+      if (end <= start) { return; }
+      nodes.push(document.createTextNode(text.slice(at, start)));
+      nodes.push(el("mark", "", text.slice(start, end)));
+      at = end;
+    });
+    nodes.push(document.createTextNode(text.slice(at)));
+    return nodes;
+  }
+
+  function openPassage(trigger) {
+    var title = document.getElementById("passage-title"), where = document.getElementById("passage-where"),
+        text = document.getElementById("passage-text");
+    document.querySelectorAll(".opened").forEach(function (node) { node.classList.remove("opened"); });
+    trigger.classList.add("opened");
+    fetch(trigger.dataset.url, {headers: {"Accept": "application/json"}})
+      .then(function (response) { if (!response.ok) { throw new Error(response.status); } return response.json(); })
+      .then(function (passage) {
+        title.textContent = "Passage";
+        where.textContent = trigger.dataset.label;
+        text.replaceChildren.apply(text, markedText(passage.text, trigger.dataset.spans));
+        var mark = text.querySelector("mark");
+        if (mark) { mark.scrollIntoView({block: "nearest"}); }
+      })
+      .catch(function () {
+        title.textContent = "Passage";
+        where.textContent = "This passage is not available to you.";
+        text.replaceChildren();
+      });
+  }
+
   document.querySelectorAll("article.exchange[data-in-progress=true]").forEach(follow);
 
   document.addEventListener("click", function (event) {
-    var button = event.target.closest("button.source");
-    if (!button) { return; }
-    fetch(button.dataset.url, {headers: {"Accept": "application/json"}})
-      .then(function (response) { if (!response.ok) { throw new Error(response.status); } return response.json(); })
-      .then(function (passage) {
-        document.getElementById("passage-title").textContent = passage.document;
-        document.getElementById("passage-where").textContent =
-          [passage.page ? "page " + passage.page : "", passage.section].filter(Boolean).join(" · ");
-        document.getElementById("passage-text").textContent = passage.text;
-        document.getElementById("passage").hidden = false;
-      })
-      .catch(function () {
-        document.getElementById("passage-title").textContent = "This passage is not available to you.";
-        document.getElementById("passage-text").textContent = "";
-        document.getElementById("passage").hidden = false;
-      });
+    var trigger = event.target.closest("button.source, blockquote.quote");
+    if (trigger) { openPassage(trigger); }
   });
+  document.addEventListener("keydown", function (event) {
+    var trigger = event.target.closest && event.target.closest("blockquote.quote");
+    if (trigger && (event.key === "Enter" || event.key === " ")) { event.preventDefault(); openPassage(trigger); }
+  });
+
+  var form = document.getElementById("ask-form");
+  if (form) {
+    form.addEventListener("submit", function () {
+      var button = form.querySelector("button[type=submit]");
+      button.disabled = true; button.textContent = "Sending…";
+    });
+  }
+  // After asking, the newest exchange is the one to watch: bring it into view if it is below the fold.
+  var last = document.querySelector("article.exchange:last-of-type");
+  if (last && last.getBoundingClientRect().bottom > window.innerHeight) { last.scrollIntoView({block: "nearest"}); }
 }());
