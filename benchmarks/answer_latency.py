@@ -1,5 +1,5 @@
-"""Answer latency: time to first token and total time, p50/p95, for a clean and a sensitive question
-over 10,000 chunks, answered by SmolLM2 on 2 cores.
+"""Answer latency: time to the first evidence shown, to the model's first piece and to its checked
+answer shown, p50/p95, for a clean and a sensitive question over 10,000 chunks, SmolLM2 on 2 cores.
 
     .venv/bin/python benchmarks/answer_latency.py [--runs 10] [--max-tokens 128]
 
@@ -8,10 +8,13 @@ random unit vectors up to 10,000 points, so that the filtered vector search runs
 (MiniLM-embedding 10,000 texts would take minutes and changes nothing for the search). Gemma is
 disabled so that SmolLM2 answers both questions; no external model is configured, so the clean
 question is answered inside too. Each question is asked through answer_question() as the worker
-runs it. First token = the model's first piece of answer text, counted from the question (so it
-includes screening, retrieval and routing); first shown = the first checked text handed to the
-page (the first finished sentence, after the output rails); decode speed = pieces after the
-first / time from the first piece to the last.
+runs it, with a Progress that records when the page would get something, all counted from the
+question (so they include screening, retrieval and routing):
+- evidence shown: the quotes the appliance chose (before any model runs);
+- first token: the model's first piece of answer text;
+- model text shown: the model's checked answer (the first finished sentence released by the
+  output rails, or the whole answer once checked); only for answers whose outcome is "answered";
+- decode speed: pieces after the first / time from the first piece to the last.
 """
 import argparse
 import os
@@ -37,7 +40,8 @@ from django.contrib.auth.models import Group  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
 from appliance.accounts.roles import Role, install_roles  # noqa: E402
-from appliance.answering.pipeline import answer_question  # noqa: E402
+from appliance.answering.pipeline import ANSWERED, Progress, answer_question  # noqa: E402
+from appliance.retrieval.keywords import Keywords  # noqa: E402
 from appliance.retrieval.store import ChunkPoint  # noqa: E402
 from appliance.routing.models import RegisteredModel  # noqa: E402
 from appliance.routing.registry import register_shipped_models, set_model_enabled  # noqa: E402
@@ -85,33 +89,51 @@ def add_filler(parts, collection: Collection, count: int) -> None:
     for start in range(0, count, 1000):
         vectors = rng.normal(size=(min(1000, count - start), 384)).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        # Each filler chunk also gets a keyword vector of a passage's size (about 80 distinct terms
+        # from a 20,000-term vocabulary), so that the keyword half of the hybrid search works at scale too.
         parts.store.upsert([
             ChunkPoint(f"filler-{start + i}", vector, collection.store_key, "0",
-                       {"filename": "filler.md", "text": "Filler.", "sensitivity": "public", "section": "", "page": None})
+                       {"filename": "filler.md", "text": "Filler.", "sensitivity": "public", "section": "", "page": None},
+                       keywords=Keywords(tuple(sorted(int(t) for t in rng.choice(20_000, 80, replace=False))), (1.6,) * 80))
             for i, vector in enumerate(vectors)
         ])
     parts.store.optimize()
 
 
+class Marks(Progress):
+    def __init__(self):
+        self.evidence_at = self.text_at = None
+
+    def evidence(self, evidence, passages):
+        self.evidence_at = self.evidence_at or time.perf_counter()
+
+    def text(self, text):
+        self.text_at = self.text_at or time.perf_counter()
+
+
 def measure(analyst, parts, question: str, runs: int) -> dict:
-    firsts, shown, totals, rates, routes, steps = [], [], [], [], set(), []
+    evidence, firsts, shown, totals, rates, routes, steps, outcomes = [], [], [], [], [], set(), [], []
     for _ in range(runs):
-        marks = []
+        marks = Marks()
         started = time.perf_counter()
-        answer = answer_question(analyst, question, parts, collections=["Handbook"],
-                                 show_partial=lambda text: marks.append(time.perf_counter()))
+        answer = answer_question(analyst, question, parts, collections=["Handbook"], progress=marks)
         finished = time.perf_counter()
-        if answer.action != "answered":
-            raise SystemExit(f"no answer: {answer.action} {answer.text}")
+        if answer.action != "answered" or marks.evidence_at is None:
+            raise SystemExit(f"no answer: {answer.outcome} {answer.text}")
+        outcomes.append(answer.outcome)
+        evidence.append(marks.evidence_at - started)
         firsts.append(answer.timings["first_piece_ms"] / 1000)
-        shown.append((marks[0] if marks else finished) - started)
+        if answer.outcome == ANSWERED:
+            shown.append((marks.text_at or finished) - started)
         totals.append(finished - started)
         timings = answer.timings
         if timings["pieces"] > 1:
             rates.append((timings["pieces"] - 1) / ((timings["last_piece_ms"] - timings["first_piece_ms"]) / 1000))
         routes.add((answer.route.model.name, answer.route.perimeter))
-        steps.append((timings["screen_ms"], timings["retrieve_ms"], timings["first_piece_ms"], timings["check_ms"]))
-    return {"first": firsts, "shown": shown, "total": totals, "rates": rates, "routes": routes, "steps": steps}
+        steps.append((timings["screen_ms"], timings["retrieve_ms"], timings["evidence_ms"], timings["first_piece_ms"],
+                      timings["check_ms"]))
+    return {"evidence": evidence, "first": firsts, "shown": shown, "total": totals, "rates": rates, "routes": routes,
+            "steps": steps, "outcomes": outcomes}
 
 
 def p(values, q):
@@ -131,18 +153,23 @@ def main() -> int:
     add_filler(parts, collection, TOTAL_CHUNKS - parts.store.count(collections=[collection.store_key]))
     print(f"{parts.store.count(collections=[collection.store_key])} chunks, {os.cpu_count()} cores, "
           f"answers up to {args.max_tokens} tokens, {args.runs} runs each\n")
-    print("| question | route | first token p50 / p95 s | first shown p50 / p95 s | total p50 / p95 s | decode pieces/s p50 |")
-    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    print("| question | route | evidence shown p50 / p95 s | first token p50 / p95 s | model text shown p50 / p95 s "
+          "| total p50 / p95 s | decode pieces/s p50 | outcomes |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |")
     breakdown = []
     for kind, question in QUESTIONS.items():
         measure(analyst, parts, question, 1)  # warm: loads the model
         result = measure(analyst, parts, question, args.runs)
         route = ", ".join(f"{name} ({perimeter})" for name, perimeter in sorted(result["routes"]))
-        print(f"| {kind} | {route} | {p(result['first'], 50):.2f} / {p(result['first'], 95):.2f} | "
-              f"{p(result['shown'], 50):.2f} / {p(result['shown'], 95):.2f} | {p(result['total'], 50):.2f} / {p(result['total'], 95):.2f} | {statistics.median(result['rates']):.1f} |")
-        screen, retrieve, first, check = (statistics.median(column) for column in zip(*result["steps"]))
-        breakdown.append(f"{kind}: screen {screen:.0f} ms, retrieve {retrieve:.0f} ms, route + prompt evaluation "
-                         f"{first - screen - retrieve:.0f} ms (to the first piece), final output check {check:.0f} ms")
+        shown = f"{p(result['shown'], 50):.2f} / {p(result['shown'], 95):.2f}" if len(result["shown"]) > 1 else "n/a"
+        outcomes = ", ".join(f"{name} {result['outcomes'].count(name)}" for name in sorted(set(result["outcomes"])))
+        print(f"| {kind} | {route} | {p(result['evidence'], 50):.2f} / {p(result['evidence'], 95):.2f} | "
+              f"{p(result['first'], 50):.2f} / {p(result['first'], 95):.2f} | {shown} | "
+              f"{p(result['total'], 50):.2f} / {p(result['total'], 95):.2f} | {statistics.median(result['rates']):.1f} | {outcomes} |")
+        screen, retrieve, evidence, first, check = (statistics.median(column) for column in zip(*result["steps"]))
+        breakdown.append(f"{kind}: screen {screen:.0f} ms, retrieve {retrieve:.0f} ms, evidence {evidence:.0f} ms, "
+                         f"route + prompt evaluation {first - screen - retrieve - evidence:.0f} ms (to the first piece), "
+                         f"final output check {check:.0f} ms")
     print("\np50 of each step:\n" + "\n".join(breakdown))
     return 0
 

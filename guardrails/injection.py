@@ -369,3 +369,12 @@ def addresses_the_assistant(text: str) -> bool:
     return bool(match_rules(normalised)) or any(
         _ADDRESSING_THE_ASSISTANT.search(reading.text) for reading in normalised.readings
     )
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n")
+
+
+def sentences_addressing_the_assistant(text: str) -> list[str]:
+    """The sentences of TEXT (a passage of a document) that addresses_the_assistant() flags."""
+    return [sentence for sentence in (part.strip() for part in _SENTENCE_END.split(text)) if sentence
+            and addresses_the_assistant(sentence)]

@@ -20,6 +20,7 @@ from appliance.errors import IngestRejected
 from appliance.retrieval.keywords import Keywords
 from appliance.retrieval.store import ChunkPoint
 from appliance.runtime import WorkerParts
+from guardrails.injection import sentences_addressing_the_assistant
 from guardrails.pii import PiiFinding, entity_counts, redact
 from guardrails.sensitivity import max_sensitivity, sensitivity_of_entities
 from ingest.blobs import read_blob
@@ -68,7 +69,9 @@ def index_document(document: Document, parts: WorkerParts) -> Document:
             for chunk, vector, text in zip(prepared, vectors, searchable)
         ])
         parts.store.optimize()
-        finish(document, parsed.file_type, prepared, entity_counts(f for chunk_findings in findings for f in chunk_findings))
+        instructions = sum(len(sentences_addressing_the_assistant(chunk.text)) for chunk in prepared)
+        finish(document, parsed.file_type, prepared, entity_counts(f for chunk_findings in findings for f in chunk_findings),
+               instructions)
     except DocumentGone:
         # The erasure may have cleared the store before our upsert: take our points back out.
         parts.store.delete_document(document.collection.store_key, str(document.uid))
@@ -147,7 +150,8 @@ def to_point(document: Document, chunk: PreparedChunk, vector, keywords: Keyword
     )
 
 
-def finish(document: Document, file_type: str, prepared: list[PreparedChunk], counts: dict[str, int]) -> None:
+def finish(document: Document, file_type: str, prepared: list[PreparedChunk], counts: dict[str, int],
+           instructions: int) -> None:
     with transaction.atomic():
         if not Document.objects.select_for_update().filter(pk=document.pk, status=Status.EMBEDDING).exists():
             raise DocumentGone()
@@ -162,11 +166,12 @@ def finish(document: Document, file_type: str, prepared: list[PreparedChunk], co
         sensitivity = max_sensitivity(document.collection.classification, *(chunk.sensitivity for chunk in prepared))
         Document.objects.filter(pk=document.pk).update(
             status=Status.READY, progress=100, file_type=file_type, chunk_count=len(prepared),
-            entity_counts=counts, sensitivity=sensitivity, indexed_at=timezone.now(),
+            entity_counts=counts, sensitivity=sensitivity, indexed_at=timezone.now(), instructions_found=instructions,
         )
         record_event(
             "document.indexed", None, document, collection=document.collection.name, filename=document.filename,
             version=document.version, chunks=len(prepared), entities=counts, sensitivity=sensitivity,
+            instructions_found=instructions,
         )
 
 

@@ -83,6 +83,9 @@ class Document(models.Model):
     error_message = models.TextField(blank=True)
     chunk_count = models.PositiveIntegerField(default=0)
     entity_counts = models.JSONField(default=dict, blank=True)  # {"EMAIL_ADDRESS": 3}: types and counts only
+    # Sentences written to an AI assistant ("ignore your instructions ..."): a poisoned document.
+    # They stay in the index but are never used as evidence; the admin is told at ingestion.
+    instructions_found = models.PositiveIntegerField(default=0)
     sensitivity = models.CharField(max_length=20, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     uploaded_at = models.DateTimeField(auto_now_add=True)

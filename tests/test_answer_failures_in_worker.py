@@ -1,6 +1,6 @@
-"""A model that breaks off or runs out of time mid-answer, in a real worker: the analyst gets a
-clear error, the trace is written with what was said so far, and the same worker answers the
-next question. The model outside the perimeter is a fake server on 127.0.0.1 (it is the only
+"""A model that breaks off or runs out of time mid-answer, in a real worker: the analyst gets the
+quoted evidence with a clear reason, the trace is written with what was said so far, and the same
+worker answers the next question. The model outside the perimeter is a fake server on 127.0.0.1 (it is the only
 model whose failures a test can script); the local models' deadline is tested in test_generation.py."""
 from io import StringIO
 
@@ -49,11 +49,14 @@ def test_a_model_failing_mid_answer_is_explained_traced_and_survived(analyst, tm
         finally:
             output = stop_worker(worker)
 
-    assert (cut_off.status, cut_off.answer) == ("refused", "general stopped before finishing its answer.")
-    assert (too_slow.status, too_slow.answer) == ("refused", "general took longer than 1s to answer.")
-    assert (answered.status, answered.answer, worker_alive) == ("answered", "It opens at noon [1].", True)
+    quotes = "The documents say:\n\u201cThe canteen opens at noon and closes at three.\u201d [1]"
+    assert (cut_off.outcome, cut_off.answer, cut_off.flags) == (
+        "quoted", quotes, ["general stopped before finishing its answer."])
+    assert (too_slow.outcome, too_slow.answer, too_slow.flags) == (
+        "quoted", quotes, ["general took longer than 1s to answer."])
+    assert (answered.outcome, answered.answer, worker_alive) == ("answered", "It opens at noon [1].", True)
     traces = {entry.target_id: entry for entry in LedgerEntry.objects.filter(action__startswith="answer.")}
-    assert traces[cut_off.trace_id].action == "answer.refused"
+    assert traces[cut_off.trace_id].details["outcome"] == "quoted"
     assert traces[cut_off.trace_id].details["error"] == "model_unreachable"
     assert unsealed(traces[cut_off.trace_id])["raw_answer"] == "The canteen opens"
     assert traces[too_slow.trace_id].details["error"] == "model_timeout"

@@ -222,7 +222,7 @@ def test_it_ranks_first_what_both_meaning_and_keywords_rank_high(store):
     query = random_unit()
     store.upsert([
         chunk("meaning-only", near(query, 0.05), text="Opening times of the branch."),
-        chunk("keywords-only", random_unit(), text="Annual leave is 28 days; leave requests go to your manager."),
+        chunk("keywords-only", random_unit(), text="Leave requests go to your manager."),
         chunk("both", near(query, 0.1), text="Annual leave: 28 days a year, booked in the leave planner."),
     ])
 

@@ -57,11 +57,17 @@ MAX_QUOTE_WORDS = 90
 CLOSE_BEHIND = 0.08
 NUMBER = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
-    r"sixty|hundred|thousand|half|once|twice|daily|weekly|monthly|annually|yearly)\b", re.IGNORECASE)
+    r"sixty|hundred|thousand|half|once|twice|daily|weekly|monthly|annually|yearly|noon|midnight)\b", re.IGNORECASE)
 WANTS_NUMBER = re.compile(
     r"\b(?:how (?:many|much|long|often|soon|early|late|far|old)|when|what time|which (?:day|date|year|time)|"
     r"what (?:is|are) the (?:limit|maximum|minimum|deadline|amount|rate|fee|cost|price|period|percentage|number)|"
     r"limit|maximum|minimum|deadline|within)\b", re.IGNORECASE)
+
+# "Summarise this document", "give me an overview": no sentence answers that; the opening
+# sentences of the best passages do.
+ASKS_FOR_A_SUMMARY = re.compile(
+    r"\b(?:summari[sz]e|summary|overview|outline|gist|tl;?dr)\b|\bwhat (?:is|are) (?:this|these|the) "
+    r"(?:document|file|policy|handbook|manual|text)s? about\b", re.IGNORECASE)
 
 # Weights of the score that ranks sentences (tuned on the development questions).
 MEANING_WEIGHT, COVERAGE_WEIGHT, KIND_WEIGHT, RANK_WEIGHT = 1.0, 0.6, 0.1, 0.05
@@ -164,6 +170,8 @@ class EvidenceSelector:
         withheld = len(candidates) - len(usable)
         if not usable:
             return Evidence((), False, 0.0, {"reason": "no usable passages"}, withheld)
+        if ASKS_FOR_A_SUMMARY.search(question):
+            return Evidence(opening_sentences(usable), True, 1.0, {"summary": 1.0}, withheld)
         scored = self.score(question, question_vector, usable)
         best = scored[0]
         quotes = pick_quotes(scored)
@@ -227,6 +235,15 @@ _WORD = re.compile(r"[^\W\d_][\w'-]{2,}")
 
 def content_words_of(text: str) -> set[str]:
     return {word for word in (w.casefold() for w in _WORD.findall(text)) if word not in STOPWORDS}
+
+
+def opening_sentences(sentences: list[Sentence]) -> tuple[Quote, ...]:
+    """For "summarise this": the first usable sentence of each of the best MAX_QUOTES passages."""
+    firsts = {}
+    for sentence in sentences:
+        firsts.setdefault(sentence.passage.number, sentence)
+    chosen = sorted(firsts.values(), key=lambda s: s.rank)[:MAX_QUOTES]
+    return tuple(Quote(s.passage.number, s.start, s.end, s.text, 1.0) for s in sorted(chosen, key=lambda s: s.passage.number))
 
 
 def sentences_of(passage: Passage, rank: int) -> list[Sentence]:
