@@ -25,10 +25,27 @@ def test_an_analyst_asks_with_a_token_and_reads_the_answer(client, analyst, two_
     run_exchange(exchange_id, parts)  # what the worker does
     answer = client.get(f"/api/v1/questions/{exchange_id}", **headers).json()
     assert answer["status"] == "answered" and answer["answer"] and answer["in_progress"] is False
+    assert answer["outcome"] in ("answered", "quoted") and answer["stage"] == ""
     assert answer["route"]["perimeter"] == "internal"
     assert [source["document"] for source in answer["sources"]] == ["Handbook.md"]
+    assert [(quote["n"], quote["text"], quote["section"]) for quote in answer["evidence"]] == [
+        (1, "The office opens at 8:00 on weekdays.", "Hours")]
+    assert answer["cited"] == [1]
     history = client.get("/api/v1/history", **headers).json()
     assert [[e["question"] for e in c["exchanges"]] for c in history] == [["When does the office open?"]]
+
+
+def test_it_says_when_the_documents_do_not_answer(client, analyst, two_team_corpus, parts):
+    headers = token_headers(analyst)
+    exchange_id = client.post("/api/v1/questions", {"question": "Who won the football world cup in 2014?"},
+                              content_type="application/json", **headers).json()["id"]
+
+    run_exchange(exchange_id, parts)
+
+    answer = client.get(f"/api/v1/questions/{exchange_id}", **headers).json()
+    assert (answer["status"], answer["outcome"], answer["answer"]) == (
+        "answered", "not_found", "The documents don't answer this.")
+    assert answer["evidence"] == [] and answer["cited"] == []
 
 
 def test_it_lists_only_the_collections_granted(client, analyst, two_team_corpus):
