@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from appliance.audit.models import LedgerEntry
 from appliance.routing.registry import register_shipped_models
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
@@ -57,6 +58,9 @@ def test_it_says_the_documents_do_not_answer_an_off_topic_question(contracts):
     assert result["answer"] == "The documents don't answer this."
     assert result["citations"] == [] and result["evidence"] == []
     assert [related["document"] for related in result["related"]] == ["supply.md"]
+    trace = LedgerEntry.objects.get(target_id=result["trace_id"])
+    assert trace.details["outcome"] == "not_found"
+    assert list(trace.labels.filter(kind="outcome").values_list("value", flat=True)) == ["not_found"]
 
 
 @pytest.mark.parametrize(("options", "message"), [

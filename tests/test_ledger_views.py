@@ -51,7 +51,7 @@ def officer_client(client, officer):
     return client
 
 
-def record_trace(trace_id: str, actor, *, outcome="answered", collection="Handbook", perimeter="internal",
+def record_trace(trace_id: str, actor, *, outcome="answered", shown="answered", collection="Handbook", perimeter="internal",
                  route="local-specialist", model="smollm2-135m", entities=("PERSON",),
                  question="When does the office open?", answer="At 8:00 on weekdays [1].") -> LedgerEntry:
     """An answer trace with the shapes record_answer_trace writes (no model is run)."""
@@ -81,7 +81,7 @@ def record_trace(trace_id: str, actor, *, outcome="answered", collection="Handbo
         "answer": answer,
         "passage_texts": {"1": "The office opens at 8:00 on weekdays."} if routed else {},
     }
-    labels = {"collection": [collection], "entity": list(entities), "route": [route] if routed else [],
+    labels = {"outcome": [shown], "collection": [collection], "entity": list(entities), "route": [route] if routed else [],
               "perimeter": [perimeter] if routed else [], "model": [model] if routed else []}
     return record_event(f"answer.{outcome}", actor, ("trace", trace_id), sealed=sealed, labels=labels, **details)
 
@@ -91,9 +91,9 @@ def ledger(analyst, admin, officer):
     """#1 a collection created, #2-#4 three answer traces, #5 a policy published."""
     record_event("collection.created", admin, ("collection", 1), name="Handbook", classification="internal")
     record_trace("t-internal", analyst)
-    record_trace("t-blocked", analyst, outcome="blocked", collection="HR cases", entities=("EMAIL_ADDRESS",),
+    record_trace("t-blocked", analyst, outcome="blocked", shown="blocked", collection="HR cases", entities=("EMAIL_ADDRESS",),
                  question="What is maria@example.com's salary?", answer="This question was not sent to a model.")
-    record_trace("t-external", None, collection="Public", perimeter="external", route="external-general",
+    record_trace("t-external", None, shown="not_found", collection="Public", perimeter="external", route="external-general",
                  model="gpt-ext", entities=())
     record_event("policy.published", officer, ("policyversion", 2), version=2)
 
@@ -133,6 +133,9 @@ def test_it_lists_entries_newest_first_with_the_answer_columns(officer_client, l
     ("?action=answer.", [4, 3, 2]),
     ("?action=answer.blocked", [3]),
     ("?action=policy.", [5]),
+    ("?outcome=answered", [2]),
+    ("?outcome=not_found", [4]),
+    ("?outcome=blocked", [3]),
     ("?perimeter=internal", [2]),
     ("?perimeter=external", [4]),
     ("?route=local-specialist", [2]),
@@ -156,6 +159,7 @@ def test_each_filter_narrows_the_list(officer_client, ledger, query, seqs):
     ("?date_from=2026-03-05&date_to=2026-03-04", "The start date 2026-03-05 is after the end date 2026-03-04."),
     ("?action=collection.created", "“collection.created” is not an action the console filters on."),
     ("?review_state=lost", "Select a valid choice. lost is not one of the available choices."),
+    ("?outcome=guessed", "“guessed” is not an outcome of an answer."),
 ])
 def test_it_explains_a_bad_filter_and_lists_nothing(officer_client, ledger, query, error):
     page = officer_client.get(f"/compliance/ledger/{query}").content.decode()
