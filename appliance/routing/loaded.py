@@ -24,7 +24,9 @@ def model_for(choice: ModelChoice):
     """The loaded model for CHOICE (a LocalModel, or the ExternalModel client)."""
     # Everything the loaded model was made from is in the key: after an admin accepts a replaced
     # file (new sha256) or changes the context size, the next question loads the model again.
-    key = (choice.name, choice.perimeter, choice.path, choice.sha256, choice.context_size)
+    # For the external model, its endpoint is what it was made from.
+    where = settings.APPLIANCE_EXTERNAL_LLM_URL if choice.perimeter == Perimeter.EXTERNAL else choice.path
+    key = (choice.name, choice.perimeter, where, choice.sha256, choice.context_size)
     with _lock:
         model = _models.get(key)
         if model is None:
