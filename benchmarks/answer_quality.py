@@ -66,7 +66,8 @@ def main() -> int:
     summary = summarise(records)
     result = {
         "code": describe_code(repo),
-        "data_dir": data_dir,
+        "imported_from": str(Path(sys.modules["appliance"].__file__).parent.parent),
+        "data_dir": data_dir if args.keep_data else None,
         "arguments": {"split": args.split, "retrieval_only": args.retrieval_only, "ask_split": args.ask_split,
                       "limit": args.limit, "questions": str(args.questions), "corpus": str(args.corpus)},
         "setup": {**setup, "seconds": round(setup_seconds, 1)},
