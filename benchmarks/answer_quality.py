@@ -276,6 +276,10 @@ def score_answer(question: dict, asked: dict) -> dict:
     }
     if question["answerable"]:
         scores["contains_keywords"] = has_all(answer, question["keywords"])
+        # What the analyst reads: the answer and, under it, the quotes it rests on (new code only;
+        # the old code shows no quotes, so this equals the answer alone there).
+        shown = " \n ".join([answer, *evidence_texts(output.get("evidence"))]) if outcome in ("answered", "quoted") else answer
+        scores["shown_contains_keywords"] = has_all(shown, question["keywords"])
         scores["cites_gold_section"] = any(section_matches(c.get("section"), question["gold_section"])
                                            for c in citations if isinstance(c, dict))
         scores["cites_gold_document"] = any(c.get("document") == question["document"]
@@ -354,6 +358,7 @@ def summarise_group(records: list[dict]) -> dict:
     summary.update({
         "asked": len(asked),
         "answer_contains_keywords": rate([s["contains_keywords"] for s in scored_answerable]),
+        "shown_contains_keywords": rate([s["shown_contains_keywords"] for s in scored_answerable]),
         "answer_cites_gold_section": rate([s["cites_gold_section"] for s in scored_answerable]),
         "answer_cites_gold_document": rate([s["cites_gold_document"] for s in scored_answerable]),
         "abstention_on_unanswerable": rate([s["abstained"] for s in scored_unanswerable]),
@@ -378,6 +383,7 @@ ROWS = [
     ("right document at rank 1", lambda s: fmt_rate(s["document_at_1"])),
     ("MRR@10 (one passage, all keywords)", lambda s: f"{s['mrr_at_10']:.3f}" if s["mrr_at_10"] is not None else "-"),
     ("answer contains all keywords", lambda s: fmt_rate(s.get("answer_contains_keywords"))),
+    ("answer + its quotes contain all keywords", lambda s: fmt_rate(s.get("shown_contains_keywords"))),
     ("answer cites gold section", lambda s: fmt_rate(s.get("answer_cites_gold_section"))),
     ("answer cites gold document", lambda s: fmt_rate(s.get("answer_cites_gold_document"))),
     ("abstains on unanswerable", lambda s: fmt_rate(s.get("abstention_on_unanswerable"))),

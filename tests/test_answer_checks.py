@@ -73,7 +73,7 @@ def test_it_writes_a_grammar_that_ends_with_a_given_quote_number():
 
 def test_it_accepts_an_answer_whose_figures_and_names_one_cited_quote_states(checker):
     checked = grounded(checker, "The hotel limit in London is 220 euros per night. [2]",
-                       [quote(2, "EUR 220 in capital cities such as London and EUR 160 elsewhere.")],
+                       [quote(2, "EUR 220 per night in capital cities such as London and EUR 160 elsewhere.")],
                        question="What is the hotel limit in London?")
 
     assert checked.flags == []
@@ -88,15 +88,21 @@ def test_it_accepts_an_answer_whose_figures_and_names_one_cited_quote_states(che
      "cites passages that were not quoted: [4]; states what its quotes do not: 28"),
     ("The hotel limit is EUR 22 [1].50", "What is the hotel limit?",
      "puts a citation inside a word or a number; states what its quotes do not: 22, 50"),
-    ("You get 16 weeks of paid annual leave. [1]", "How much annual leave do I get?", "states what its quotes do not: 16"),
+    ("You get 16 weeks of annual leave. [1]", "How much annual leave do I get?", "states what its quotes do not: 16"),
     ("The hotel limit in London is EUR 280. [1]", "What is the hotel limit in London?",
      "joins figures and names that no single quote states together"),
-    ("Hotels are reimbursed within the limits. [1]", "How much is the hotel limit?",
+    ("Hotels in capital cities. [1]", "How much is the hotel limit?",
      "does not give the figure the question asks for"),
     ("Staff enjoy generous wellness allowances and gym subsidies. [1]", "Who books hotels?",
      "uses words its quotes do not"),
     ("The **limit** is EUR 220. [1]", "What is the hotel limit?", "contains markup"),
     ("The limit is EUR 220. The limit is EUR 220. [1]", "What is the hotel limit?", "repeats itself"),
+    ("No, annual leave is not 28 days. [1]", "Is annual leave 28 days?",
+     "answers yes or no, which the appliance cannot check against the quotes"),
+    ("Yes, you can. [1]", "Can I book hotels?", "says nothing its quotes state; "
+     "answers yes or no, which the appliance cannot check against the quotes"),
+    ("The number 240 is the exact number of the card you need to call. [1]", "Which number do I call?",
+     "states what its quotes do not: 240; uses words its quotes do not"),
 ])
 def test_it_says_why_a_model_answer_is_not_grounded(checker, text, question, problem):
     quotes = [quote(1, "Hotels: EUR 220 in capital cities such as London, Paris and Berlin."),

@@ -64,9 +64,14 @@ NUMBER_WORD = re.compile(
     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
     r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million)\b",
     re.IGNORECASE)
-# An answer with at least MIN_OWN_WORDS content words beyond the question's must take at least
-# half of them from its quotes: a short answer may say "euros" for "EUR", a long one may not drift.
-MIN_OWN_WORDS, MIN_OWN_WORDS_SHARE = 3, 0.5
+# Of the content words an answer adds to the question's, at most this many may be missing from its
+# quotes: "220 euros" for "EUR 220" passes; "The number 240 is the exact number of the card you
+# need to call" (the quote's 240 is an extension, not the card line) does not. A 135M model's
+# paraphrase is where its mistakes hide, so the answer must stay in the quotes' words.
+MAX_WORDS_NOT_QUOTED = 1
+# "Yes" or "no" is a claim no lexical check can verify against a quote ("No, the answer is no"
+# to a question the quote answers yes): such an answer is shown as the quotes.
+YES_OR_NO = re.compile(r"^\W*(?:yes|no)\b|\b(?:answer is|answer:)\W*(?:yes|no)\b", re.IGNORECASE)
 # A sentence with the spaces after it: the matches put back together are the text itself.
 SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+[ \t]*|\n|$)")
 WORD = re.compile(r"[^\W\d_]{4,}")
@@ -245,8 +250,13 @@ def grounding_problems(text: str, quotes: Sequence[Quote], question: str) -> lis
     if WANTS_NUMBER.search(question) and any(NUMBER.search(q.text) for q in quotes) and not NUMBER.search(body):
         problems.append("does not give the figure the question asks for")
     own_words = content_words(body) - content_words(question)
-    if len(own_words) >= MIN_OWN_WORDS and len(own_words & content_words(" ".join(sources))) / len(own_words) < MIN_OWN_WORDS_SHARE:
+    quoted_words = content_words(" ".join(sources))
+    if len(own_words - quoted_words) > MAX_WORDS_NOT_QUOTED:
         problems.append("uses words its quotes do not")
+    elif sources and not (own_words & quoted_words) and not facts:
+        problems.append("says nothing its quotes state")
+    if YES_OR_NO.search(body):
+        problems.append("answers yes or no, which the appliance cannot check against the quotes")
     if MARKUP.search(body):
         problems.append("contains markup")
     if repeats_itself(body):
