@@ -72,9 +72,9 @@ def test_it_writes_a_grammar_that_ends_with_a_given_quote_number():
 
 
 def test_it_accepts_an_answer_whose_figures_and_names_one_cited_quote_states(checker):
-    checked = grounded(checker, "The hotel limit in London is 220 euros per night. [2]",
-                       [quote(2, "EUR 220 per night in capital cities such as London and EUR 160 elsewhere.")],
-                       question="What is the hotel limit in London?")
+    checked = grounded(checker, "The hotel limit in Zurich is 280 euros per night. [2]",
+                       [quote(2, "In Zurich, Oslo and New York the limit is EUR 280 per night.")],
+                       question="What is the hotel limit in Zurich?")
 
     assert checked.flags == []
     assert checked.cited == (2,)
@@ -95,17 +95,22 @@ def test_it_accepts_an_answer_whose_figures_and_names_one_cited_quote_states(che
      "does not give the figure the question asks for"),
     ("Staff enjoy generous wellness allowances and gym subsidies. [1]", "Who books hotels?",
      "uses words its quotes do not"),
-    ("The **limit** is EUR 220. [1]", "What is the hotel limit?", "contains markup"),
-    ("The limit is EUR 220. The limit is EUR 220. [1]", "What is the hotel limit?", "repeats itself"),
+    ("The **limit** is EUR 220 or EUR 160. [1]", "What is the hotel limit?", "contains markup"),
+    ("The limit is EUR 220 or 160. The limit is EUR 220 or 160. [1]", "What is the hotel limit?", "repeats itself"),
     ("No, annual leave is not 28 days. [1]", "Is annual leave 28 days?",
      "answers yes or no, which the appliance cannot check against the quotes"),
     ("Yes, you can. [1]", "Can I book hotels?", "says nothing its quotes state; "
      "answers yes or no, which the appliance cannot check against the quotes"),
     ("The number 240 is the exact number of the card you need to call. [1]", "Which number do I call?",
      "states what its quotes do not: 240; uses words its quotes do not"),
+    ("1. [1]", "What do I do?", "is too short to be an answer; states what its quotes do not: 1"),
+    ("London hotels cost up to EUR 220 per night. [1]", "What is the hotel limit in London?",
+     "leaves out figures its quote states (160), so which one applies is not checked"),
+    ("It is 12.12.12.12.12.12.12.12.12.12.12.12, 15 and 16 and 17 days. [1]", "How long?",
+     "states what its quotes do not: 12.12.12.12.12.12.12…, 15, 16 and 1 more"),
 ])
 def test_it_says_why_a_model_answer_is_not_grounded(checker, text, question, problem):
-    quotes = [quote(1, "Hotels: EUR 220 in capital cities such as London, Paris and Berlin."),
+    quotes = [quote(1, "Hotels: EUR 220 per night in capital cities such as London, and EUR 160 elsewhere."),
               quote(1, "In Zurich the limit is EUR 280."), quote(1, "Annual leave is 28 days a year.")]
 
     checked = grounded(checker, text, quotes, question=question)

@@ -47,6 +47,10 @@ ANSWERED, REFUSED, BLOCKED = "answered", "refused", "blocked"               # ac
 QUOTED, NOT_FOUND = "quoted", "not_found"                                   # outcome: ANSWERED, QUOTED, NOT_FOUND, REFUSED or BLOCKED
 NOT_FOUND_TEXT = "The documents don't answer this."
 RELATED_PASSAGES = 3
+# A question the documents don't answer whose best evidence came at least this close (half the
+# usual threshold) is shown the closest sentences: "how do I carry over holiday" may be answered by
+# a sentence the judgement doubted, and the analyst can tell. Further off, they would be noise.
+NEAR_MISS = 0.25
 
 
 class CollectionNotGranted(ApplianceError):
@@ -96,6 +100,16 @@ class Answer:
         return [passage for passage in self.passages if passage.number in cited]
 
     @property
+    def shown_quotes(self) -> tuple:
+        """The quotes the analyst sees: the evidence of an answered or quoted question; for not_found,
+        the closest sentences when they came near (offered as possibly related, never as an answer)."""
+        if not self.evidence or self.outcome not in (ANSWERED, QUOTED, NOT_FOUND):
+            return ()
+        if self.outcome == NOT_FOUND and self.evidence.confidence < NEAR_MISS:
+            return ()
+        return self.evidence.quotes
+
+    @property
     def related(self) -> list[Passage]:
         """For NOT_FOUND: the closest passages, offered as possibly related."""
         return list(self.passages[:RELATED_PASSAGES]) if self.outcome == NOT_FOUND else []
@@ -115,10 +129,7 @@ class Answer:
             "route": {"model": route["model"], "perimeter": route["perimeter"], "reason": route["reason"]} if route else None,
             "citations": [source_of(p) for p in self.citations],
             "answer": self.text,
-            "evidence": [
-                quote.as_dict() | source_of(by_number[quote.passage])
-                for quote in (self.evidence.quotes if self.evidence and self.outcome in (ANSWERED, QUOTED) else ())
-            ],
+            "evidence": [quote.as_dict() | source_of(by_number[quote.passage]) for quote in self.shown_quotes],
             "related": [source_of(p) for p in self.related],
             "flags": self.flags,
         }

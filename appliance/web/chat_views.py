@@ -100,8 +100,10 @@ def presented(exchange: Exchange) -> dict:
     return {
         "exchange": exchange, "kind": kind, "status_label": status_label(exchange), "evidence": evidence,
         "shown_sources": shown, "other_sources": rest,
-        # A refusal's explanation is the routing reason itself: say it once.
-        "route_reason": "" if route.get("reason") == exchange.answer else route.get("reason", ""),
+        # A refusal's explanation is the routing reason itself: say it once. When the documents
+        # don't answer, no model ran, and a line about which model would have is noise.
+        "route_reason": "" if route.get("reason") == exchange.answer or kind == Exchange.Outcome.NOT_FOUND
+        else route.get("reason", ""),
     }
 
 

@@ -56,7 +56,8 @@
       body.push(el("p", "answer-text", state.answer));
     }
     if (state.evidence.length && kind !== "notice") {
-      body.push(el("p", "lead", kind === "quoted" ? "The documents say:" : "From the documents:"));
+      body.push(el("p", "lead", kind === "quoted" ? "The documents say:" : kind === "not_found" ?
+        "The closest the documents come (they may not answer your question):" : "From the documents:"));
       state.evidence.forEach(function (quote) { body.push(quoteNode(article, quote)); });
     }
     if (kind === "quoted" && state.flags.length) {
@@ -94,7 +95,8 @@
     status.appendChild(el("span", "status-text", state.status_label));
     var body = article.querySelector(".answer-body");
     body.replaceChildren.apply(body, bodyOf(article, state, kind));
-    var reason = state.route && state.route.reason !== state.answer ? state.route.reason : "";
+    // No model ran when the documents don't answer: the routing line would be noise there.
+    var reason = state.route && state.route.reason !== state.answer && kind !== "not_found" ? state.route.reason : "";
     var route = article.querySelector(".route");
     if (reason && !route) { route = answer.appendChild(el("p", "route")); }
     if (route) { route.textContent = reason; route.title = reason; route.hidden = !reason; }
