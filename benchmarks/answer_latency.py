@@ -62,7 +62,8 @@ Laptops are replaced every four years. Lost equipment must be reported to the se
 """
 QUESTIONS = {
     "clean": "How long do I have to submit a taxi expense claim?",
-    "sensitive": "Maria Keller lost her laptop yesterday; by when must she report it?",
+    "clean, one figure": "How often are laptops replaced?",
+    "sensitive": "Maria Keller lost her laptop yesterday; when must lost equipment be reported?",
 }
 TOTAL_CHUNKS = 10_000
 
@@ -118,18 +119,19 @@ def measure(analyst, parts, question: str, runs: int) -> dict:
         started = time.perf_counter()
         answer = answer_question(analyst, question, parts, collections=["Handbook"], progress=marks)
         finished = time.perf_counter()
-        if answer.action != "answered" or marks.evidence_at is None:
-            raise SystemExit(f"no answer: {answer.outcome} {answer.text}")
         outcomes.append(answer.outcome)
+        totals.append(finished - started)
+        if answer.route and answer.route.model:
+            routes.add((answer.route.model.name, answer.route.perimeter))
+        if marks.evidence_at is None:  # not_found, refused or blocked: no evidence shown, no model run
+            continue
         evidence.append(marks.evidence_at - started)
         firsts.append(answer.timings["first_piece_ms"] / 1000)
         if answer.outcome == ANSWERED:
             shown.append((marks.text_at or finished) - started)
-        totals.append(finished - started)
         timings = answer.timings
         if timings["pieces"] > 1:
             rates.append((timings["pieces"] - 1) / ((timings["last_piece_ms"] - timings["first_piece_ms"]) / 1000))
-        routes.add((answer.route.model.name, answer.route.perimeter))
         steps.append((timings["screen_ms"], timings["retrieve_ms"], timings["evidence_ms"], timings["first_piece_ms"],
                       timings["check_ms"]))
     return {"evidence": evidence, "first": firsts, "shown": shown, "total": totals, "rates": rates, "routes": routes,
@@ -161,11 +163,16 @@ def main() -> int:
         measure(analyst, parts, question, 1)  # warm: loads the model
         result = measure(analyst, parts, question, args.runs)
         route = ", ".join(f"{name} ({perimeter})" for name, perimeter in sorted(result["routes"]))
-        shown = f"{p(result['shown'], 50):.2f} / {p(result['shown'], 95):.2f}" if len(result["shown"]) > 1 else "n/a"
+        def both(values):
+            return f"{p(values, 50):.2f} / {p(values, 95):.2f}" if len(values) > 1 else "n/a"
+
+        shown = both(result["shown"])
         outcomes = ", ".join(f"{name} {result['outcomes'].count(name)}" for name in sorted(set(result["outcomes"])))
-        print(f"| {kind} | {route} | {p(result['evidence'], 50):.2f} / {p(result['evidence'], 95):.2f} | "
-              f"{p(result['first'], 50):.2f} / {p(result['first'], 95):.2f} | {shown} | "
-              f"{p(result['total'], 50):.2f} / {p(result['total'], 95):.2f} | {statistics.median(result['rates']):.1f} | {outcomes} |")
+        rate = f"{statistics.median(result['rates']):.1f}" if result["rates"] else "n/a"
+        print(f"| {kind} | {route} | {both(result['evidence'])} | {both(result['first'])} | {shown} | "
+              f"{both(result['total'])} | {rate} | {outcomes} |")
+        if not result["steps"]:
+            continue
         screen, retrieve, evidence, first, check = (statistics.median(column) for column in zip(*result["steps"]))
         breakdown.append(f"{kind}: screen {screen:.0f} ms, retrieve {retrieve:.0f} ms, evidence {evidence:.0f} ms, "
                          f"route + prompt evaluation {first - screen - retrieve - evidence:.0f} ms (to the first piece), "

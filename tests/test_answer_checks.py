@@ -205,3 +205,22 @@ def test_it_finds_where_finished_sentences_end():
     assert finished_sentences_end("No end yet") == 0
     assert finished_sentences_end("One. Two [2] and") == len("One. Two [2] ")
     assert finished_sentences_end("A list:\n- first") == len("A list:\n")
+
+
+def test_it_accepts_one_figure_of_a_kind_its_quote_states_once(checker):
+    checked = grounded(checker, "You can submit a taxi claim within 30 days. [1]",
+                       [quote(1, "Taxi receipts are reimbursed up to 80 euros per trip; claims go through the portal "
+                                 "within 30 days.")],
+                       question="How long do I have to submit a taxi claim?")
+
+    assert checked.flags == []
+
+
+def test_it_refuses_one_time_of_day_picked_from_several(checker):
+    checked = grounded(checker, "The office is open on Saturdays from 07:30 to 19:00. [1]",
+                       [quote(1, "The office is open from 07:30 to 19:00 on weekdays and from 09:00 to 13:00 on "
+                                 "Saturdays.")],
+                       question="When is the office open on Saturdays?")
+
+    assert checked.flags == ["The model's answer leaves out figures its quote states (09:00, 13:00), so which one "
+                             "applies is not checked."]

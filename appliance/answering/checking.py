@@ -60,10 +60,11 @@ CITATION_IN_WORD = re.compile(r"[^\W_]\[\d{1,3}\]|\[\d{1,3}\][^\W_]|\[\d{1,3}\][
 FACT_NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
 FACT_IDENTIFIER = re.compile(r"\b(?=[\w-]*\d)(?=[\w-]*[^\W\d_])[\w-]{2,}\b")
 FACT_NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][\w'-]*[A-Z0-9][\w'-]*\b|(?<=[\w,;] )[A-Z][a-z][\w'-]*")
-NUMBER_WORD = re.compile(
-    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
-    r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million)\b",
-    re.IGNORECASE)
+NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+    "seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million"
+)
+NUMBER_WORD = re.compile(rf"\b(?:{NUMBER_WORDS})\b", re.IGNORECASE)
 # Of the content words an answer adds to the question's, at most this many may be missing from its
 # quotes: "220 euros" for "EUR 220" passes; "The number 240 is the exact number of the card you
 # need to call" (the quote's 240 is an extension, not the card line) does not. A 135M model's
@@ -252,10 +253,11 @@ def grounding_problems(text: str, quotes: Sequence[Quote], question: str) -> lis
     elif facts and not homes:
         # "London" from one sentence and "EUR 280" from the next: each is quoted, the pair is not.
         problems.append("joins figures and names that no single quote states together")
-    elif figures_of(body) and (left_out := [f for f in figures_of(homes[0]) if not fact_in(f, comparable(body))]):
+    elif homes and (left_out := figures_left_out(body, homes[0])):
         # "Saturdays ... 07:30 to 19:00" from "07:30 to 19:00 on weekdays and 09:00 to 13:00 on
         # Saturdays": every figure is quoted, but which one goes with what is not checked. An
-        # answer that picks some of its quote's figures is shown as the quote, which has them all.
+        # answer that picks some of its quote's figures of one kind is shown as the quote, which
+        # has them all. ("30 days" from "80 euros per trip ... within 30 days" leaves out no day count.)
         problems.append("leaves out figures its quote states (" + shortened(left_out) + "), so which one applies is "
                         "not checked")
     if WANTS_NUMBER.search(question) and any(NUMBER.search(q.text) for q in quotes) and not NUMBER.search(body):
@@ -277,6 +279,31 @@ def grounding_problems(text: str, quotes: Sequence[Quote], question: str) -> lis
 
 def figures_of(text: str) -> list[str]:
     return FACT_NUMBER.findall(text) + NUMBER_WORD.findall(text)
+
+
+FIGURE_WITH_CONTEXT = re.compile(
+    r"(?P<before>[^\W\d_]+|[€$£])?\s*(?P<figure>\d+(?:[.,:/-]\d+)*|\b(?:" + NUMBER_WORDS + r")\b)"
+    r"\s*(?P<after>%|[^\W\d_]+)?", re.IGNORECASE)
+CURRENCIES = {"eur", "euro", "euros", "usd", "dollar", "dollars", "gbp", "pound", "pounds", "chf", "€", "$", "£"}
+
+
+def figures_left_out(answer: str, quote: str) -> list[str]:
+    """The figures of QUOTE of a kind the answer states (a time, an amount, a count of days...)
+    that the answer leaves out."""
+    stated = {figure_kind(m) for m in FIGURE_WITH_CONTEXT.finditer(answer)}
+    return [m["figure"] for m in FIGURE_WITH_CONTEXT.finditer(quote)
+            if figure_kind(m) in stated and not fact_in(m["figure"], comparable(answer))]
+
+
+def figure_kind(match: re.Match) -> str:
+    """"time" (08:30), "money" (EUR 220, 220 euros), "%", or the unit word after it, cut to four
+    letters ("days", "day" and "days'" are one kind); "number" when nothing says."""
+    before, after = (match["before"] or "").casefold(), (match["after"] or "").casefold()
+    if ":" in match["figure"]:
+        return "time"
+    if before in CURRENCIES or after in CURRENCIES:
+        return "money"
+    return after[:4] or "number"
 
 
 def shortened(values: list[str], most: int = 3, chars: int = 20) -> str:
