@@ -224,3 +224,16 @@ def test_it_refuses_one_time_of_day_picked_from_several(checker):
 
     assert checked.flags == ["The model's answer leaves out figures its quote states (09:00, 13:00), so which one "
                              "applies is not checked."]
+
+
+@pytest.mark.parametrize(("text", "flags"), [
+    ("The office opens at 8:00. [1]", []),
+    ("The office closes at 18:00. [1]", []),
+    ("The office closes at 8:00. [1]", ["The model's answer leaves out figures its quote states (18:00), so which one "
+                                        "applies is not checked."]),
+])
+def test_it_accepts_a_figure_that_follows_the_same_word_as_in_its_quote(checker, text, flags):
+    checked = grounded(checker, text, [quote(1, "The office opens at 8:00 and closes at 18:00 on weekdays.")],
+                       question="When does the office open or close?")
+
+    assert checked.flags == flags

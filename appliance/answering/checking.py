@@ -285,14 +285,37 @@ FIGURE_WITH_CONTEXT = re.compile(
     r"(?P<before>[^\W\d_]+|[€$£])?\s*(?P<figure>\d+(?:[.,:/-]\d+)*|\b(?:" + NUMBER_WORDS + r")\b)"
     r"\s*(?P<after>%|[^\W\d_]+)?", re.IGNORECASE)
 CURRENCIES = {"eur", "euro", "euros", "usd", "dollar", "dollars", "gbp", "pound", "pounds", "chf", "€", "$", "£"}
+LINKING_WORDS = {"a", "an", "the", "at", "to", "on", "from", "up", "is", "are", "was", "of", "in", "by", "for", "and",
+                 "or", "per", "than", "till", "until", "it", "its", "be"}
+WORD_TOKEN = re.compile(r"[^\W_][\w'-]*")
 
 
 def figures_left_out(answer: str, quote: str) -> list[str]:
     """The figures of QUOTE of a kind the answer states (a time, an amount, a count of days...)
-    that the answer leaves out."""
-    stated = {figure_kind(m) for m in FIGURE_WITH_CONTEXT.finditer(answer)}
-    return [m["figure"] for m in FIGURE_WITH_CONTEXT.finditer(quote)
-            if figure_kind(m) in stated and not fact_in(m["figure"], comparable(answer))]
+    that the answer leaves out, unless each figure the answer gives of that kind follows the same
+    word there as in the quote ("opens at 8:00" from "opens at 8:00 and closes at 18:00")."""
+    stated = list(FIGURE_WITH_CONTEXT.finditer(answer))
+    kinds = {figure_kind(m) for m in stated}
+    left_out = [m for m in FIGURE_WITH_CONTEXT.finditer(quote)
+                if figure_kind(m) in kinds and not fact_in(m["figure"], comparable(answer))]
+    unanchored = {figure_kind(m) for m in stated if not anchored(m["figure"], answer, quote)}
+    return [m["figure"] for m in left_out if figure_kind(m) in unanchored]
+
+
+def anchored(figure: str, answer: str, quote: str) -> bool:
+    """Whether FIGURE follows the same word in ANSWER as in QUOTE (stop words, currencies and
+    other figures skipped; words compared on their first five letters)."""
+    return word_before(figure, answer) == word_before(figure, quote) != ""
+
+
+def word_before(figure: str, text: str) -> str:
+    at = text.casefold().find(figure.casefold())
+    if at < 0:
+        return ""
+    for word in reversed(WORD_TOKEN.findall(text[:at].casefold())):
+        if word not in STOPWORDS and word not in LINKING_WORDS and word not in CURRENCIES and not word[0].isdigit():
+            return word[:5]
+    return ""
 
 
 def figure_kind(match: re.Match) -> str:
