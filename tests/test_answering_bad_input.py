@@ -46,7 +46,7 @@ def ask(analyst, parts, question, collection="Canteen"):
     return answer, trace
 
 
-@pytest.mark.parametrize(("pieces", "why"), [
+@pytest.mark.parametrize(("pieces", "detail"), [
     ([""], "The model's answer is empty."),
     (["The canteen opens at noon and it is open and it is open and it is open and it is open [1]."],
      "The model's answer repeats itself."),
@@ -54,14 +54,16 @@ def ask(analyst, parts, question, collection="Canteen"):
      "The model's answer cites no quote; uses words its quotes do not."),
 ])
 def test_a_model_answer_that_is_empty_repetitive_or_cut_off_leaves_the_quotes(canteen, analyst, parts, external_llm,
-                                                                               pieces, why):
+                                                                               pieces, detail):
     external_llm.pieces = pieces
 
     answer, trace = ask(analyst, parts, "When does the canteen open?")
 
     assert (answer.action, answer.outcome) == ("answered", "quoted")
     assert answer.text == "The documents say:\n\u201cThe canteen opens at noon and closes at three.\u201d [1]"
-    assert answer.flags == [why]
+    # The analyst reads why in plain words; the officer's trace keeps what exactly the check found.
+    assert answer.flags == ["The model's sentence said something the quotes do not say, or only part of it."]
+    assert {"name": "grounding", "passed": False, "detail": detail} in trace.details["output_checks"]
     assert unsealed(trace)["raw_answer"] == "".join(pieces)
 
 

@@ -197,7 +197,7 @@ def answer_question(
         answer = Answer(trace_id, ANSWERED, ANSWERED, written.checked.text, route, verdict, passages, evidence,
                         written.checked, timings=timings)
     else:
-        why = (written.failure.message,) if written.failure else tuple(written.checked.flags)
+        why = (written.failure.message,) if written.failure else why_not_shown(written.checked)
         answer = Answer(trace_id, ANSWERED, QUOTED, quoted_text(evidence), route, verdict, passages, evidence,
                         written.checked, why_quoted=why, timings=timings)
     return traced(answer, user, question, asked, messages=written.messages, raw=written.raw,
@@ -250,6 +250,22 @@ def write_answer(question: str, evidence: Evidence, passages: Sequence[Passage],
     checked = check(stream.text.strip(), final=True)
     timings["check_ms"] = elapsed_ms(started)
     return Written(messages, stream.text, checked, None)
+
+
+# Why a model's sentence was not shown, in the analyst's words. The checks' own details (which
+# figures, which words) stay in the trace for the officer: a 135M model's made-up figures
+# ("12.12.12.12...") mean nothing to an analyst and read like part of the answer.
+NOT_SHOWN_BECAUSE = {
+    "grounding": "The model's sentence said something the quotes do not say, or only part of it.",
+    "prompt echo": "The model repeated the question or its instructions instead of answering.",
+    "personal data": "The model's sentence held personal data you may not see.",
+    "outside links": "The model's sentence held links to outside sites.",
+}
+
+
+def why_not_shown(checked: CheckedAnswer) -> tuple[str, ...]:
+    failed = [check.name for check in checked.checks if not check.passed]
+    return tuple(dict.fromkeys(NOT_SHOWN_BECAUSE.get(name, f"The {name} check failed.") for name in failed))
 
 
 def quoted_text(evidence: Evidence) -> str:
