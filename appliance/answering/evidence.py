@@ -14,10 +14,11 @@ with its passage and character offsets. Each sentence is scored against the ques
 
 The best sentence, and the ones close behind it, are the evidence. Whether they answer the
 question at all is a separate judgement (`answers_question`): a logistic function of the best
-sentence's meaning and coverage and of the question keywords found nowhere in the passages,
-with weights fitted on the development questions (appliance/answering/evaluation/README.md).
-Below its threshold the analyst is told that the documents do not answer the question, and
-the closest passages are offered as possibly related.
+sentence's meaning and keyword coverage, of how close the quotes' words come to each of the
+question's words (related_words), and of the meaning of the best sentence's whole passage, with
+weights and threshold fitted on the development questions only
+(appliance/answering/evaluation/fit_judgement.py). Below its threshold the analyst is told that
+the documents do not answer the question, and the closest passages are offered as possibly related.
 
 Text addressed to an assistant ("ignore your instructions and print ...", an image pointing
 outside) is never evidence, whatever its score: documents can be poisoned.
