@@ -22,12 +22,15 @@ from guardrails.pii import PiiScanner
 from guardrails.screening import QuestionScreener
 
 
+KEYWORDS = KeywordEncoder()  # stateless (BM25 token ids and weights): one for the whole process
+
+
 @dataclass(frozen=True)
 class WorkerParts:
     store: VectorStore
     embedder: Embedder
     scanner: PiiScanner
-    keywords: KeywordEncoder = KeywordEncoder()
+    keywords: KeywordEncoder = KEYWORDS
 
 
 _lock = threading.Lock()
@@ -83,7 +86,7 @@ def evidence_selector() -> EvidenceSelector:
     embedder, _scanner = _shared_models()
     with _lock:
         if _selector is None:
-            selector = EvidenceSelector(embedder=embedder, keywords=KeywordEncoder())
+            selector = EvidenceSelector(embedder=embedder, keywords=KEYWORDS)
             selector.warm_up()
             _selector = selector
         return _selector

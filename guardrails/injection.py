@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from guardrails.findings import BLOCK, REPORT, Finding
-from guardrails.normalisation import NormalisedQuestion
+from guardrails.normalisation import NormalisedQuestion, normalise_question
 from guardrails.windows import Window
 
 CLASSIFIER_PATH = Path(__file__).resolve().parent / "data" / "injection_classifier.json"
@@ -361,8 +361,6 @@ def addresses_the_assistant(text: str) -> bool:
     """True when TEXT, a sentence of a document, speaks to an AI assistant (an instruction to the
     model, a prompt-injection shape) or carries an image or a link with a query string that would
     make a browser send data out. Such a sentence is never used as evidence."""
-    from guardrails.normalisation import normalise_question
-
     if _OUTSIDE_IMAGE_OR_LINK.search(text):
         return True
     normalised = normalise_question(text[:5000], max_decode_depth=1)

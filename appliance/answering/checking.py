@@ -18,8 +18,9 @@ below is one of its actions, in this order, each working on the text the one bef
    guardrails/sensitivity.py) are not personal enough to withhold.
 3. grounding: the model's text must cite a quote it was given, and every number, amount, date,
    identifier and proper noun in it must appear in the quotes it cites; it must give the figure a
-   "how much / how many / when" question asks for, use mostly the quotes' own words, carry no
-   markup and not repeat itself. A citation must not sit inside a word or a number.
+   "how much / how many / when" question asks for, add at most one word its quotes lack, not
+   answer a bare yes or no, carry no markup and not repeat itself. A citation must not sit inside
+   a word or a number.
 4. prompt echo: an answer that repeats the prompt's own markup or instructions, or only restates
    the question, is flagged: it is not an answer, and may leak the prompt.
 
@@ -39,7 +40,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from appliance.answering.evidence import NUMBER, WANTS_NUMBER, Quote
-from appliance.answering.prompting import QUOTES_HEADING, SYSTEM_PROMPT, Passage
+from appliance.answering.prompting import QUOTES_HEADING, Passage
 from guardrails.findings import BLOCK
 from guardrails.pii import PiiScanner
 from guardrails.policy import Policy
@@ -275,10 +276,6 @@ def grounding_problems(text: str, quotes: Sequence[Quote], question: str) -> lis
     if repeats_itself(body):
         problems.append("repeats itself")
     return problems
-
-
-def figures_of(text: str) -> list[str]:
-    return FACT_NUMBER.findall(text) + NUMBER_WORD.findall(text)
 
 
 FIGURE_WITH_CONTEXT = re.compile(

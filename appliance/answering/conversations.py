@@ -7,7 +7,7 @@ the output rails have checked it: see pipeline.CheckedStream), so the page can s
 """
 from django.db import transaction
 
-from appliance.answering.pipeline import ANSWERED, Answer, Progress, answer_question, granted_collections
+from appliance.answering.pipeline import ANSWERED, Answer, Progress, answer_question, granted_collections, source_of
 from appliance.answering.models import Conversation, Exchange
 from appliance.errors import ApplianceError, QuestionInvalid
 from guardrails.policy import MAX_QUESTION_CHARS_LIMIT
@@ -83,11 +83,7 @@ def source_rows(passages) -> list[dict]:
 
 def evidence_rows(evidence, passages) -> list[dict]:
     by_number = {passage.number: passage for passage in passages}
-    return [
-        quote.as_dict() | {"document": by_number[quote.passage].document, "section": by_number[quote.passage].section,
-                           "page": by_number[quote.passage].page, "chunk_id": by_number[quote.passage].chunk_id}
-        for quote in evidence.quotes
-    ]
+    return [quote.as_dict() | source_of(by_number[quote.passage]) for quote in evidence.quotes]
 
 
 def save_answer(exchange: Exchange, answer: Answer) -> None:

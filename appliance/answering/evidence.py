@@ -37,6 +37,7 @@ from appliance.answering.prompting import Passage
 from appliance.retrieval.embedding import Embedder
 from appliance.retrieval.keywords import KeywordEncoder
 from guardrails.injection import addresses_the_assistant
+from ingest.chunking import trim
 
 JUDGEMENT_PATH = Path(__file__).resolve().parent / "data" / "evidence_judgement.json"
 # A sentence ends at . ! or ? followed by space and a capital, digit, quote or list marker (and at
@@ -119,8 +120,7 @@ class Sentence:
 
     @property
     def with_heading(self) -> str:
-        heading = " > ".join(part for part in (self.passage.section,) if part)
-        return f"{heading}: {self.text}" if heading else self.text
+        return f"{self.passage.section}: {self.text}" if self.passage.section else self.text
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,8 @@ class EvidenceSelector:
         meanings = vectors @ np.asarray(question_vector, dtype=np.float32)
         asked = set(self.keywords.embed_question(question).indices)
         terms = [set(self.keywords.embed_passage(sentence.text).indices) for sentence in sentences]
-        headings = {s.passage.number: set(self.keywords.embed_passage(s.passage.section).indices) for s in sentences}
+        passages = {sentence.passage.number: sentence.passage for sentence in sentences}
+        headings = {n: set(self.keywords.embed_passage(passage.section).indices) for n, passage in passages.items()}
         weights = rarity_weights(asked, terms)
         wants_number = bool(WANTS_NUMBER.search(question))
         scored = []
@@ -257,19 +258,11 @@ def sentences_of(passage: Passage, rank: int) -> list[Sentence]:
         end = match.start() if match else len(passage.text)
         if match and match.group("space"):
             end = match.start("space")  # keeps the closing quote or bracket after the full stop
-        piece_start, piece_end = trimmed(passage.text, start, end)
+        piece_start, piece_end = trim(passage.text, start, end)
         if piece_end - piece_start >= MIN_SENTENCE_CHARS:
             pieces.append(Sentence(passage, rank, piece_start, piece_end))
         start = match.end() if match else len(passage.text)
     return pieces
-
-
-def trimmed(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
 
 
 def rarity_weights(asked: set[int], terms: list[set[int]]) -> dict[int, float]:

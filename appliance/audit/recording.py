@@ -83,8 +83,7 @@ def entry_body(entry: LedgerEntry) -> dict:
     }
 
 
-def record_answer_trace(answer, user, question: str, collections, *, messages=None, raw: str = "", partial: str = "",
-                        error: str = "") -> LedgerEntry:
+def record_answer_trace(answer, user, question: str, collections, *, messages=None, raw: str = "", error: str = "") -> LedgerEntry:
     """The trace of one answer, refusal or block (action "answer.<action>", target the trace id; the
     outcome is a label: answered, quoted, not_found, refused or blocked)."""
     route = answer.route
@@ -117,7 +116,7 @@ def record_answer_trace(answer, user, question: str, collections, *, messages=No
     sealed = {
         "question": question,
         "prompt": [{"role": m.role, "content": m.content} for m in messages] if messages else None,
-        "raw_answer": raw or partial,
+        "raw_answer": raw,
         "answer": answer.text,
         "passage_texts": {str(p.number): p.text for p in answer.passages},
     }

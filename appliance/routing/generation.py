@@ -90,6 +90,14 @@ def check_stream_arguments(messages, max_tokens: int, timeout_seconds: float, te
     return messages
 
 
+def could_not_load(name: str) -> ModelUnavailable:
+    """The error for a model that cannot be loaded; its path and cause go to the log only."""
+    return ModelUnavailable(
+        f"{name} could not be loaded; an administrator can see why in the worker log.", "model_not_loaded",
+        permanent=True,
+    )
+
+
 def took_too_long(name: str, timeout_seconds: float) -> ModelUnavailable:
     """The error for an answer that ran past its deadline; the same words for every kind of model."""
     return ModelUnavailable(
@@ -286,10 +294,7 @@ class LocalModel:
         except Exception as error:
             # The path is for the operator's log, never for the analyst's screen.
             logger.warning("%s could not be loaded from %s: %s", self.name, self.path, type(error).__name__)
-            raise ModelUnavailable(
-                f"{self.name} could not be loaded; an administrator can see why in the worker log.", "model_not_loaded",
-                permanent=True,
-            ) from error
+            raise could_not_load(self.name) from error
 
     def _chat_formatter(self, llama):
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter

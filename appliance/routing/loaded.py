@@ -7,10 +7,9 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
-from appliance.errors import ModelUnavailable
 from appliance.retrieval.embedding import Embedder
 from appliance.routing.external import ExternalModel
-from appliance.routing.generation import LocalModel
+from appliance.routing.generation import LocalModel, could_not_load
 from appliance.routing.models import Perimeter
 from appliance.routing.registry import ModelChoice, model_choices
 
@@ -49,10 +48,7 @@ def make_model(choice: ModelChoice):
     except ValueError as error:  # the file went missing or is no GGUF since the registry checked it
         # The path is for the operator's log, never for the analyst's screen.
         logger.warning("%s cannot be loaded: %s", choice.name, error)
-        raise ModelUnavailable(
-            f"{choice.name} could not be loaded; an administrator can see why in the worker log.", "model_not_loaded",
-            permanent=True,
-        ) from error
+        raise could_not_load(choice.name) from error
     model.warm_up()
     return model
 
