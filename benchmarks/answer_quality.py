@@ -1,7 +1,7 @@
 """Answer quality on a labelled question set, measured through the stable command-line interfaces.
 
-    cd <repo> && .venv/bin/python <path-to>/benchmarks/answer_quality.py [--split dev|test|all]
-        [--retrieval-only | --ask-split dev|test|all] [--out results.json] [--questions PATH]
+    cd <repo> && .venv/bin/python <path-to>/benchmarks/answer_quality.py [--split dev|test|holdout|all]
+        [--retrieval-only | --ask-split dev|test|holdout|all] [--out results.json] [--questions PATH]
         [--corpus DIR] [--limit N] [--keep-data]
 
 The code measured is the one in the current directory, not the one next to this file: run the
@@ -88,9 +88,9 @@ def main() -> int:
 
 def parse_arguments():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--split", choices=["dev", "test", "all"], default="dev")
+    parser.add_argument("--split", choices=["dev", "test", "holdout", "all"], default="dev")
     parser.add_argument("--retrieval-only", action="store_true", help="search only; do not ask")
-    parser.add_argument("--ask-split", choices=["dev", "test", "all"],
+    parser.add_argument("--ask-split", choices=["dev", "test", "holdout", "all"],
                         help="ask only the questions of this split (default: every measured question); "
                              "the others are searched only")
     parser.add_argument("--out", help="write per-question details and the summary to this JSON file")
@@ -320,7 +320,7 @@ def evidence_texts(evidence) -> list[str]:
 
 def summarise(records: list[dict]) -> dict:
     groups = {"all": records}
-    for split in ("dev", "test"):
+    for split in ("dev", "test", "holdout"):
         chosen = [r for r in records if r["split"] == split]
         if chosen:
             groups[split] = chosen
@@ -414,7 +414,7 @@ def fmt_seconds(value) -> str:
 
 
 def print_table(summary: dict, result: dict) -> None:
-    columns = [name for name in ("dev", "test", "all") if name in summary]
+    columns = [name for name in ("dev", "test", "holdout", "all") if name in summary]
     width = max(len(label) for label, _ in ROWS) + 2
     print(f"\ncode: {result['code']}   run: {result['run_seconds']} s (setup {result['setup']['seconds']} s)")
     print("".ljust(width) + "".join(name.ljust(26) for name in columns))
