@@ -12,7 +12,7 @@ figure and name in it is in the quotes it cites. Every question ends as exactly 
 - quoted: the evidence itself ("The documents say: ..."), and why the model's text was not shown;
 - not_found: the documents do not answer this; the closest passages are offered as possibly related;
 - refused: no model the question's sensitivity allows could answer;
-- blocked: screening refused the question.
+- blocked: screening refused the question; the analyst reads why in plain words (guardrails/reasons.py).
 
 Every outcome writes one trace (appliance/audit/recording.record_answer_trace).
 """
@@ -37,6 +37,7 @@ from appliance.routing.loaded import domain_vectors, model_for
 from appliance.routing.registry import model_choices
 from appliance.runtime import WorkerParts, answer_checker, evidence_selector, question_screener
 from guardrails.publishing import current_policy
+from guardrails.reasons import blocked_text, reasons_for
 from guardrails.screening import Verdict
 from guardrails.sensitivity import max_sensitivity
 from ingest.models import Collection
@@ -83,6 +84,7 @@ class Answer:
     evidence: Evidence | None = None
     checked: CheckedAnswer | None = None
     why_quoted: tuple[str, ...] = ()  # for QUOTED: why the model's text is not shown
+    reasons: tuple[str, ...] = ()     # for BLOCKED: why, in plain words (guardrails/reasons.py); never a score or the text matched
     timings: dict = field(default_factory=dict)
 
     @property
@@ -116,7 +118,8 @@ class Answer:
 
     @property
     def flags(self) -> list[str]:
-        return list(self.why_quoted) + (self.checked.flags if self.checked and self.outcome == ANSWERED else [])
+        return list(self.why_quoted) + list(self.reasons) + (
+            self.checked.flags if self.checked and self.outcome == ANSWERED else [])
 
     def as_dict(self) -> dict:
         """What `manage.py ask` prints and the API returns."""
@@ -132,6 +135,7 @@ class Answer:
             "evidence": [quote.as_dict() | source_of(by_number[quote.passage]) for quote in self.shown_quotes],
             "related": [source_of(p) for p in self.related],
             "flags": self.flags,
+            "reasons": list(self.reasons),
         }
 
 
@@ -158,7 +162,8 @@ def answer_question(
     verdict = question_screener().run(question, policy)
     timings["screen_ms"] = elapsed_ms(started)
     if verdict.is_blocked:
-        answer = Answer(trace_id, BLOCKED, BLOCKED, verdict.refusal, None, verdict, timings=timings)
+        answer = Answer(trace_id, BLOCKED, BLOCKED, blocked_text(verdict), None, verdict,
+                        reasons=tuple(reasons_for(verdict)), timings=timings)
         return traced(answer, user, question, asked)
 
     progress.stage("searching")

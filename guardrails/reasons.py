@@ -1,0 +1,139 @@
+"""Why a question was blocked, in words the analyst can act on.
+
+    reasons_for(verdict)   -> ["it contains a payment card number", ...]
+    blocked_summary(verdict) -> "Stopped by policy version 3 because it contains a payment card number."
+    blocked_text(verdict)  -> the summary, then the policy's refusal text
+
+The chat, the API and `manage.py ask` all show these. The analyst learns which kind of problem the
+question has and which policy version judged it, never a detector's score, never the words or
+digits that matched (a card number is not echoed back: the screen exists so that it goes no
+further) and never an internal code such as US_SSN. The compliance officer reads the full findings
+(detector, type, span, score) in the trace.
+"""
+import re
+
+from guardrails.findings import BLOCK, Finding
+
+# Entity types in plain words, with their article: "it contains {name}". Other modules may show
+# them too (entity_name()); a type missing here is never shown by its code.
+ENTITY_NAMES = {
+    "PERSON": "a person's name",
+    "NRP": "a nationality, religion or political group",
+    "LOCATION": "a place",
+    "DATE_TIME": "a date or time",
+    "EMAIL_ADDRESS": "an e-mail address",
+    "PHONE_NUMBER": "a phone number",
+    "URL": "a web address",
+    "IP_ADDRESS": "an IP address",
+    "MAC_ADDRESS": "a network hardware (MAC) address",
+    "CREDIT_CARD": "a payment card number",
+    "IBAN_CODE": "a bank account number (IBAN)",
+    "CRYPTO": "a cryptocurrency wallet address",
+    "US_BANK_NUMBER": "a US bank account number",
+    "US_SSN": "a US social security number",
+    "US_ITIN": "a US taxpayer identification number",
+    "US_PASSPORT": "a US passport number",
+    "US_DRIVER_LICENSE": "a US driver's licence number",
+    "MEDICAL_LICENSE": "a medical licence number",
+    "UK_NHS": "a UK NHS number",
+    "ES_NIF": "a Spanish tax id (NIF)",
+    "ES_NIE": "a Spanish foreigner's id (NIE)",
+    "IT_FISCAL_CODE": "an Italian fiscal code",
+    "PL_PESEL": "a Polish national id (PESEL)",
+    "FI_PERSONAL_IDENTITY_CODE": "a Finnish personal identity code",
+    "SE_PERSONNUMMER": "a Swedish personal identity number",
+    "NL_BSN": "a Dutch citizen service number (BSN)",
+    "FR_NIR": "a French social security number (NIR)",
+    "BE_NATIONAL_NUMBER": "a Belgian national register number",
+    "DE_TAX_ID": "a German tax id (Steuer-ID)",
+}
+UNNAMED_ENTITY = "a kind of personal data the policy does not allow"
+
+# How text hidden in a question was written, for a finding in a reading other than the question
+# as typed: "it contains a US social security number (encoded in base64)".
+READING_WORDS = {
+    "hidden tag text": "hidden in invisible characters",
+    "base64": "encoded in base64",
+    "hex": "encoded in hex",
+    "rot13": "encoded in rot13",
+    "url-encoded": "URL-encoded",
+}
+AS_TYPED = "normalised"
+
+OBFUSCATION_WORDS = {
+    "tag characters": "it hides text in invisible characters",
+    "encoded payload": "it hides text in an encoding",
+}
+FAIL_CLOSED = "a screening check could not run, and the policy holds questions back when that happens (fail closed)"
+INSTRUCTION = "it reads like an instruction to the assistant"
+TIMED_OUT = " (timed out)"
+
+
+def entity_name(entity_type: str) -> str:
+    """ENTITY_TYPE (e.g. "US_SSN") in plain words with its article ("a US social security number")."""
+    return ENTITY_NAMES.get(entity_type, UNNAMED_ENTITY)
+
+
+def reasons_for(verdict) -> list[str]:
+    """Why VERDICT blocks, one plain reason per kind of problem, in the order the screen found them;
+    [] when it does not block."""
+    blocking = [finding for finding in verdict.findings if finding.action == BLOCK]
+    readings: dict[str, list[str]] = {}
+    for finding in blocking:
+        readings.setdefault(reason_for(finding), []).append(finding.reading)
+    return [reason if AS_TYPED in found_in else f"{reason} ({reading_words(found_in[0])})"
+            for reason, found_in in readings.items()]
+
+
+def reason_for(finding: Finding) -> str:
+    """One blocking finding in plain words, without its score or the text it matched."""
+    if finding.detector == "pii":
+        return f"it contains {entity_name(finding.type)}"
+    if finding.detector in ("injection_rules", "injection_classifier"):
+        return INSTRUCTION
+    if finding.detector == "denied_topic":
+        return f"it matches the denied topic '{finding.type}'"
+    if finding.detector == "policy_pattern":
+        return pattern_reason(finding.type)
+    if finding.detector == "length":
+        return f"it is longer than the {length_limit(finding):,} characters allowed"
+    if finding.detector == "obfuscation":
+        return OBFUSCATION_WORDS.get(finding.type, "it disguises its words with unusual characters")
+    if finding.detector == "screening":
+        return FAIL_CLOSED
+    return "it breaks the question policy"
+
+
+def pattern_reason(name: str) -> str:
+    if name.endswith(TIMED_OUT):
+        name = name.removesuffix(TIMED_OUT)
+        return (f"the organisation pattern '{name}' took too long to check, and the policy holds questions back "
+                "when that happens (fail closed)")
+    return f"it matches the organisation pattern '{name}'"
+
+
+def length_limit(finding: Finding) -> int:
+    """The limit a length finding names ("longer than 4000 characters"); its span starts there too."""
+    digits = re.search(r"\d+", finding.type)
+    return int(digits.group()) if digits else finding.start
+
+
+def reading_words(reading: str) -> str:
+    return READING_WORDS.get(reading, f"written as {reading}")
+
+
+def blocked_summary(verdict) -> str:
+    """One sentence: the policy version and every reason, e.g. "Stopped by policy version 3 because it
+    contains a payment card number and it reads like an instruction to the assistant."."""
+    reasons = reasons_for(verdict) or ["it breaks the question policy"]
+    return f"Stopped by policy version {verdict.policy_version} because {joined(reasons)}."
+
+
+def blocked_text(verdict) -> str:
+    """What the analyst reads for a blocked question: the summary, then the policy's refusal text."""
+    return "\n".join(part for part in (blocked_summary(verdict), verdict.refusal) if part)
+
+
+def joined(parts: list[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
