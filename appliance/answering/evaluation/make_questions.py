@@ -5,12 +5,15 @@
 Per document, and for each kind of unanswerable question, the ids are shuffled with
 random.Random(20261201) and the first half (rounded up) goes to dev, the rest to test.
 The test split is held back: nobody tunes on it (see README.md).
+
+The second batch (DEV_A, DEV_NONE, added later) is dev only: it is written after the first batch's
+rows and draws nothing from the random generator, so the first batch's splits are unchanged.
 """
 import json
 import random
 import sys
 
-HB, LIC = "Handbook", "Licences"
+HB, LIC, MAN = "Handbook", "Licences", "Manuals"
 A = []  # (id, document, question, gold_section, keywords, notes)
 
 
@@ -173,7 +176,121 @@ OFF = [
  (LIC, "Who composed the Four Seasons?"),
 ]
 
-COLL = {"employee-handbook.md": HB, "travel-and-expenses-policy.txt": HB, "it-security-policy.html": HB}
+# -- Second batch: dev only ----------------------------------------------------------------------
+# Everyday wording (a new employee or non-lawyer typing in a chat box), facts the first batch does
+# not ask about, and a new collection "Manuals" (grep-manual.txt). All rows get split "dev".
+DEV_A = []  # (id, document, question, gold_section, keywords, notes)
+
+
+def dq(qid, doc, question, gold, kws, notes=""):
+    DEV_A.append((qid, doc, question, gold, kws, notes))
+
+
+d = "employee-handbook.md"
+dq("hb-16", d, "Do I get some money to set up a desk at home? And does the company chip in for my internet?", "2.3 Working from home", ["EUR 300", "EUR 25"], "multi-part")
+dq("hb-17", d, "Can I work from my parents' place in Spain for a few weeks?", "2.3 Working from home", ["20 working days"])
+dq("hb-18", d, "I like to start late. Which hours do I really have to be around on a normal weekday?", "2.1 Core hours", ["10:00 to 15:30"], "Friday 10:00 to 13:00 in the same sentence; Saturday office hours 09:00 to 13:00 in the next section")
+dq("hb-19", d, "My grandmother passed away. How many days off do I get?", "3.5 Other leave", ["2 working days"], "5 working days for a partner, child or parent in the same item")
+dq("hb-20", d, "When do we get the holiday money, and how much is it?", "4.1 Payday", ["8%", "paid in May"], "multi-part")
+dq("hb-21", d, "Does the company pay anything towards my gym?", "4.4 Other benefits", ["EUR 40"], "EUR 40 per night for staying with friends in the travel policy")
+dq("hb-22", d, "How long is the trial period when you start on a permanent contract?", "5.1 Probation period", ["2 months"], "1 month for fixed-term contracts in the same paragraph")
+dq("hb-23", d, "Am I allowed to do freelance web design on the side at weekends?", "6.2 Conflicts of interest", ["written approval", "8 hours"])
+dq("hb-24", d, "If I leave the company with holiday days left over, do I get paid for them?", "3.2 Annual leave", ["final salary"])
+dq("hb-25", d, "I think my boss is taking bribes from a supplier. How can I report it without giving my name?", "7.2 Whistleblowing", ["Speak Up"])
+dq("hb-26", d, "My office chair is killing my back. Do I need a note from my doctor to get a better one?", "8.3 Workstation", ["not required"])
+dq("hb-27", d, "Besides the paid leave, can I take unpaid time off to look after my kids, and until what age?", "3.4 Parental leave", ["26 times", "eight years"], "multi-part")
+
+d = "travel-and-expenses-policy.txt"
+dq("tr-16", d, "Can my husband come along on my business trip?", "2.4. Combining business and private travel", ["own cost"])
+dq("tr-17", d, "How long does my passport need to be valid for, and how much time should I leave to get a business visa?", "2.3. Passports, visas and vaccinations", ["6 months", "4 weeks"], "multi-part")
+dq("tr-18", d, "Should I fly or take the train to Paris for a meeting?", "3.1. Air travel", ["5 hours"])
+dq("tr-19", d, "I got a speeding ticket driving my own car to a client. Will the company cover it?", "3.3. Private car", ["never reimbursed"], "fines are also listed in 6.3")
+dq("tr-20", d, "Breakfast wasn't included in my hotel. Can I claim it, and how much?", "4.1. Hotels", ["EUR 20"], "EUR 20 is also the day-trip allowance in 5.1")
+dq("tr-21", d, "I'm on a project in Munich for two months. Can I fly home for weekends?", "4.2. Longer stays", ["every second week"])
+dq("tr-22", d, "I'm staying at my cousin's place instead of a hotel. Can I claim anything for that?", "4.3. Staying with friends or family", ["EUR 40"])
+dq("tr-23", d, "I have a 10-hour day trip to a customer and come back the same evening. Do I get any food money?", "5.1. Daily meal allowance", ["EUR 20"], "EUR 45 with an overnight stay in the same paragraph")
+dq("tr-24", d, "I lost the receipt for a taxi ride. What can I do?", "6.2. Receipts", ["signed declaration"])
+dq("tr-25", d, "I forgot to hand in a claim for something I paid four months ago. Will I still get the money?", "6.1. Deadlines", ["90 days"], "30 days after the trip in the same paragraph")
+dq("tr-26", d, "I'm going to a country the foreign ministry says is high risk. Is there anything extra I need to do?", "8. Safety and insurance", ["21 days"])
+
+d = "it-security-policy.html"
+dq("it-15", d, "Do I have to change my password every 90 days?", "2.1 Passwords", ["on a schedule"])
+dq("it-16", d, "Where should our team keep the shared login for the test server?", "2.1 Passwords", ["Vaultwarden"])
+dq("it-17", d, "Can I read my work email on my personal iPhone?", "3.3 Personal devices", ["mobile device management"])
+dq("it-18", d, "Am I allowed to paste code from our repository into ChatGPT to get help?", "5.3 Use of generative AI tools", ["source code"])
+dq("it-19", d, "How do I install a program like Notepad++ on my laptop?", "6. Software", ["self-service portal"])
+dq("it-20", d, "I deleted an important file from the file share last week. Can I get it back, and how long does that take?", "7. Backups and retention", ["helpdesk ticket", "one working day"], "multi-part")
+dq("it-21", d, "A friend is visiting me at the office and wants to get online. Can I give him my login?", "10. Visitors and the server room", ["guest Wi-Fi"])
+dq("it-22", d, "Does IT read my emails? And how long do they keep logs of what I do?", "12. Monitoring and breaches of this policy", ["as a routine", "1 year"], "multi-part")
+dq("it-23", d, "I sent something to the printer but never picked it up. What happens to the print job?", "3.5 Clean desk and printing", ["24 hours"], "24 hours is also the incident reporting deadline in section 8")
+dq("it-24", d, "My work phone was stolen from my hotel room. Apart from calling IT, what else do I have to do?", "3.2 Lost or stolen devices", ["police report", "48 hours"])
+dq("it-25", d, "Our project needs an exception to one of the security rules. Who can grant it and for how long?", "1. Purpose and scope", ["CISO", "6 months"], "multi-part")
+
+d = "Apache-2.0.txt"
+dq("apache-11", d, "If I send a bug fix to an Apache-licensed project, is my patch automatically under the same licence?", "5. Submission of Contributions", ["without any additional terms or conditions"])
+dq("apache-12", d, "Can I put my own licence terms on the changes I made to Apache-licensed code?", "4. Redistribution", ["different license terms"])
+
+d = "GPL-3.txt"
+dq("gpl3-11", d, "Do I need permission to use GPL code in our closed-source product that we sell to customers?", "5. Conveying Modified Source Versions", ["entire work"])
+dq("gpl3-12", d, "We only run a GPL program on our own servers and never give it to anyone. Do we have to publish our changes?", "2. Basic Permissions", ["do not convey"])
+dq("gpl3-13", d, "Can a company sell a gadget with GPL-3 software on it but lock it so I can't install my own modified version?", "6. Conveying Non-Source Forms", ["Installation Information"])
+dq("gpl3-14", d, "Can I add a 'no commercial use' condition when I pass on GPL code?", "10. Automatic Licensing of Downstream Recipients", ["further restrictions"])
+
+d = "LGPL-3.txt"
+dq("lgpl3-11", d, "Can our closed-source app use an LGPL library, and under what terms can we ship it?", "4. Combined Works", ["terms of your choice"])
+dq("lgpl3-12", d, "I changed an LGPL library so it calls a function that my app has to provide. Can I still share it under the LGPL?", "2. Conveying Modified Versions", ["good faith effort"])
+
+d = "MPL-2.0.txt"
+dq("mpl2-11", d, "Can I mix a few MPL files into my proprietary program and sell the whole thing?", "3.3. Distribution of a Larger Work", ["Larger Work"])
+dq("mpl2-12", d, "Can I delete the copyright headers from MPL source files I ship?", "3.4. Notices", ["remove or alter"])
+
+d = "GFDL-1.3.txt"
+dq("gfdl-11", d, "How long can the text on the front cover of a GFDL manual be?", "1. APPLICABILITY AND DEFINITIONS", ["5 words"], "25 words for a Back-Cover Text in the same sentence")
+dq("gfdl-12", d, "Can I put copy protection (DRM) on copies of a GFDL manual that I sell?", "2. VERBATIM COPYING", ["technical measures"])
+
+d = "grep-manual.txt"
+dq("grep-01", d, "How do I make grep ignore upper and lower case?", "2.1.2 Matching Control", ["ignore-case"])
+dq("grep-02", d, "How can I show only the lines that do NOT contain a word?", "2.1.2 Matching Control", ["invert-match"])
+dq("grep-03", d, "How do I match a whole word only, so that 'cat' doesn't match 'concatenate'?", "2.1.2 Matching Control", ["word-regexp"])
+dq("grep-04", d, "I only want the names of the files that contain a match, not the lines. Which option is that?", "2.1.3 General Output Control", ["files-with-matches"], "-L (files without match) just above")
+dq("grep-05", d, "When I show lines around matches, grep prints '--' between the groups. How do I change or get rid of that?", "2.1.5 Context Line Control", ["group-separator"])
+dq("grep-06", d, "How do I skip the node_modules folder when I search a whole directory tree?", "2.1.6 File and Directory Selection", ["exclude-dir"])
+dq("grep-07", d, "I put GREP_OPTIONS in my .bashrc but grep ignores it. Why?", "2.2 Environment Variables", ["no longer supported"])
+dq("grep-08", d, "My script checks grep's exit code. What does 1 mean, and what does 2 mean?", "2.3 Exit Status", ["no lines were selected", "error occurred"], "multi-part")
+dq("grep-09", d, "What's the difference between grep -E and plain grep?", "2.4 ‘grep’ Programs", ["basic regular expressions", "extended regular expressions"])
+dq("grep-10", d, "Is there a limit on the repeat count I can put in braces, like {1,50000}?", "3.7 Problematic Regular Expressions", ["32767"], "the portable POSIX limit 255 in the same item")
+
+# (kind, collection, question, notes); kinds as above, numbered on after the first batch's
+DEV_NONE = [
+ ("ontopic", HB, "Are there showers at the office for people who cycle to work?", "on-topic, not covered by any document"),
+ ("ontopic", HB, "Do I get a bonus if I refer a friend who gets hired?", "on-topic, not covered by any document"),
+ ("ontopic", HB, "Can I take a sabbatical after a few years with the company?", "on-topic, not covered by any document"),
+ ("ontopic", HB, "Does the company chip in for daycare for my kids?", "on-topic, not covered by any document"),
+ ("ontopic", HB, "Will the company pay for my computer glasses?", "on-topic, overlaps 8.3 Workstation (screens, keyboards, chairs) but glasses are not mentioned"),
+ ("ontopic", HB, "Which antivirus program is installed on our laptops?", "on-topic, overlaps 3.1 Company laptops (endpoint protection) but no product is named"),
+ ("ontopic", HB, "What's the name of our CEO?", "on-topic, overlaps 7.1 Grievances (the Managing Director) but no person is named"),
+ ("ontopic", HB, "What is the street address of the Utrecht office?", "on-topic, overlaps 2.2 Office opening hours but no address is given"),
+ ("ontopic", HB, "Who is our data protection officer? I need a name, not an e-mail address.", "on-topic, overlaps section 8 of the IT policy (DPO e-mail) but no name is given"),
+ ("ontopic", HB, "How much does the travel insurance pay out if my suitcase gets lost?", "on-topic, overlaps 8. Safety and insurance (lost luggage is covered) but no amount is given"),
+ ("ontopic", HB, "What is the longest password I'm allowed to use?", "on-topic, overlaps 2.1 Passwords (minimum 14 characters) but no maximum is given"),
+ ("ontopic", HB, "On which dates are this year's fire drills?", "on-topic, overlaps 8.2 Fire and evacuation (twice a year) but no dates are given"),
+ ("ontopic", LIC, "How big is the fine in euros if I break the GPL?", "on-topic, overlaps GPL-3 8. Termination but no money penalty is given"),
+ ("ontopic", LIC, "How many lines of code do I need to change before MPL code counts as my own work?", "on-topic, overlaps MPL-2.0 1.10 Modifications but no number of lines is given"),
+ ("ontopic", MAN, "How do I search and replace text in all my files with grep?", "on-topic, not covered: the manual part describes no replacing"),
+ ("ontopic", MAN, "In which version of grep was the -P option added?", "on-topic, overlaps 2.4 grep Programs (-P) but no version history is given"),
+ ("ontopic", MAN, "Is grep faster than ripgrep?", "on-topic, not covered by the document"),
+ ("ontopic", MAN, "How do I install grep on Windows?", "on-topic, overlaps 2.1.7 Other Options (MS-Windows text I/O) but installation is not described"),
+ ("offtopic", HB, "Who is the current CEO of Microsoft?", "off-topic general knowledge"),
+ ("offtopic", HB, "How old is Taylor Swift?", "off-topic general knowledge"),
+ ("offtopic", LIC, "In what year did Apple release the first iPhone?", "off-topic general knowledge"),
+ ("offtopic", LIC, "Which company makes the PlayStation?", "off-topic general knowledge"),
+ ("offtopic", LIC, "How many bones are there in the adult human body?", "off-topic general knowledge"),
+ ("offtopic", MAN, "Who was the first president of the United States?", "off-topic general knowledge"),
+ ("offtopic", MAN, "What is the tallest building in the world?", "off-topic general knowledge"),
+]
+
+COLL = {"employee-handbook.md": HB, "travel-and-expenses-policy.txt": HB, "it-security-policy.html": HB,
+        "grep-manual.txt": MAN}
 rng = random.Random(20261201)
 rows = []
 
@@ -202,6 +319,14 @@ for kind, items in (("ontopic", ON), ("offtopic", OFF)):
         rows.append({"id": qid, "split": sp[qid], "document": None, "collection": coll, "question": question,
                      "answerable": False, "gold_section": None, "keywords": [],
                      "notes": "on-topic, not covered by any document" if kind == "ontopic" else "off-topic general knowledge"})
+for qid, doc, question, gold, kws, notes in DEV_A:
+    rows.append({"id": qid, "split": "dev", "document": doc, "collection": COLL.get(doc, LIC), "question": question,
+                 "answerable": True, "gold_section": gold, "keywords": kws, "notes": notes})
+numbered = {"ontopic": len(ON), "offtopic": len(OFF)}
+for kind, coll, question, notes in DEV_NONE:
+    numbered[kind] += 1
+    rows.append({"id": f"none-{kind}-{numbered[kind]:02d}", "split": "dev", "document": None, "collection": coll,
+                 "question": question, "answerable": False, "gold_section": None, "keywords": [], "notes": notes})
 with open(sys.argv[1], "w") as out:
     for row in rows:
         out.write(json.dumps(row, ensure_ascii=False) + "\n")
