@@ -52,9 +52,20 @@ SENTENCE_BREAK = re.compile(
     r"|(?<=[;:])(?P<before_item>\s+)(?=" + _ENUMERATOR + r")"
     r"|\n[ \t]*\n\s*|\n(?=" + _BULLET + r")|(?<=[,;:.])\n(?=" + _ENUMERATOR + r")"
 )
+# Where a paragraph, list item or table row ends: a blank line, or a line break before a bullet
+# or an enumerated item. A quote never runs past one.
+PARAGRAPH_BREAK = re.compile(
+    r"\n[ \t]*\n\s*|\n(?=" + _BULLET + r")|(?<=[,;:.])\n(?=" + _ENUMERATOR + r")"
+)
 MIN_SENTENCE_CHARS = 12
 MAX_QUOTES = 3
 MAX_QUOTE_WORDS = 90
+# A quote must make sense on its own. A sentence is scored alone, but it is quoted with the rest of
+# its paragraph when the paragraph is this short (a manual's option entry: "'--exclude-dir=GLOB'
+# Skip ... When searching recursively, skip any subdirectory ..."; the option's name is in the
+# first sentence), and a short sentence ("Always ask for a receipt.") with the one after it.
+WHOLE_PARAGRAPH_WORDS = 60
+SHORT_SENTENCE_WORDS = 10
 # A sentence joins the evidence when its score is this close to the best one's (0.12 chosen on
 # dev: 0.08 left the answering sentence out when a wrong one scored a little higher, as for payday).
 CLOSE_BEHIND = 0.12
@@ -281,17 +292,48 @@ def covered_share(asked: set[int], sentence: set[int], heading: set[int], weight
 
 
 def pick_quotes(scored: list[tuple[Sentence, dict, float]]) -> tuple[Quote, ...]:
-    """The best sentence, and up to MAX_QUOTES - 1 more that score close behind it, within
-    MAX_QUOTE_WORDS in all; in the order the analyst reads them: by passage, then position."""
+    """The best sentence, and up to MAX_QUOTES - 1 more that score close behind it, each quoted so
+    that it reads on its own (quote_span), within MAX_QUOTE_WORDS in all; in the order the analyst
+    reads them: by passage, then position. Sentences of one paragraph become one quote."""
     best_score = scored[0][2]
-    chosen, words = [], 0
+    chosen: list[tuple[Passage, int, int, float]] = []
+    words = 0
     for sentence, _features, score in scored:
         if len(chosen) == MAX_QUOTES or (chosen and score < best_score - CLOSE_BEHIND):
             break
-        length = len(sentence.text.split())
-        if chosen and words + length > MAX_QUOTE_WORDS:
+        start, end = quote_span(sentence)
+        if any(p.number == sentence.passage.number and s <= start and end <= e for p, s, e, _ in chosen):
             continue
-        chosen.append((sentence, score))
-        words += length
-    chosen.sort(key=lambda item: (item[0].passage.number, item[0].start))
-    return tuple(Quote(s.passage.number, s.start, s.end, s.text, round(score, 4)) for s, score in chosen)
+        length = len(sentence.passage.text[start:end].split())
+        if chosen and words + length > MAX_QUOTE_WORDS:
+            start, end = sentence.start, sentence.end
+            length = len(sentence.text.split())
+            if words + length > MAX_QUOTE_WORDS:
+                continue
+        chosen = [c for c in chosen if not (c[0].number == sentence.passage.number and start <= c[1] and c[2] <= end)]
+        chosen.append((sentence.passage, start, end, score))
+        words = sum(len(p.text[s:e].split()) for p, s, e, _ in chosen)
+    chosen.sort(key=lambda item: (item[0].number, item[1]))
+    return tuple(Quote(p.number, s, e, p.text[s:e], round(score, 4)) for p, s, e, score in chosen)
+
+
+def quote_span(sentence: Sentence) -> tuple[int, int]:
+    """Where SENTENCE's quote starts and ends in its passage: its whole paragraph (list item, table
+    row) when that is short, else the sentence, with the next one of its paragraph when it is too
+    short to say much alone ("Always ask for a receipt." "If you lose one, ...")."""
+    text = sentence.passage.text
+    start, end = paragraph_around(text, sentence.start, sentence.end)
+    if len(text[start:end].split()) <= WHOLE_PARAGRAPH_WORDS:
+        return start, end
+    if len(sentence.text.split()) < SHORT_SENTENCE_WORDS:
+        following = next((s for s in sentences_of(sentence.passage, sentence.rank) if s.start >= sentence.end), None)
+        if following and following.end <= end and len(text[sentence.start:following.end].split()) <= WHOLE_PARAGRAPH_WORDS:
+            return sentence.start, following.end
+    return sentence.start, sentence.end
+
+
+def paragraph_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """The trimmed span of the paragraph of TEXT that holds TEXT[start:end]."""
+    before = [m.end() for m in PARAGRAPH_BREAK.finditer(text, 0, start)]
+    after = PARAGRAPH_BREAK.search(text, end)
+    return trim(text, before[-1] if before else 0, after.start() if after else len(text))
