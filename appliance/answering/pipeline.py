@@ -51,7 +51,7 @@ RELATED_PASSAGES = 3
 # A question the documents don't answer whose best evidence came at least this close (half the
 # usual threshold) is shown the closest sentences: "how do I carry over holiday" may be answered by
 # a sentence the judgement doubted, and the analyst can tell. Further off, they would be noise.
-NEAR_MISS = 0.25
+NEAR_MISS = 0.3
 
 
 class CollectionNotGranted(ApplianceError):

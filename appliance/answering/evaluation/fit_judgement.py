@@ -18,8 +18,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent
-C = 3.0                 # inverse regularisation: few features, 68 questions
-TARGET_ABSTENTION = 0.9  # on the dev unanswerable questions
+C = 3.0                 # inverse regularisation: few features, 149 questions
+TARGET_ABSTENTION = 0.84  # on the dev unanswerable questions: 0.9 abstained on half the answerable ones (README)
 
 
 def setup_django() -> None:
