@@ -69,7 +69,7 @@ def has_personal_shape(text: str) -> bool:
 
 BASE32 = re.compile(r"(?<![0-9A-Za-z])(?:[A-Z2-7]{16,}|[a-z2-7]{16,})={0,6}")
 ASCII85_WRAPPED = re.compile(r"<~[^~]{5,}~>")
-BASE85 = re.compile(r"(?<!\S)[!-~]{15,}")
+BASE85 = re.compile(r"(?<!\S)[!-~]{10,}")
 BINARY = re.compile(r"(?<![0-9])[01]{8}(?: ?[01]{8}){3,}(?![0-9])")
 UUENCODED = re.compile(r"begin [0-7]{3,4} \S+ (?:[!-`][ -`]{1,64} ){1,400}`? ?end")
 UU_LINE = re.compile(r"(?<!\S)M[!-`]{60}(?!\S)")
@@ -95,7 +95,7 @@ def decode_base32(token: str) -> bytes:
 
 def is_base85_candidate(token: str) -> bool:
     """A token that could be base85 or ascii85 and not base64, a URL, a path or an e-mail address:
-    some punctuation base64 lacks, and no run of letters as long as a word's."""
+    some punctuation base64 lacks, and no run of letters as long as a long word's."""
     outside_base64 = sum(1 for ch in token if ch not in _BASE64_ALPHABET)
     if outside_base64 < 2 or "://" in token or token.startswith(("/", "www.")):
         return False
@@ -103,17 +103,26 @@ def is_base85_candidate(token: str) -> bool:
     for ch in token:
         run = run + 1 if ch.isalpha() else 0
         longest = max(longest, run)
-    return longest <= 6
+    return longest <= 12
 
 
 def decode_base85(token: str) -> bytes:
-    """ascii85 (Adobe's alphabet, "<~ ~>" optional) first, then base85 (RFC 1924, Python's b85)."""
+    """ascii85 (Adobe's alphabet, "<~ ~>" optional) first, then base85 (RFC 1924, Python's b85);
+    then both again without the punctuation that ended the sentence ("... is <payload>?")."""
     if token.startswith("<~") and token.endswith("~>"):
         return base64.a85decode(token, adobe=True)
-    try:
-        return base64.a85decode(token)
-    except ValueError:
-        return base64.b85decode(token)
+    decoded = []
+    for candidate in dict.fromkeys((token, token.rstrip(".,;:?!)"))):
+        for decode in (base64.a85decode, base64.b85decode):
+            try:
+                decoded.append(decode(candidate))
+            except ValueError:
+                continue
+            if decoded[-1].isascii() and decoded[-1].decode().isprintable():
+                return decoded[-1]
+    if not decoded:
+        raise ValueError("not base85")
+    return decoded[0]
 
 
 def decode_binary(token: str) -> bytes:
@@ -228,6 +237,19 @@ def unleet(token: str) -> str:
     return token.translate(_LEET)
 
 
+def has_ciphered_address(text: str, cipher: dict) -> bool:
+    """TEXT holds an e-mail address whose domain ending is no common one, but is once ciphered
+    ("wnar@rknzcyr.pbz" is rot13 for jane@example.com)."""
+    for match in _AT_TOKEN.finditer(text):
+        address = _EMAIL.match(match.group())
+        if address and address.group(1).lower() not in COMMON_TLDS and is_plain_email(match.group().translate(cipher)):
+            return True
+    return False
+
+
+_AT_TOKEN = re.compile(r"[\w.+-]+@[\w.-]+")
+
+
 def is_plain_email(text: str) -> bool:
     match = _EMAIL.match(text)
     return match is not None and match.group(1).lower() in COMMON_TLDS
@@ -243,11 +265,13 @@ NATO = {
     "zulu": "z",
 }
 DIGIT_WORDS = {
-    "zero": "0", "oh": "0", "nought": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+    "plus": "+", "zero": "0", "oh": "0", "nought": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
     "seven": "7", "eight": "8", "nine": "9", "niner": "9",
 }
 # Inside a run of spelled digits: separators that phone and id numbers are written with.
 DIGIT_JOINERS = {"dash": "-", "hyphen": "-", "minus": "-"}
+# Inside a run of NATO letters: the words an address is spelled out with.
+NATO_JOINERS = {"dot": ".", "at": "@", "dash": "-", "hyphen": "-", "underscore": "_"}
 MIN_NATO_RUN = 4    # "Alpha, Bravo and Charlie teams" is not spelling anything
 MIN_DIGIT_RUN = 4   # "one or two" neither; a phone or id number has at least 4 digits
 _RUN_GAP = re.compile(r"[\s,;-]{1,3}")
@@ -259,7 +283,7 @@ def _words_of(*tables: dict[str, str]) -> re.Pattern:
     return re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE)
 
 
-_TABLE_WORDS = {id(NATO): _words_of(NATO), id(DIGIT_WORDS): _words_of(DIGIT_WORDS, DIGIT_JOINERS)}
+_TABLE_WORDS = {id(NATO): _words_of(NATO, NATO_JOINERS), id(DIGIT_WORDS): _words_of(DIGIT_WORDS, DIGIT_JOINERS)}
 
 # "jane [at] example (dot) com", "jane at example dot com", "jane{at}example{dot}com". A spelled-out
 # " at " only counts with a spelled-out dot after it: "meet at the office.Then" is not an address.

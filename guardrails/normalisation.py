@@ -1000,11 +1000,14 @@ def _add_rot13(analysis: _Analysis, original: str, found: _Findings) -> None:
     if not analysis.text:
         return
     english, spans = _cipher_evidence(analysis.text, _ROT13)
-    if english or _ROT13_MENTION.search(analysis.text):
+    address = "@" in analysis.text and encodings.has_ciphered_address(analysis.text[:MAX_REWRITTEN_CHARS], _ROT13)
+    if english or address or _ROT13_MENTION.search(analysis.text):
         found.readings.append(Reading(analysis.text.translate(_ROT13), "rot13", 0, len(original)))
     if english:
         first, last = spans[0][0], spans[-1][1]
         found.record("encoded payload", 1, analysis.starts[first], analysis.ends[last - 1])
+    elif address:
+        found.record("encoded payload", 1, 0, len(original))
 
 
 # --- readings rewritten from the normalised question, with their offset maps ---------------------------
@@ -1046,13 +1049,16 @@ def _add_atbash(analysis: _Analysis, original: str, found: _Findings) -> None:
     """An atbash reading (a<->z, b<->y, ...) when asked for, or when it is clearly more English."""
     text = analysis.text[:MAX_REWRITTEN_CHARS]
     mentioned = encodings.ATBASH_MENTION.search(text) is not None
-    if not text or not (mentioned or encodings.ATBASH_HINT.search(text)):
+    address = "@" in text and encodings.has_ciphered_address(text, encodings.ATBASH)
+    if not text or not (mentioned or address or encodings.ATBASH_HINT.search(text)):
         return
     english, spans = _cipher_evidence(text, encodings.ATBASH, encodings.COMMON_WORDS | ENGLISH_WORDS)
-    if english or mentioned:
+    if english or address or mentioned:
         _add_rewritten(found, "atbash", (text.translate(encodings.ATBASH), analysis.starts, analysis.ends), original)
     if english:
         found.record("encoded payload", 1, analysis.starts[spans[0][0]], analysis.ends[spans[-1][1] - 1])
+    elif address:
+        found.record("encoded payload", 1, 0, len(original))
 
 
 _TOKEN = re.compile(r"\S+")
@@ -1104,7 +1110,7 @@ def _add_spelled_out(analysis: _Analysis, original: str, found: _Findings) -> No
     which is not evasive: people write addresses that way to keep them from spam harvesters."""
     text = analysis.text[:MAX_REWRITTEN_CHARS]
     words = sorted(
-        encodings.spelled_runs(text, encodings.NATO, encodings.MIN_NATO_RUN, {})
+        encodings.spelled_runs(text, encodings.NATO, encodings.MIN_NATO_RUN, encodings.NATO_JOINERS)
         + encodings.spelled_runs(text, encodings.DIGIT_WORDS, encodings.MIN_DIGIT_RUN, encodings.DIGIT_JOINERS)
     )
     spelled, starts, ends = _apply_edits(text, analysis.starts, analysis.ends, _without_overlaps(words))
