@@ -1002,7 +1002,8 @@ def _add_rot13(analysis: _Analysis, original: str, found: _Findings) -> None:
     english, spans = _cipher_evidence(analysis.text, _ROT13)
     address = "@" in analysis.text and encodings.has_ciphered_address(analysis.text[:MAX_REWRITTEN_CHARS], _ROT13)
     if english or address or _ROT13_MENTION.search(analysis.text):
-        found.readings.append(Reading(analysis.text.translate(_ROT13), "rot13", 0, len(original)))
+        found.readings.append(Reading(analysis.text.translate(_ROT13), "rot13", 0, len(original),
+                                      tuple(analysis.starts), tuple(analysis.ends)))
     if english:
         first, last = spans[0][0], spans[-1][1]
         found.record("encoded payload", 1, analysis.starts[first], analysis.ends[last - 1])
