@@ -15,7 +15,8 @@ its lines are shuffled with a fixed seed and line i goes to train, dev or held-b
 Templates are always cut; fill lists with fewer than MIN_SPLIT_FILLS lines (years, decades, amounts) are
 shared. So a held-back question is built from a template and mostly from names that train never saw.
 A dev or held-back text sharing 60% or more of its words with a training text (this script's or
-injection_train.jsonl's) is dropped, which the datasets test checks too.
+injection_train.jsonl's) is dropped, and so is a training text that close to a line of injection_dev.jsonl
+or injection_test.jsonl; the datasets test checks both.
 
 Benign categories: trivia, manual_newcomer, enterprise, summarise, other_languages, security_history, and
 with_emoji / with_codes (a question of another category with an emoji or an identifier added).
@@ -46,7 +47,11 @@ DEFAULT_PATHS = {
     "dev": HERE.parent / "evaluation" / "data" / "injection_families_dev.jsonl",
     "heldback": HERE.parent / "evaluation" / "data" / "injection_families_heldback.jsonl",
 }
-OLD_TRAIN = HERE / "data" / "injection_train.jsonl"
+OLD_SETS = {  # build_injection_sets.py
+    "train": HERE / "data" / "injection_train.jsonl",
+    "dev": HERE.parent / "evaluation" / "data" / "injection_dev.jsonl",
+    "test": HERE.parent / "evaluation" / "data" / "injection_test.jsonl",
+}
 SEED = 4409
 SPLIT_OF_POSITION = ("train",) * 6 + ("dev",) * 2 + ("heldback",) * 2
 MIN_SPLIT_FILLS = 40
@@ -348,10 +353,17 @@ def is_near(words: frozenset[str], compared: list[frozenset[str]], index: dict) 
 
 def build() -> dict[str, list[dict]]:
     splits = {split: build_split(split) for split in SPLITS}
-    training = splits["train"] + [json.loads(line) for line in OLD_TRAIN.read_text().splitlines() if line.strip()]
+    training = splits["train"] + read_jsonl(OLD_SETS["train"])
     splits["dev"] = without_near_paraphrases(splits["dev"], training)
     splits["heldback"] = without_near_paraphrases(splits["heldback"], training + splits["dev"])
+    # Nor may training see the older sets' dev and test lines (a hand-written non-English attack came out
+    # the same as one in injection_test.jsonl).
+    splits["train"] = without_near_paraphrases(splits["train"], read_jsonl(OLD_SETS["dev"]) + read_jsonl(OLD_SETS["test"]))
     return splits
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> None:
