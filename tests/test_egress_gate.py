@@ -179,13 +179,15 @@ def test_the_gate_refuses_when_no_model_inside_can_answer(public_corpus, analyst
 @pytest.mark.slow
 @pytest.mark.django_db
 def test_the_gate_joins_a_conversation_s_turns(public_corpus, analyst, external_llm, parts):
-    first = "Does the office open at 8:00 for jane.doe@?"
-    second = "example.com: and when does it close?"
+    first = "Does the office open at 8:00 for the holder of 536-22"
+    second = "-8174, and when does the office close on weekdays?"
 
-    answer_question(analyst, first, parts, collections=["Handbook"])
+    before = answer_question(analyst, first, parts, collections=["Handbook"])
     sent = external_llm.bytes_received
+    assert before.route.perimeter == "external", (before.as_dict(), before.verdict.as_dict())
     answer = answer_question(analyst, second, parts, collections=["Handbook"], history=[first])
 
     assert sent > 0 and external_llm.bytes_received == sent
+    assert answer.outcome != "not_found", answer.as_dict()
     assert answer.route.perimeter == "internal"
-    assert "EMAIL_ADDRESS (in the conversation so far)" in answer.route.reason
+    assert "US_SSN (in the conversation so far)" in answer.route.reason
