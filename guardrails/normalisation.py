@@ -11,7 +11,10 @@ live in the gap. A question that reads "What is the leave policy?" on screen can
   shows text in a different order than it is stored, isolates split words apart.
 - homoglyphs: Cyrillic and Greek letters that look Latin ("іgnоrе" with Cyrillic і, о, е).
 - compatibility forms: full-width "ｉｇｎｏｒｅ", mathematical bold letters, ligatures (NFKC folds those).
-- encoded payloads (base64, hex, URL %-encoding, rot13) with a request to decode and follow them.
+- encoded payloads (base16/32/64/85, ascii85, uuencode, binary, morse, braille, URL %-encoding,
+  quoted-printable), letter ciphers (rot13, atbash, leetspeak) and spelled-out text (NATO
+  alphabet, digits as words, "jane [at] example [dot] com"), with a request to decode and follow
+  them, or hiding personal data from the screen.
 
 This module only normalises and decodes: normalise_question() returns a NormalisedQuestion whose
 `readings` are the texts detectors must examine, and whose `obfuscations` say which tricks were used
@@ -21,11 +24,19 @@ and where. Other modules run rules and a classifier over the readings. Readings 
    homoglyphs folded in mixed-script words and whitespace collapsed. Always first, always present.
 2. "hidden tag text": the ASCII spelt by tag characters (all runs joined, so a sentence split
    around visible words is whole again).
-3. "base64", "hex", "url-encoded": each payload that decoded to text with words in it, each followed
-   by the payloads decoded from it, down to max_decode_depth levels. A decoded layer that is not
-   text with words (base64 inside hex) is followed but gives no reading of its own.
+3. decoded payloads ("hex", "base32", "base64", "base85", "ascii85", "uuencode", "binary", "morse",
+   "braille", "url-encoded"): each payload that decoded to text with words in it, or to an e-mail
+   address or a number of 9 digits or more, each followed by the payloads decoded from it, down to
+   max_decode_depth levels. A decoded layer that is neither (base64 inside hex) is followed but
+   gives no reading of its own. The decoders are in encodings.py.
 4. "rot13": the rot13 of the normalised question, when the question mentions rot13, Caesar or
-   rotation, or when its rot13 holds clearly more common English words than it does.
+   rotation, or when its rot13 holds clearly more common English words than it does (or an e-mail
+   address appears only once rotated). "atbash" likewise.
+5. "leetspeak": the question with leet words read as letters, when they become English words or an
+   e-mail address.
+6. "quoted-printable": the question with its =XX escapes decoded, when it has three in runs.
+7. "spelled out": the question with NATO spelling, spelled-out digits and [at]/(dot) addresses read
+   as what they spell. Recorded as the obfuscation "spelled out", which is not evasive.
 
 What is *not* an obfuscation, because people type it every day: emoji tag sequences (England's flag
 is U+1F3F4 followed by the tags "gbeng" and CANCEL TAG, and stays in the normalised text), ZWJ
@@ -41,12 +52,14 @@ otpuskov" would only hand English rules noise. What transliteration would catch,
 disguised with look-alike letters, is folded in the normalised reading already.
 
 Spans: every Reading and Obfuscation carries a span of the *original* question, and
-NormalisedQuestion.original_span() maps a match inside the normalised reading back to the original
-exactly (an offset map is kept through each step), so analysts and auditors see what was typed.
+NormalisedQuestion.original_span() maps a match inside the normalised reading, or inside a reading
+rewritten from it (rot13, atbash, leetspeak, quoted-printable, spelled out), back to the original
+exactly (an offset map is kept through each step), so analysts and auditors see what was typed. A
+match in a decoded payload maps to the encoded token.
 
-The work is bounded for hostile input: one linear pass per step, regular expressions without nested
-quantifiers, at most MAX_DECODED_PAYLOADS decode attempts per question and MAX_PAYLOAD_CHARS of
-each payload. Only the standard library is used.
+The work is bounded for hostile input: one linear pass per step, regular expressions without
+ambiguous nested quantifiers, at most MAX_DECODED_PAYLOADS decode attempts per question, and
+MAX_PAYLOAD_CHARS of each payload and of each rewritten reading. Only the standard library is used.
 """
 import base64
 import binascii
