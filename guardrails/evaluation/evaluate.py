@@ -15,7 +15,10 @@ under the shipped default policy, and prints Markdown tables:
   Precision counts, for the labelled types only, findings that overlap no labelled entity of their
   type. "Pattern entities" are every type but PERSON and LOCATION (found by the NER model).
 
-The dev split is for looking at misses while writing rules; the test split is for reporting.
+The dev split is for looking at misses while writing rules; the test split is for reporting. With the
+injection part of each comes the family set of the same use (injection_families_dev.jsonl, and for test
+injection_families_heldback.jsonl): attacks blocked per attack family, benign questions blocked per kind,
+and which detectors blocked each.
 """
 import argparse
 import json
@@ -33,6 +36,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "appliance.settings")
 
 DATA = Path(__file__).resolve().parent / "data"
 NER_TYPES = ("PERSON", "LOCATION")
+# The family sets of build_family_sets.py: dev for tuning, held-back (never tuned on) with the test split.
+FAMILY_SETS = {"dev": "injection_families_dev.jsonl", "test": "injection_families_heldback.jsonl"}
 
 
 def load(path: Path) -> list[dict]:
@@ -54,9 +59,8 @@ def evaluate_injection(screener, policy, examples: list[dict], show_misses: bool
         totals[key] += 1
         if verdict.is_blocked:
             blocked[key] += 1
-            if example["label"] == "attack":
-                detectors = sorted({f.detector for f in verdict.findings if f.action == "block"})
-                by_detector[" + ".join(detectors)] += 1
+            detectors = sorted({f.detector for f in verdict.findings if f.action == "block"})
+            by_detector[(example["label"], " + ".join(detectors))] += 1
         if verdict.is_blocked != (example["label"] == "attack"):
             misses.append((example, verdict))
     for label, title in (("attack", "Attacks blocked"), ("benign", "Benign questions blocked")):
@@ -65,9 +69,9 @@ def evaluate_injection(screener, policy, examples: list[dict], show_misses: bool
         for key in keys:
             print(f"| {key[1]} | {percent(blocked[key], totals[key])} |")
         print(f"| **all** | **{percent(sum(blocked[k] for k in keys), sum(totals[k] for k in keys))}** |")
-    print("\n| Attacks blocked by | count |\n| --- | ---: |")
-    for detectors, count in by_detector.most_common():
-        print(f"| {detectors} | {count} |")
+    print("\n| Blocked by | attacks | benign |\n| --- | ---: | ---: |")
+    for detectors in sorted({detectors for _, detectors in by_detector}):
+        print(f"| {detectors} | {by_detector['attack', detectors]} | {by_detector['benign', detectors]} |")
     if show_misses:
         print("\nMisses:")
         for example, verdict in misses:
@@ -149,6 +153,8 @@ def main() -> int:
     screener = question_screener()
     print(f"## Injection and jailbreaks ({args.split} split)")
     evaluate_injection(screener, policy, load(DATA / f"injection_{args.split}.jsonl"), args.show_misses)
+    print(f"\n## Injection and jailbreaks by attack family ({FAMILY_SETS[args.split]})")
+    evaluate_injection(screener, policy, load(DATA / FAMILY_SETS[args.split]), args.show_misses)
     print(f"\n## Personal data ({args.split} split)")
     evaluate_pii(screener, policy, load(DATA / f"pii_{args.split}.jsonl"), args.show_misses)
     return 0
