@@ -22,8 +22,8 @@ from appliance.retrieval.store import ChunkPoint
 from appliance.runtime import WorkerParts
 from guardrails.injection import sentences_addressing_the_assistant
 from guardrails.pii import PiiFinding, entity_counts, redact
-from guardrails.policy import Policy
-from guardrails.publishing import current_policy
+from guardrails.models import PolicyVersion
+from guardrails.policy import DEFAULT_RULES, Policy
 from guardrails.sensitivity import explain_label, max_sensitivity, sensitivity_of_entities
 from ingest.blobs import read_blob
 from ingest.chunking import ChunkDraft, chunk_document
@@ -63,7 +63,7 @@ def index_document(document: Document, parts: WorkerParts) -> Document:
         move_on(document, Status.PARSING, Status.SCANNING, 35)
         findings = parts.scanner.scan([draft.text for draft in drafts])
         # The policy in force now decides which personal data raises a passage's label.
-        policy = current_policy()
+        policy = labelling_policy()
         prepared = prepare_chunks(document, drafts, findings, policy)
         move_on(document, Status.SCANNING, Status.EMBEDDING, 60)
         searchable = [searchable_text(document, chunk) for chunk in prepared]
@@ -118,6 +118,14 @@ def move_on(document: Document, expected: str, status: str, progress: int) -> No
 def chunk_id_of(document: Document, section: str, text: str) -> str:
     """A content hash: a retried task writes the same ids, so it replaces rather than duplicates."""
     return hashlib.sha256(f"{document.uid}\x00{section}\x00{text}".encode()).hexdigest()
+
+
+def labelling_policy() -> Policy:
+    """The policy in force. Before any version is published it is the shipped default, which
+    guardrails.publishing publishes as version 1 when first asked for it; indexing does not publish
+    it (a document is not a policy change), but names it by that number."""
+    version = PolicyVersion.objects.order_by("-number").first()
+    return version.to_policy() if version is not None else Policy.from_rules(DEFAULT_RULES, version=1)
 
 
 def prepare_chunks(
