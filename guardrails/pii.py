@@ -316,7 +316,9 @@ def english_recognizers() -> list:
 # pattern, with or without a context word) and 0 for the NER model. A check that few random strings
 # pass proves more than a pattern: an IBAN's structure and mod-97 key, a national id's date and
 # check digits (3); a card number's Luhn digit, a modulus-11 NHS number or BSN, a number that
-# libphonenumber finds valid (2: about one string in ten passes each).
+# libphonenumber finds valid (2: about one string in ten passes each), and a US SSN, whose 3-2-4
+# grouping no phone plan uses (a number libphonenumber accepts after "social security number" is
+# still the SSN).
 RECOGNIZER_STRENGTH = {
     **dict.fromkeys((
         "IbanRecognizer", "FrNirRecognizer", "BeNationalNumberRecognizer", "FiPersonalIdentityCodeRecognizer",
@@ -324,7 +326,7 @@ RECOGNIZER_STRENGTH = {
     ), 3),
     **dict.fromkeys((
         "CreditCardRecognizer", "NhsRecognizer", "NlBsnRecognizer", "DeTaxIdWithContextRecognizer",
-        "InternationalPhoneRecognizer", "PhoneRecognizer",
+        "InternationalPhoneRecognizer", "PhoneRecognizer", "UsSsnRecognizer",
     ), 2),
     "SpacyRecognizer": 0,
 }

@@ -370,7 +370,7 @@ class TitledPersonRecognizer(PatternRecognizer):
 
 
 NAMES_FILE = Path(__file__).resolve().parent / "data" / "person_names.json"
-NAME_TOKEN = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+NAME_TOKEN = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*?(?=['’][sS]\b|[^\w'’\-]|$)")
 # Words just before a lone name that say a person is meant ("patient nowak", "dr kowalski").
 PERSON_CONTEXT = {
     "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "dear", "patient", "colleague", "ask", "regards",
@@ -419,7 +419,10 @@ class GazetteerPersonRecognizer(LocalRecognizer):
 
     - a first name followed by a last name (and more last names: "María García López"), both in
       the lists and written in the same case; not when both are also common words ("will grant",
-      "May Green"), which in a business question they mostly are;
+      "May Green"), which in a business question they mostly are; a possessive 's is not part of
+      the name;
+    - "Surname, First" as lists and forms write it ("Nowak, Anna"), both capitalised and neither
+      a common word;
     - a lone first or last name that is not a common word, right after a word that announces a
       person ("dr", "patient", "my name is": PERSON_CONTEXT), or written in a script other than
       Latin inside an English sentence (an English sentence quotes a Cyrillic or Arabic word
@@ -464,6 +467,8 @@ class GazetteerPersonRecognizer(LocalRecognizer):
         if len(word) < 2 or casing(word) == "upper":
             return None
         following = self._last_names_after(text, tokens, index, names)
+        if self._is_surname_first(text, tokens, index, names):
+            return index + 1
         if folded in names.first and following > index:
             common = folded in names.common and all(
                 tokens[i][0].casefold() in names.common for i in range(index + 1, following + 1))
@@ -473,6 +478,15 @@ class GazetteerPersonRecognizer(LocalRecognizer):
         if lone and (has_person_context(text, tokens[index].start()) or (mostly_latin and not is_latin(word))):
             return following
         return None
+
+    @staticmethod
+    def _is_surname_first(text, tokens, index, names) -> bool:
+        """tokens[INDEX] and the next are "Surname, First"."""
+        if index + 1 >= len(tokens) or text[tokens[index].end():tokens[index + 1].start()] != ", ":
+            return False
+        last, first = tokens[index][0], tokens[index + 1][0]
+        return (casing(last) == casing(first) == "title" and last.casefold() in names.last
+                and first.casefold() in names.first and not {last.casefold(), first.casefold()} & names.common)
 
     def _last_names_after(self, text, tokens, index, names) -> int:
         """The last of the tokens after tokens[INDEX] that are last names in its case, one space

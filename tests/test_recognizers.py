@@ -207,3 +207,22 @@ def test_it_finds_names_in_lower_case_and_in_other_scripts(scanner, text, name):
 )
 def test_it_does_not_take_common_words_products_or_other_languages_for_names(scanner, text):
     assert "PERSON" not in {entity for entity, _, _ in findings(scanner, text)}
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("who approved rut nordström's expense claim", "rut nordström"),
+        ("Applicant: Nowak, Anna; branch: payroll.", "Nowak, Anna"),
+    ],
+)
+def test_it_finds_names_with_a_possessive_and_surname_first(scanner, text, name):
+    people = [(entity, start, end) for entity, start, end in findings(scanner, text) if entity == "PERSON"]
+
+    assert ("PERSON", *span(text, name)) in people
+
+
+def test_it_keeps_a_social_security_number_that_also_passes_for_a_phone_number(scanner):
+    text = "His social security number is 498-50-6383, per the onboarding form."
+
+    assert ("US_SSN", *span(text, "498-50-6383")) in findings(scanner, text)
