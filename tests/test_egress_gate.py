@@ -11,6 +11,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from appliance.answering.conversations import questions_sent_out
+from appliance.answering.models import Conversation, Exchange
 from appliance.answering.pipeline import answer_question
 from appliance.audit.models import LedgerEntry
 from appliance.routing.egress import EgressGate, EgressRefused
@@ -106,6 +108,19 @@ def test_it_says_what_it_found_and_where_but_never_the_value(gate, recording_ser
 
     assert refused.why == "US_SSN (in the base64 reading of the prompt)"
     assert "536" not in refused.why and "NTM2" not in refused.why
+
+
+def test_a_conversation_hands_the_gate_the_questions_that_went_out(analyst):
+    conversation = Conversation.objects.create(user=analyst)
+    routes = [{"perimeter": "external"}, {"perimeter": "internal"}, None, {"perimeter": "external"}, None]
+    exchanges = [Exchange.objects.create(conversation=conversation, question=f"question {n}", route=route)
+                 for n, route in enumerate(routes)]
+    elsewhere = Exchange.objects.create(conversation=Conversation.objects.create(user=analyst), question="other",
+                                        route={"perimeter": "external"})
+
+    assert questions_sent_out(exchanges[-1]) == ["question 0", "question 3"]
+    assert questions_sent_out(exchanges[0]) == []
+    assert questions_sent_out(elsewhere) == []
 
 
 def test_it_takes_only_a_pii_scanner():
