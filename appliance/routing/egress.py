@@ -78,6 +78,10 @@ class EgressGate:
             raise TypeError(f"scanner must be a PiiScanner, got {scanner!r}")
         self.scanner = scanner
         self._policy = policy
+        # The system prompt is the same for every request: what the gate found in it is kept per
+        # policy version (a dozen milliseconds of Presidio saved per request).
+        self._system_leaks: dict[tuple[int, str], list[Leak]] = {}
+        self._lock = threading.Lock()
 
     def check(self, model_name: str, messages: Sequence[Mapping[str, str]], conversation: Sequence[str] = ()) -> None:
         """Returns when MESSAGES ({"role", "content"} as sent) may leave; raises EgressRefused naming
@@ -95,10 +99,24 @@ class EgressGate:
             parts.append(("the conversation so far", "".join(conversation)))
         leaks = []
         for part, text in parts:
-            for finding in find_personal_data(normalise_question(text), self.scanner, policy):
-                if finding.action in (SENSITIVE, BLOCK):
-                    leaks.append(Leak(finding.type, finding.reading, part))
+            leaks += self._system_prompt_leaks(policy, text) if part == "the system prompt" else self._leaks(policy, part, text)
         return list(dict.fromkeys(leaks))
+
+    def _leaks(self, policy: Policy, part: str, text: str) -> list[Leak]:
+        findings = find_personal_data(normalise_question(text), self.scanner, policy)
+        return [Leak(f.type, f.reading, part) for f in findings if f.action in (SENSITIVE, BLOCK)]
+
+    def _system_prompt_leaks(self, policy: Policy, text: str) -> list[Leak]:
+        key = (policy.version, text)
+        with self._lock:
+            known = self._system_leaks.get(key)
+        if known is None:
+            known = self._leaks(policy, "the system prompt", text)
+            with self._lock:
+                if len(self._system_leaks) >= 16:
+                    self._system_leaks.clear()
+                self._system_leaks[key] = known
+        return known
 
     def policy(self) -> Policy:
         if self._policy is not None:
