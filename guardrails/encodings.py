@@ -47,8 +47,10 @@ you your
 _ASCII_WORD = re.compile(r"[A-Za-z]+")
 
 # An e-mail address, or a run of at least 9 digits with the separators phone and id numbers use
-# (a date such as 2024-06-30 has 8).
-PERSONAL_SHAPE = re.compile(r"[\w.+-]+@[\w-]+\.[A-Za-z]{2,}|\+?\d(?:[ ().-]{0,2}\d){8,}")
+# (a date such as 2024-06-30 has 8). The parts of an address are bounded as in RFC 5321 (64 for
+# the local part, 63 per label), so a search that fails costs at most 64 steps per position, not
+# the rest of a 16,000-letter payload.
+PERSONAL_SHAPE = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}\.[A-Za-z]{2,24}|\+?\d(?:[ ().-]{0,2}\d){8,}")
 
 
 def known_words(text: str, words: frozenset[str] = COMMON_WORDS) -> int:
@@ -247,7 +249,7 @@ def has_ciphered_address(text: str, cipher: dict) -> bool:
     return False
 
 
-_AT_TOKEN = re.compile(r"[\w.+-]+@[\w.-]+")
+_AT_TOKEN = re.compile(r"[\w.+-]{1,64}@[\w.-]{1,255}")
 
 
 def is_plain_email(text: str) -> bool:
@@ -290,7 +292,7 @@ _TABLE_WORDS = {id(NATO): _words_of(NATO, NATO_JOINERS), id(DIGIT_WORDS): _words
 _AT = r"(?:\s*[\[({<]\s*at\s*[\])}>]\s*|\s+at\s+)"
 _DOT = r"(?:\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+|\.)"
 OBFUSCATED_EMAIL = re.compile(
-    r"(?<![\w.+-])[\w+-]+(?:" + _DOT + r"[\w+-]+)*" + _AT + r"[\w-]+(?:" + _DOT + r"[\w-]+){1,4}(?![\w-])",
+    r"(?<![\w.+-])[\w+-]{1,64}(?:" + _DOT + r"[\w+-]{1,64}){0,8}" + _AT + r"[\w-]{1,63}(?:" + _DOT + r"[\w-]{1,63}){1,4}(?![\w-])",
     re.IGNORECASE,
 )
 _AT_OR_DOT = re.compile(_AT + "|" + _DOT, re.IGNORECASE)

@@ -661,6 +661,9 @@ def test_it_makes_no_reading_of_codes_words_and_numbers_people_type(question):
     "01000001 " * 11_000,
     "begin 644 x " + "M" * 99_000 + " end",
     "jane [at] example [dot] " * 4_000,
+    "@" + "a" * 99_999,
+    "a." * 40_000 + " [at] x",
+    b64("a" * 70_000),
 ])
 def test_it_survives_hostile_input_in_every_encoding(question):
     result = normalise_question(question)
