@@ -413,6 +413,23 @@ _INSTRUCTION_SHAPES = re.compile(
     r"|\b(?:glue|join|concatenate|combine|put) (?:these|them|the (?:parts|pieces|letters|words))\b"
     r"|\b(?:read (?:this|it) backwards|fill (?:in )?the gaps|spell the command|apply the (?:second|first|rule))\b"
     r"|(?:^|[.!?]\s+)[a-z]\w{2,20}, (?:tell|show|read|list|give|print|reveal|send|say|write|recite|dump)\b"
+    # Shapes from the training split's attacks that had none of the above: lifting access checks and
+    # redaction, claimed authority, splitting into variables, exfiltration, bulk dumps of data
+    r"|\b(?:skip|disregard|bypass|ignore|turn off|disable|switch off|lift)\s+(?:the\s+|your\s+|all\s+)?(?:pii\s+|access\s+)?"
+    r"(?:permission|access|redaction|content|safety)\w*(?:\s+(?:checks?|controls?|filters?))?\b|\byours\b"
+    r"|\bi (?:hereby )?(?:authori[sz]e|order|instruct|permit) you\b|\bi have the right to see\b|\bi normally can'?t\b"
+    r"|\b(?:other|all the other|the other) (?:analysts|users|people who (?:used|use|asked))\b|\btell everyone\b"
+    r"|\b(?:regardless of|before answering|change your|permanently|respond to every|answer every)\b"
+    r"|\b\w+\s*=\s*[\"'\[]|\bvariable\b|\bdefine \w+ as\b|\bremember the word\b|\bconcatenate\b|\bdef \w+\(|"
+    r"\bin memory\b|\bspell it out\b|\bfill in the blanks?\b|\b(?:execute|perform|run) (?:the |this )?(?:task|action|"
+    r"code|function|steps?|\w+\(\))|\bdo (?:it|what we)\b"
+    r"|\b(?:post|send|email|e-mail|upload|forward|copy|transmit)\b.{0,80}?(?:https?://|www\.|\S+@\S+\.\w+|"
+    r"personal (?:address|account|e-?mail))"
+    r"|\b(?:print|give|show|list|copy|put|output|dump|paste|export|return|write out|read out)\b.{0,30}?\b(?:all|every|each|"
+    r"the entire|the full|the complete|entire|full|complete|whole)\b.{0,40}?\b(?:documents?|files?|passwords?|credentials|"
+    r"records|text|conversation|history|context|collection|messages)\b"
+    r"|\benvironment variables\b|/etc/\w+|\bfile paths\b|\b(?:database|admin|root|administrator) password\b"
+    r"|\b(?:developer|debug|god|admin) mode\b|\bfilters? off\b|\backnowledge and\b|\bunfiltered\b|\bwithout ethics\b"
     # decode-and-obey
     r"|\b(?:follow|obey|execute|act on|carry out|comply with|do what|run|apply) (?:it|them|this|that|the instructions?|"
     r"what it says|the result|the sentence|the command)\b|\b(?:and|then) (?:comply|obey|execute|run it)\b"
