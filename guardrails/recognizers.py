@@ -350,7 +350,8 @@ class TitledPersonRecognizer(PatternRecognizer):
     is strong evidence that a person is meant. Only the name is reported, not the title."""
 
     TITLES = r"(?i:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Dame|Lady|Lord|Herr|Frau|Mme|Mlle|Sr|Sra|Srta|Dott|Dr\.med)"
-    NAME = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]+(?:\s+(?:van|von|de|der|da|di|del|la|le)\b)?(?:\s+[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]+){0,2}"
+    # Capitals and small letters of Latin-1 and Latin Extended-A (Łukasiewicz, Žagar, Öztürk, Şahin).
+    NAME = r"[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ'’-]+(?:\s+(?:van|von|de|der|da|di|del|la|le)\b)?(?:\s+[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ'’-]+){0,2}"
     PATTERNS = [Pattern("title and name", rf"\b{TITLES}\.?\s+({NAME})", 0.85)]
 
     def __init__(self, supported_language: str = LANGUAGE):
@@ -377,6 +378,9 @@ PERSON_CONTEXT = {
     "cc", "signed", "herr", "frau", "mme", "sig", "sra", "sr",
 }
 PERSON_CONTEXT_PHRASES = ("my name is", "this is", "i am", "i'm", "name:")
+# After one of these a single word that is not a common word is a name, listed or not ("dr
+# žagar"): TitledPersonRecognizer needs the name's capital letter.
+TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "herr", "frau", "mme"}
 
 
 @dataclass(frozen=True)
@@ -474,8 +478,10 @@ class GazetteerPersonRecognizer(LocalRecognizer):
                 tokens[i][0].casefold() in names.common for i in range(index + 1, following + 1))
             if not common:
                 return following
-        lone = (folded in names.first or folded in names.last) and folded not in names.common
-        if lone and (has_person_context(text, tokens[index].start()) or (mostly_latin and not is_latin(word))):
+        listed = (folded in names.first or folded in names.last) and folded not in names.common
+        if listed and (has_person_context(text, tokens[index].start()) or (mostly_latin and not is_latin(word))):
+            return following
+        if folded not in names.common and follows_title(text, tokens[index].start()):
             return following
         return None
 
@@ -519,6 +525,12 @@ def is_cjk_name(word: str, names: NameLists) -> bool:
     if not 2 <= len(word) <= 5:
         return False
     return any(word[:cut] in names.last and word[cut:] in names.first for cut in range(1, len(word)))
+
+
+def follows_title(text: str, start: int) -> bool:
+    """Whether the word before START is a courtesy or professional title (TITLES), with or without a dot."""
+    words = re.findall(r"\w+", text[max(0, start - 8):start])
+    return bool(words) and words[-1].casefold() in TITLES and text[:start].rstrip().rstrip(".").endswith(words[-1])
 
 
 def has_person_context(text: str, start: int) -> bool:

@@ -181,6 +181,8 @@ def test_it_does_not_also_call_an_iban_a_card_number(scanner):
         ("藤田美加子 wrote about the expense rules.", "藤田美加子"),
         ("Did ترف الديسي receive the car lease offer?", "ترف الديسي"),
         ("has dr kowalski signed the discharge letter", "kowalski"),
+        ("has dr bajramović signed the discharge letter", "bajramović"),  # after a title, listed or not
+        ("Has Mr Łukasiewicz returned the signed form?", "Łukasiewicz"),
         ("patient nowak was discharged on Monday", "nowak"),
     ],
 )
@@ -203,6 +205,7 @@ def test_it_finds_names_in_lower_case_and_in_other_scripts(scanner, text, name):
         "¿Dónde están las instrucciones para las copias de seguridad?",
         "🤔 Which package installs dbus-daemon?",
         "How many days do we have for password rotation?",
+        "Can I open the report in ms word?",
     ],
 )
 def test_it_does_not_take_common_words_products_or_other_languages_for_names(scanner, text):

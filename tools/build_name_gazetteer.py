@@ -19,8 +19,9 @@ What goes in (a dev-time build: Faker is a dev dependency, and the appliance nev
   least COMMON_MIN_COUNT times in the source of the Python standard library and of Django (a large
   body of English prose with no personal names in lower case), Faker's en_US lorem word list,
   spaCy's English stop words, and HAND_WRITTEN_COMMON (English words that are names and common in
-  business questions, written for this file). A word that is a name but also common is kept in
-  `common_words`: the recognizer decides what to do with it.
+  business questions, written for this file). All of them are stored in `common_words`: the
+  recognizer decides what a name that is also a common word means, and never takes a common word
+  after a title ("ms word") for a surname.
 
 The output is sorted and written with one entry per line, so the same inputs give the same bytes.
 """
@@ -109,7 +110,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
     first, last = faker_names()
-    common = common_words() & (first | last)  # only the words that are also names matter
+    common = common_words()
     gazetteer = {
         "source": (
             f"Faker {FAKER_VERSION} person providers (MIT licence), every locale except 'en' and "
