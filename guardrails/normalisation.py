@@ -89,7 +89,11 @@ ORIGINS = ("normalised", "hidden tag text", "base64", "hex", "rot13", "url-encod
            "uuencode", "binary", "morse", "braille", "quoted-printable", "spelled out", "atbash", "leetspeak")
 DECODED_ORIGINS = frozenset(ORIGINS) - {"normalised", "rot13", "atbash", "leetspeak"}
 """Readings of text someone hid or encoded on purpose (the whole-question ciphers are guesses)."""
-KINDS = ("tag characters", "zero-width characters", "bidi controls", "homoglyphs", "encoded payload", "spelled out")
+KINDS = ("tag characters", "zero-width characters", "bidi controls", "homoglyphs", "encoded payload",
+         "encoded personal data", "spelled out")
+# "encoded personal data": a payload or cipher that hides only an e-mail address or a number, no
+# words. It hides personal data from the screen, not instructions from the injection detector, so
+# unlike "encoded payload" it is not evasive (guardrails/injection.py: is_evasive).
 
 
 @dataclass(frozen=True)
@@ -962,11 +966,13 @@ def _follow_payload(candidate: _Candidate, decoded: str, span: tuple[int, int], 
     """Add a decoded payload's reading (if it has words), follow what is inside, record the payload.
 
     A payload counts as an obfuscation when it, or a payload inside it, reads as text, or when the
-    depth limit stops us in front of a further payload. URL-encoding inside a URL is how links look,
-    so it gives a reading but is not recorded.
+    depth limit stops us in front of a further payload: "encoded payload", or "encoded personal
+    data" when all it holds is an address or a number. URL-encoding inside a URL is how links
+    look, so it gives a reading but is not recorded.
     """
     inner = _analyse(decoded)
-    kept = _has_words(inner.text) or encodings.has_personal_shape(inner.text)
+    words = _has_words(inner.text)
+    kept = words or encodings.has_personal_shape(inner.text)
     if kept:
         found.readings.append(Reading(inner.text, candidate.origin, *span))
     found.record_events(inner.events, lambda *_: span)
@@ -974,7 +980,7 @@ def _follow_payload(candidate: _Candidate, decoded: str, span: tuple[int, int], 
     cut_short = depth >= found.max_depth and bool(_candidates(inner.text, 1))
     productive = kept or deeper or cut_short
     if productive and not (candidate.origin == "url-encoded" and _looks_like_url(candidate.token)):
-        found.record("encoded payload", 1, *span)
+        found.record("encoded payload" if words or deeper or cut_short else "encoded personal data", 1, *span)
     return productive
 
 
@@ -1021,7 +1027,7 @@ def _add_rot13(analysis: _Analysis, original: str, found: _Findings) -> None:
         first, last = spans[0][0], spans[-1][1]
         found.record("encoded payload", 1, analysis.starts[first], analysis.ends[last - 1])
     elif address:
-        found.record("encoded payload", 1, 0, len(original))
+        found.record("encoded personal data", 1, 0, len(original))
 
 
 # --- readings rewritten from the normalised question, with their offset maps ---------------------------
@@ -1072,7 +1078,7 @@ def _add_atbash(analysis: _Analysis, original: str, found: _Findings) -> None:
     if english:
         found.record("encoded payload", 1, analysis.starts[spans[0][0]], analysis.ends[spans[-1][1] - 1])
     elif address:
-        found.record("encoded payload", 1, 0, len(original))
+        found.record("encoded personal data", 1, 0, len(original))
 
 
 _TOKEN = re.compile(r"\S+")
@@ -1105,7 +1111,8 @@ def _add_leetspeak(analysis: _Analysis, original: str, found: _Findings) -> None
         return
     read = "".join(chars)
     _add_rewritten(found, "leetspeak", (read, analysis.starts, analysis.ends), original)
-    found.record("encoded payload", len(changed), analysis.starts[changed[0][0]], analysis.ends[changed[-1][1] - 1])
+    kind = "encoded payload" if words else "encoded personal data"
+    found.record(kind, len(changed), analysis.starts[changed[0][0]], analysis.ends[changed[-1][1] - 1])
 
 
 def _add_quoted_printable(analysis: _Analysis, original: str, found: _Findings) -> None:
@@ -1115,7 +1122,8 @@ def _add_quoted_printable(analysis: _Analysis, original: str, found: _Findings) 
     if not edits:
         return
     _add_rewritten(found, "quoted-printable", _apply_edits(text, analysis.starts, analysis.ends, edits), original)
-    found.record("encoded payload", len(edits), analysis.starts[edits[0][0]], analysis.ends[edits[-1][1] - 1])
+    kind = "encoded payload" if _has_words(" ".join(decoded for _, _, decoded in edits)) else "encoded personal data"
+    found.record(kind, len(edits), analysis.starts[edits[0][0]], analysis.ends[edits[-1][1] - 1])
 
 
 def _add_spelled_out(analysis: _Analysis, original: str, found: _Findings) -> None:
