@@ -430,6 +430,12 @@ _INSTRUCTION_SHAPES = re.compile(
     r"records|text|conversation|history|context|collection|messages)\b"
     r"|\benvironment variables\b|/etc/\w+|\bfile paths\b|\b(?:database|admin|root|administrator) password\b"
     r"|\b(?:developer|debug|god|admin) mode\b|\bfilters? off\b|\backnowledge and\b|\bunfiltered\b|\bwithout ethics\b"
+    r"|\b(?:an? |the )?(?:instruction|message|note) for you\b|\bnew rule\b|\btreated as public\b|\bprompt you receive\b"
+    r"|\b(?:as a friend|just this once)\b|\busing (?:your|the) (?:actual|real)\b|\b(?:hypothetically|let'?s say) i was\b"
+    r"|\bwrite (?:a|the|an) (?:play|novel|chapter|scene|film|article|story|poem|song|screenplay)\b.{0,120}?\b(?:confidential|"
+    r"hidden|restricted|secret|actual|real|in full)\b|\bvector (?:database|store)\b|\bquestions asked in\b"
+    r"|\b(?:encoded for privacy|hidden in this string|decode (?:it )?by|ab sofort|a partir de (?:maintenant|ahora|agora)|"
+    r"d'ora in poi|vanaf nu|nouvelle consigne)\b"
     # decode-and-obey
     r"|\b(?:follow|obey|execute|act on|carry out|comply with|do what|run|apply) (?:it|them|this|that|the instructions?|"
     r"what it says|the result|the sentence|the command)\b|\b(?:and|then) (?:comply|obey|execute|run it)\b"
