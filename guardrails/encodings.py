@@ -105,7 +105,7 @@ def is_base85_candidate(token: str) -> bool:
     for ch in token:
         run = run + 1 if ch.isalpha() else 0
         longest = max(longest, run)
-    return longest <= 12
+    return longest <= 24  # base85 of English has runs of 17 letters; a 25-letter run is a word
 
 
 def decode_base85(token: str) -> bytes:
@@ -209,7 +209,7 @@ ATBASH_MENTION = re.compile(r"\batbash\b|\breversed? alphabet\b", re.IGNORECASE)
 # has some of them, so the full count is only made when one is there.
 ATBASH_HINT = re.compile(r"\b(?:gsv|zmw|blf|rh|gl|lu|rm|mlg|zoo|rtmliv)\b", re.IGNORECASE)
 
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
+LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
                        "@": "a", "$": "s", "!": "i", "|": "l", "+": "t"})
 _LEET_CHARS = frozenset("013457893@$!|+")
 MAX_LEET_TOKEN = 40
@@ -235,8 +235,8 @@ def unleet(token: str) -> str:
     email = _EMAIL.match(token)
     if email or token.count("@") == 1 and "." in token.split("@")[1]:
         local, _, domain = token.partition("@")
-        return local.translate(_LEET) + "@" + domain.translate(_LEET)
-    return token.translate(_LEET)
+        return local.translate(LEET) + "@" + domain.translate(LEET)
+    return token.translate(LEET)
 
 
 def has_ciphered_address(text: str, cipher: dict) -> bool:
@@ -276,7 +276,7 @@ DIGIT_JOINERS = {"dash": "-", "hyphen": "-", "minus": "-"}
 NATO_JOINERS = {"dot": ".", "at": "@", "dash": "-", "hyphen": "-", "underscore": "_"}
 MIN_NATO_RUN = 4    # "Alpha, Bravo and Charlie teams" is not spelling anything
 MIN_DIGIT_RUN = 4   # "one or two" neither; a phone or id number has at least 4 digits
-_RUN_GAP = re.compile(r"[\s,;-]{1,3}")
+_RUN_GAP = re.compile(r"[\s,;/-]{1,3}")
 _LOWER_WORD = re.compile(r"[a-z]+(?:-ray)?")
 
 
@@ -312,6 +312,8 @@ def spelled_runs(text: str, table: dict[str, str], minimum: int, joiners: dict[s
             _close_run(run, minimum, joiners, edits)
             run = []
         if word in table:
+            if run and "/" in text[run[-1][1] : match.start()]:
+                run.append((run[-1][1], run[-1][1], " "))  # "sierra tango / alfa": a word break
             run.append((match.start(), match.end(), table[word]))
         elif run:
             run.append((match.start(), match.end(), joiners[word]))
@@ -324,7 +326,7 @@ def _close_run(run: list[tuple[int, int, str]], minimum: int, joiners: dict[str,
     joiner_values = set(joiners.values())
     while run and run[-1][2] in joiner_values:
         run.pop()
-    if sum(value not in joiner_values for _, _, value in run) >= minimum:
+    if sum(value not in joiner_values and value != " " for _, _, value in run) >= minimum:
         edits.append((run[0][0], run[-1][1], "".join(value for _, _, value in run)))
 
 

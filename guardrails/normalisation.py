@@ -1082,13 +1082,15 @@ def _add_atbash(analysis: _Analysis, original: str, found: _Findings) -> None:
 
 
 _TOKEN = re.compile(r"\S+")
+_SHORT_LEET_NUMBER = re.compile(r"(?<!\S)[0134579]{1,3}(?!\S)")
 _TRAILING_PUNCTUATION = ".,;:?!)\"'"
 
 
 def _add_leetspeak(analysis: _Analysis, original: str, found: _Findings) -> None:
-    """A leetspeak reading ("1gn0r3" -> "ignore") when the changed words become English words (at
-    least half of them) or an e-mail address; letters stay where they are, so the offset map is
-    the normalised one. Codes ("Q3", "COVID-19", an IPv6 address) become no words, so no reading."""
+    """A leetspeak reading ("1gn0r3" -> "ignore") when the changed words become English words (three,
+    or at least half of them) or an e-mail address; letters stay where they are, so the offset map
+    is the normalised one. Codes ("Q3", "COVID-19", an IPv6 address) become no words, so no reading.
+    In a reading that is kept, short numbers are read as words too ("4" -> "a", "45" -> "as")."""
     text = analysis.text[:MAX_REWRITTEN_CHARS]
     chars = list(text)
     changed: list[tuple[int, int]] = []
@@ -1107,8 +1109,10 @@ def _add_leetspeak(analysis: _Analysis, original: str, found: _Findings) -> None
         changed.append((match.start(), match.start() + len(token)))
         words += encodings.is_known_word(plain)
         addresses += encodings.is_plain_email(plain) and not encodings.is_plain_email(token)
-    if not addresses and (not words or 2 * words < len(changed)):
+    if not addresses and words < 3 and (not words or 2 * words < len(changed)):
         return
+    for match in _SHORT_LEET_NUMBER.finditer(text):
+        chars[match.start() : match.end()] = match.group().translate(encodings.LEET)
     read = "".join(chars)
     _add_rewritten(found, "leetspeak", (read, analysis.starts, analysis.ends), original)
     kind = "encoded payload" if words else "encoded personal data"
