@@ -11,7 +11,10 @@ live in the gap. A question that reads "What is the leave policy?" on screen can
   shows text in a different order than it is stored, isolates split words apart.
 - homoglyphs: Cyrillic and Greek letters that look Latin ("іgnоrе" with Cyrillic і, о, е).
 - compatibility forms: full-width "ｉｇｎｏｒｅ", mathematical bold letters, ligatures (NFKC folds those).
-- encoded payloads (base64, hex, URL %-encoding, rot13) with a request to decode and follow them.
+- encoded payloads (base16/32/64/85, ascii85, uuencode, binary, morse, braille, URL %-encoding,
+  quoted-printable), letter ciphers (rot13, atbash, leetspeak) and spelled-out text (NATO
+  alphabet, digits as words, "jane [at] example [dot] com"), with a request to decode and follow
+  them, or hiding personal data from the screen.
 
 This module only normalises and decodes: normalise_question() returns a NormalisedQuestion whose
 `readings` are the texts detectors must examine, and whose `obfuscations` say which tricks were used
@@ -21,11 +24,19 @@ and where. Other modules run rules and a classifier over the readings. Readings 
    homoglyphs folded in mixed-script words and whitespace collapsed. Always first, always present.
 2. "hidden tag text": the ASCII spelt by tag characters (all runs joined, so a sentence split
    around visible words is whole again).
-3. "base64", "hex", "url-encoded": each payload that decoded to text with words in it, each followed
-   by the payloads decoded from it, down to max_decode_depth levels. A decoded layer that is not
-   text with words (base64 inside hex) is followed but gives no reading of its own.
+3. decoded payloads ("hex", "base32", "base64", "base85", "ascii85", "uuencode", "binary", "morse",
+   "braille", "url-encoded"): each payload that decoded to text with words in it, or to an e-mail
+   address or a number of 9 digits or more, each followed by the payloads decoded from it, down to
+   max_decode_depth levels. A decoded layer that is neither (base64 inside hex) is followed but
+   gives no reading of its own. The decoders are in encodings.py.
 4. "rot13": the rot13 of the normalised question, when the question mentions rot13, Caesar or
-   rotation, or when its rot13 holds clearly more common English words than it does.
+   rotation, or when its rot13 holds clearly more common English words than it does (or an e-mail
+   address appears only once rotated). "atbash" likewise.
+5. "leetspeak": the question with leet words read as letters, when they become English words or an
+   e-mail address.
+6. "quoted-printable": the question with its =XX escapes decoded, when it has three in runs.
+7. "spelled out": the question with NATO spelling, spelled-out digits and [at]/(dot) addresses read
+   as what they spell. Recorded as the obfuscation "spelled out", which is not evasive.
 
 What is *not* an obfuscation, because people type it every day: emoji tag sequences (England's flag
 is U+1F3F4 followed by the tags "gbeng" and CANCEL TAG, and stays in the normalised text), ZWJ
@@ -41,12 +52,14 @@ otpuskov" would only hand English rules noise. What transliteration would catch,
 disguised with look-alike letters, is folded in the normalised reading already.
 
 Spans: every Reading and Obfuscation carries a span of the *original* question, and
-NormalisedQuestion.original_span() maps a match inside the normalised reading back to the original
-exactly (an offset map is kept through each step), so analysts and auditors see what was typed.
+NormalisedQuestion.original_span() maps a match inside the normalised reading, or inside a reading
+rewritten from it (rot13, atbash, leetspeak, quoted-printable, spelled out), back to the original
+exactly (an offset map is kept through each step), so analysts and auditors see what was typed. A
+match in a decoded payload maps to the encoded token.
 
-The work is bounded for hostile input: one linear pass per step, regular expressions without nested
-quantifiers, at most MAX_DECODED_PAYLOADS decode attempts per question and MAX_PAYLOAD_CHARS of
-each payload. Only the standard library is used.
+The work is bounded for hostile input: one linear pass per step, regular expressions without
+ambiguous nested quantifiers, at most MAX_DECODED_PAYLOADS decode attempts per question, and
+MAX_PAYLOAD_CHARS of each payload and of each rewritten reading. Only the standard library is used.
 """
 import base64
 import binascii
@@ -57,12 +70,14 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from guardrails import encodings
+
 SpanMap = Callable[[int, int], tuple[int, int]]
 """Maps a span of some analysed text to a span of the original question."""
 
-MAX_DECODED_PAYLOADS = 20
+MAX_DECODED_PAYLOADS = 32
 """Decode attempts per question (all depths together): a question of 100,000 base64-looking words
-costs 20 decodes, not 10,000."""
+costs 32 decodes, not 10,000."""
 
 MAX_PAYLOAD_CHARS = 16_384
 """Longer payloads are decoded from their first MAX_PAYLOAD_CHARS characters only."""
@@ -70,8 +85,15 @@ MAX_PAYLOAD_CHARS = 16_384
 MAX_NFKC_SEGMENT = 32
 """Characters NFKC sees at once when the offset map is kept (real compositions need two or three)."""
 
-ORIGINS = ("normalised", "hidden tag text", "base64", "hex", "rot13", "url-encoded")
-KINDS = ("tag characters", "zero-width characters", "bidi controls", "homoglyphs", "encoded payload")
+ORIGINS = ("normalised", "hidden tag text", "base64", "hex", "rot13", "url-encoded", "base32", "base85", "ascii85",
+           "uuencode", "binary", "morse", "braille", "quoted-printable", "spelled out", "atbash", "leetspeak")
+DECODED_ORIGINS = frozenset(ORIGINS) - {"normalised", "rot13", "atbash", "leetspeak"}
+"""Readings of text someone hid or encoded on purpose (the whole-question ciphers are guesses)."""
+KINDS = ("tag characters", "zero-width characters", "bidi controls", "homoglyphs", "encoded payload",
+         "encoded personal data", "spelled out")
+# "encoded personal data": a payload or cipher that hides only an e-mail address or a number, no
+# words. It hides personal data from the screen, not instructions from the injection detector, so
+# unlike "encoded payload" it is not evasive (guardrails/injection.py: is_evasive).
 
 
 @dataclass(frozen=True)
@@ -87,6 +109,10 @@ class Reading:
     origin: str
     start: int
     end: int
+    # For readings rewritten from the normalised question ("spelled out", the ciphers): text[i] came
+    # from original[char_starts[i]:char_ends[i]]. Empty for decoded payloads.
+    char_starts: tuple[int, ...] = field(default=(), repr=False, compare=False)
+    char_ends: tuple[int, ...] = field(default=(), repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -125,18 +151,25 @@ class NormalisedQuestion:
     def original_span(self, reading: Reading, start: int, end: int) -> tuple[int, int]:
         """The span of the original question that reading.text[start:end] came from.
 
-        Exact for the normalised reading (through the offset map; removed characters between the
-        first and the last matched character are inside the span). A decoded or hidden reading has
-        no character-level map: its own start/end is returned. Out-of-range spans are clamped.
+        Exact for the normalised reading and the readings rewritten from it (through the offset
+        map; removed characters between the first and the last matched character are inside the
+        span). A decoded or hidden reading has no character-level map: its own start/end is
+        returned. Out-of-range spans are clamped.
         """
-        n = len(self.normalised)
-        if reading.origin != "normalised" or reading.text != self.normalised or len(self.char_starts) != n:
+        if reading.origin == "normalised" and reading.text == self.normalised:
+            starts, ends = self.char_starts, self.char_ends
+        else:
+            starts, ends = reading.char_starts, reading.char_ends
+        n = len(reading.text)
+        if len(starts) != n:
             return reading.start, reading.end
+        if not n:
+            return reading.start, reading.start
         start = min(max(start, 0), n)
         end = min(max(end, start), n)
         if start < end:
-            return self.char_starts[start], self.char_ends[end - 1]
-        position = self.char_starts[start] if start < n else (self.char_ends[-1] if n else 0)
+            return starts[start], ends[end - 1]
+        position = starts[start] if start < n else ends[-1]
         return position, position
 
 
@@ -635,6 +668,7 @@ class _Analysis:
     events: dict[str, list[tuple[int, int]]]  # kind -> spans of each suspicious character
     hidden: str
     hidden_span: tuple[int, int]
+    source: str = ""  # the text analysed (morse needs its spacing, which normalising collapses)
 
 
 def _analyse(text: str) -> _Analysis:
@@ -647,7 +681,7 @@ def _analyse(text: str) -> _Analysis:
     if folded:
         events["homoglyphs"] = [(starts[i], ends[i]) for i in folded]
     normalised, starts, ends = _collapse_whitespace(normalised, starts, ends)
-    return _Analysis(normalised, starts, ends, events, removal.hidden, removal.hidden_span)
+    return _Analysis(normalised, starts, ends, events, removal.hidden, removal.hidden_span, text)
 
 
 # --- encoded payloads --------------------------------------------------------------------------------------
@@ -657,7 +691,7 @@ def _analyse(text: str) -> _Analysis:
 _HEX_ESCAPED = re.compile(r"(?:\\x[0-9A-Fa-f]{2}){8,}")
 _HEX_SPACED = re.compile(r"(?<![0-9A-Za-z])[0-9A-Fa-f]{2}(?: [0-9A-Fa-f]{2}){7,}")
 _HEX_PLAIN = re.compile(r"(?<![0-9A-Za-z])(?:0[xX])?[0-9A-Fa-f]{16,}")
-_BASE64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]{12,}={0,2}")
 _URL_TOKEN = re.compile(r"(?:%[0-9A-Fa-f]{2}|[A-Za-z0-9\-._~!$&'()*+,;=:@/?#\[\]])+")
 _HEX_OR_DASH = frozenset("0123456789abcdefABCDEF-xX")
 
@@ -666,21 +700,39 @@ _HEX_OR_DASH = frozenset("0123456789abcdefABCDEF-xX")
 class _Candidate:
     start: int
     end: int
-    origin: str  # "hex" | "base64" | "url-encoded"
+    origin: str  # one of ORIGINS: "hex", "base64", "url-encoded", "base32", "base85", "binary", ...
     token: str
 
 
+def _patterns(text: str) -> list[tuple[re.Pattern, str]]:
+    """The candidate patterns worth running on TEXT, most specific first (binary before hex before
+    base32 before base64: a token that is all of them is tried in that order)."""
+    patterns = [(_HEX_ESCAPED, "hex"), (encodings.BINARY, "binary"), (_HEX_SPACED, "hex"), (_HEX_PLAIN, "hex")]
+    if "%" in text:
+        patterns.append((_URL_TOKEN, "url-encoded"))
+    patterns += [(encodings.BASE32, "base32"), (_BASE64, "base64")]
+    if "<~" in text:
+        patterns.append((encodings.ASCII85_WRAPPED, "ascii85"))
+    patterns.append((encodings.BASE85, "base85"))
+    if "begin " in text:
+        patterns.append((encodings.UUENCODED, "uuencode"))
+    patterns.append((encodings.UU_LINE, "uuencode"))
+    if encodings.may_hold_morse(text):
+        patterns.append((encodings.MORSE, "morse"))
+    if encodings.BRAILLE.search(text):
+        patterns.append((encodings.BRAILLE, "braille"))
+    return patterns
+
+
 def _candidates(text: str, limit: int) -> list[_Candidate]:
-    """Tokens that may be encoded payloads, in text order (hex before base64 at the same place).
+    """Tokens that may be encoded payloads, in text order (the more specific encoding first at the
+    same place: see _patterns).
 
     Each pattern contributes at most LIMIT tokens, so a huge question is not scanned past the point
     where the decode budget would run out anyway.
     """
     found: list[tuple[int, int, _Candidate]] = []
-    patterns = [(_HEX_ESCAPED, "hex"), (_HEX_SPACED, "hex"), (_HEX_PLAIN, "hex"), (_BASE64, "base64")]
-    if "%" in text:
-        patterns.insert(3, (_URL_TOKEN, "url-encoded"))
-    for priority, (pattern, origin) in enumerate(patterns):
+    for priority, (pattern, origin) in enumerate(_patterns(text)):
         count = 0
         for match in pattern.finditer(text):
             if count >= limit:
@@ -694,17 +746,34 @@ def _candidates(text: str, limit: int) -> list[_Candidate]:
 
 
 def _plausible(text: str, candidate: _Candidate) -> bool:
-    """Cheap checks before decoding: whole tokens only, and no base64 reading of hex-only ids."""
+    """Cheap checks before decoding: whole tokens only, no base64 reading of hex-only ids or of
+    plain words, and an encoding's own alphabet and lengths."""
     token = candidate.token
-    if candidate.origin == "url-encoded":
-        return token.count("%") >= 3
-    if candidate.origin == "base64":
-        return not set(token) <= _HEX_OR_DASH  # digests, UUIDs and hex ids are not base64 text
+    if candidate.origin in _TOKEN_CHECKS:
+        return _TOKEN_CHECKS[candidate.origin](token)
+    if candidate.origin != "hex":
+        return True
     before = text[candidate.start - 1] if candidate.start else " "
     after = text[candidate.end] if candidate.end < len(text) else " "
     if before.isalnum() or after.isalnum():
         return False
     return token.startswith("\\x") or len(_hex_digits(token)) % 2 == 0
+
+
+def _is_base64_candidate(token: str) -> bool:
+    """Not a digest, UUID or hex id (those are not base64 text), and not a long word: base64 of text
+    mixes upper and lower case, or has digits."""
+    if set(token) <= _HEX_OR_DASH:
+        return False
+    return not (token.isalpha() and (token.islower() or token.isupper() or token.istitle()))
+
+
+_TOKEN_CHECKS: dict[str, Callable[[str], bool]] = {
+    # one escape is enough for an e-mail address ("jane%40example.com"), three otherwise
+    "url-encoded": lambda token: token.count("%") >= 3 or "%40" in token,
+    "base64": _is_base64_candidate,
+    "base85": encodings.is_base85_candidate,
+}
 
 
 def _hex_digits(token: str) -> str:
@@ -715,16 +784,33 @@ def _hex_digits(token: str) -> str:
 
 def _decode(candidate: _Candidate) -> str | None:
     """The decoded text of a candidate, or None when it is not validly encoded."""
-    token = candidate.token
+    token = candidate.token[:MAX_PAYLOAD_CHARS]
     try:
         if candidate.origin == "hex":
-            digits = _hex_digits(token)[: MAX_PAYLOAD_CHARS]
+            digits = _hex_digits(token)
             return bytes.fromhex(digits[: len(digits) - len(digits) % 2]).decode("utf-8", errors="replace")
         if candidate.origin == "url-encoded":
-            return urllib.parse.unquote(token[:MAX_PAYLOAD_CHARS], errors="replace")
-        return _decode_base64(token)
+            return urllib.parse.unquote(token, errors="replace")
+        if candidate.origin == "base64":
+            return _decode_base64(candidate.token)
+        if candidate.origin in _TEXT_DECODERS:
+            return _TEXT_DECODERS[candidate.origin](token)
+        return _BYTE_DECODERS[candidate.origin](token).decode("utf-8", errors="replace")
     except (ValueError, binascii.Error):
         return None
+
+
+_BYTE_DECODERS: dict[str, Callable[[str], bytes]] = {
+    "base32": encodings.decode_base32,
+    "base85": encodings.decode_base85,
+    "ascii85": encodings.decode_base85,
+    "binary": encodings.decode_binary,
+    "uuencode": encodings.decode_uuencoded,
+}
+_TEXT_DECODERS: dict[str, Callable[[str], str | None]] = {
+    "morse": encodings.decode_morse,
+    "braille": encodings.decode_braille,
+}
 
 
 def _decode_base64(token: str) -> str | None:
@@ -783,22 +869,27 @@ ENGLISH_WORDS = frozenset(
 _ASCII_WORD = re.compile(r"[A-Za-z]+")
 
 
-def _rot13_evidence(text: str) -> tuple[bool, list[tuple[int, int]]]:
-    """Whether the rot13 of TEXT is clearly more English than TEXT, and where the English words are.
+def _cipher_evidence(text: str, cipher: dict, words: frozenset[str] = ENGLISH_WORDS) -> tuple[bool, list[tuple[int, int]]]:
+    """Whether TEXT through CIPHER (a str.translate table) is clearly more English than TEXT, and
+    where the English words are.
 
-    Clearly: at least three known words in the rot13 version and more than twice as many as in the
-    text itself. "What is the notice period...?" scores 0 rotated; rot13'd instructions score 0 as
-    they stand.
+    Clearly: at least three known words in the ciphered version, and either more than twice as many
+    as in the text itself, or three words that are not words as they stand but are once ciphered,
+    at least half of such words ("Please follow this: " before a ciphered instruction).
+    "What is the notice period...?" scores 0 ciphered; ciphered instructions score 0 as they stand.
     """
-    as_is = rotated = 0
+    as_is = rotated = converted = unknown = 0
     spans: list[tuple[int, int]] = []
     for match in _ASCII_WORD.finditer(text):
         word = match.group().lower()
-        as_is += word in ENGLISH_WORDS
-        if word.translate(_ROT13) in ENGLISH_WORDS:
+        known = word in words
+        as_is += known
+        unknown += not known
+        if word.translate(cipher) in words:
             rotated += 1
+            converted += not known
             spans.append(match.span())
-    return rotated >= 3 and rotated > 2 * as_is, spans
+    return rotated >= 3 and (rotated > 2 * as_is or (converted >= 3 and 2 * converted >= unknown)), spans
 
 
 # --- putting it together -----------------------------------------------------------------------------------
@@ -858,6 +949,9 @@ def _decode_payloads(analysis: _Analysis, span_of: SpanMap, depth: int, found: _
         if found.budget <= 0:
             break
         found.budget -= 1
+        if candidate.origin == "morse":  # words are told apart by spacing that normalising collapsed
+            source = analysis.source[analysis.starts[candidate.start] : analysis.ends[candidate.end - 1]][:MAX_PAYLOAD_CHARS]
+            candidate = _Candidate(candidate.start, candidate.end, "morse", source)
         decoded = _decode(candidate)
         if decoded is None or not _is_text(decoded):
             continue
@@ -872,11 +966,13 @@ def _follow_payload(candidate: _Candidate, decoded: str, span: tuple[int, int], 
     """Add a decoded payload's reading (if it has words), follow what is inside, record the payload.
 
     A payload counts as an obfuscation when it, or a payload inside it, reads as text, or when the
-    depth limit stops us in front of a further payload. URL-encoding inside a URL is how links look,
-    so it gives a reading but is not recorded.
+    depth limit stops us in front of a further payload: "encoded payload", or "encoded personal
+    data" when all it holds is an address or a number. URL-encoding inside a URL is how links
+    look, so it gives a reading but is not recorded.
     """
     inner = _analyse(decoded)
-    kept = _has_words(inner.text)
+    words = _has_words(inner.text)
+    kept = words or encodings.has_personal_shape(inner.text)
     if kept:
         found.readings.append(Reading(inner.text, candidate.origin, *span))
     found.record_events(inner.events, lambda *_: span)
@@ -884,7 +980,7 @@ def _follow_payload(candidate: _Candidate, decoded: str, span: tuple[int, int], 
     cut_short = depth >= found.max_depth and bool(_candidates(inner.text, 1))
     productive = kept or deeper or cut_short
     if productive and not (candidate.origin == "url-encoded" and _looks_like_url(candidate.token)):
-        found.record("encoded payload", 1, *span)
+        found.record("encoded payload" if words or deeper or cut_short else "encoded personal data", 1, *span)
     return productive
 
 
@@ -904,6 +1000,10 @@ def normalise_question(text: str, max_decode_depth: int = 2) -> NormalisedQuesti
     found.record_events(analysis.events, lambda start, end: (start, end))
     _follow(analysis, lambda start, end: (start, end), 0, found)
     _add_rot13(analysis, text, found)
+    _add_atbash(analysis, text, found)
+    _add_leetspeak(analysis, text, found)
+    _add_quoted_printable(analysis, text, found)
+    _add_spelled_out(analysis, text, found)
     return NormalisedQuestion(
         original=text,
         normalised=analysis.text,
@@ -918,9 +1018,141 @@ def _add_rot13(analysis: _Analysis, original: str, found: _Findings) -> None:
     """A rot13 reading of the whole normalised question, when asked for or when it reads as English."""
     if not analysis.text:
         return
-    english, spans = _rot13_evidence(analysis.text)
-    if english or _ROT13_MENTION.search(analysis.text):
-        found.readings.append(Reading(analysis.text.translate(_ROT13), "rot13", 0, len(original)))
+    english, spans = _cipher_evidence(analysis.text, _ROT13)
+    address = "@" in analysis.text and encodings.has_ciphered_address(analysis.text[:MAX_REWRITTEN_CHARS], _ROT13)
+    if english or address or _ROT13_MENTION.search(analysis.text):
+        found.readings.append(Reading(analysis.text.translate(_ROT13), "rot13", 0, len(original),
+                                      tuple(analysis.starts), tuple(analysis.ends)))
     if english:
         first, last = spans[0][0], spans[-1][1]
         found.record("encoded payload", 1, analysis.starts[first], analysis.ends[last - 1])
+    elif address:
+        found.record("encoded personal data", 1, 0, len(original))
+
+
+# --- readings rewritten from the normalised question, with their offset maps ---------------------------
+
+MAX_REWRITTEN_CHARS = MAX_PAYLOAD_CHARS
+"""The ciphers and spellings are looked for in the first MAX_REWRITTEN_CHARS characters only."""
+
+Edit = tuple[int, int, str]  # (start, end, replacement) in the text being rewritten
+
+
+def _apply_edits(text: str, starts: list[int], ends: list[int], edits: list[Edit]) -> tuple[str, list[int], list[int]]:
+    """TEXT with EDITS (sorted, not overlapping) applied, and its offset map: a replacement's
+    characters map to the whole span of the question they replace."""
+    out: list[str] = []
+    out_starts: list[int] = []
+    out_ends: list[int] = []
+    previous = 0
+    for start, end, replacement in edits:
+        out.append(text[previous:start])
+        out_starts.extend(starts[previous:start])
+        out_ends.extend(ends[previous:start])
+        out.append(replacement)
+        out_starts.extend([starts[start]] * len(replacement))
+        out_ends.extend([ends[end - 1]] * len(replacement))
+        previous = end
+    out.append(text[previous:])
+    out_starts.extend(starts[previous:])
+    out_ends.extend(ends[previous:])
+    return "".join(out), out_starts, out_ends
+
+
+def _add_rewritten(found: _Findings, origin: str, rewritten: tuple[str, list[int], list[int]], original: str) -> None:
+    text, starts, ends = rewritten
+    if text and all(reading.text != text for reading in found.readings):
+        found.readings.append(Reading(text, origin, 0, len(original), tuple(starts), tuple(ends)))
+
+
+def _add_atbash(analysis: _Analysis, original: str, found: _Findings) -> None:
+    """An atbash reading (a<->z, b<->y, ...) when asked for, or when it is clearly more English."""
+    text = analysis.text[:MAX_REWRITTEN_CHARS]
+    mentioned = encodings.ATBASH_MENTION.search(text) is not None
+    address = "@" in text and encodings.has_ciphered_address(text, encodings.ATBASH)
+    if not text or not (mentioned or address or encodings.ATBASH_HINT.search(text)):
+        return
+    english, spans = _cipher_evidence(text, encodings.ATBASH, encodings.COMMON_WORDS | ENGLISH_WORDS)
+    if english or address or mentioned:
+        _add_rewritten(found, "atbash", (text.translate(encodings.ATBASH), analysis.starts, analysis.ends), original)
+    if english:
+        found.record("encoded payload", 1, analysis.starts[spans[0][0]], analysis.ends[spans[-1][1] - 1])
+    elif address:
+        found.record("encoded personal data", 1, 0, len(original))
+
+
+_TOKEN = re.compile(r"\S+")
+_SHORT_LEET_NUMBER = re.compile(r"(?<!\S)[0134579]{1,3}(?!\S)")
+_TRAILING_PUNCTUATION = ".,;:?!)\"'"
+
+
+def _add_leetspeak(analysis: _Analysis, original: str, found: _Findings) -> None:
+    """A leetspeak reading ("1gn0r3" -> "ignore") when the changed words become English words (three,
+    or at least half of them) or an e-mail address; letters stay where they are, so the offset map
+    is the normalised one. Codes ("Q3", "COVID-19", an IPv6 address) become no words, so no reading.
+    In a reading that is kept, short numbers are read as words too ("4" -> "a", "45" -> "as")."""
+    text = analysis.text[:MAX_REWRITTEN_CHARS]
+    chars = list(text)
+    changed: list[tuple[int, int]] = []
+    words = addresses = 0
+    done_until = 0
+    for pair in encodings.LEET_PAIR.finditer(text):
+        if pair.start() < done_until:
+            continue
+        match = _TOKEN.search(text, text.rfind(" ", 0, pair.start()) + 1)
+        done_until = match.end()
+        token = match.group().rstrip(_TRAILING_PUNCTUATION)
+        if not encodings.is_leet_token(token):
+            continue
+        plain = encodings.unleet(token)
+        chars[match.start() : match.start() + len(token)] = plain
+        changed.append((match.start(), match.start() + len(token)))
+        words += encodings.is_known_word(plain)
+        addresses += encodings.is_plain_email(plain) and not encodings.is_plain_email(token)
+    if not addresses and words < 3 and (not words or 2 * words < len(changed)):
+        return
+    for match in _SHORT_LEET_NUMBER.finditer(text):
+        chars[match.start() : match.end()] = match.group().translate(encodings.LEET)
+    read = "".join(chars)
+    _add_rewritten(found, "leetspeak", (read, analysis.starts, analysis.ends), original)
+    kind = "encoded payload" if words else "encoded personal data"
+    found.record(kind, len(changed), analysis.starts[changed[0][0]], analysis.ends[changed[-1][1] - 1])
+
+
+def _add_quoted_printable(analysis: _Analysis, original: str, found: _Findings) -> None:
+    """The question with its quoted-printable escapes (=6A=61=6E=65) decoded, when it has three."""
+    text = analysis.text[:MAX_REWRITTEN_CHARS]
+    edits = encodings.quoted_printable_edits(text) if "=" in text else None
+    if not edits:
+        return
+    _add_rewritten(found, "quoted-printable", _apply_edits(text, analysis.starts, analysis.ends, edits), original)
+    kind = "encoded payload" if _has_words(" ".join(decoded for _, _, decoded in edits)) else "encoded personal data"
+    found.record(kind, len(edits), analysis.starts[edits[0][0]], analysis.ends[edits[-1][1] - 1])
+
+
+def _add_spelled_out(analysis: _Analysis, original: str, found: _Findings) -> None:
+    """The question with NATO spelling ("kilo ilo"), spelled-out digits ("four one five ...") and
+    e-mail addresses written with [at]/(dot) read as what they spell. Recorded as "spelled out",
+    which is not evasive: people write addresses that way to keep them from spam harvesters."""
+    text = analysis.text[:MAX_REWRITTEN_CHARS]
+    words = sorted(
+        encodings.spelled_runs(text, encodings.NATO, encodings.MIN_NATO_RUN, encodings.NATO_JOINERS)
+        + encodings.spelled_runs(text, encodings.DIGIT_WORDS, encodings.MIN_DIGIT_RUN, encodings.DIGIT_JOINERS)
+    )
+    spelled, starts, ends = _apply_edits(text, analysis.starts, analysis.ends, _without_overlaps(words))
+    addresses = encodings.email_edits(spelled)
+    if not words and not addresses:
+        return
+    rewritten = _apply_edits(spelled, starts, ends, addresses)
+    _add_rewritten(found, "spelled out", rewritten, original)
+    spans = [(analysis.starts[start], analysis.ends[end - 1]) for start, end, _ in words]
+    spans += [(starts[start], ends[end - 1]) for start, end, _ in addresses]
+    found.record("spelled out", len(spans), min(s for s, _ in spans), max(e for _, e in spans))
+
+
+def _without_overlaps(edits: list[Edit]) -> list[Edit]:
+    kept: list[Edit] = []
+    for edit in edits:
+        if not kept or edit[0] >= kept[-1][1]:
+            kept.append(edit)
+    return kept

@@ -1,16 +1,21 @@
 """Personal data in a question, judged by the policy: Presidio's findings and the policy's own patterns.
 
-Every reading is scanned (normalised, and any hidden or decoded text), so an e-mail address
-written with zero-width characters or inside base64 still counts. A finding's action comes from
-the policy: block, sensitive, or report for entity types the policy does not list and for scores
-below the policy's minimum for that type (reported only when at least half the minimum).
+Every reading is scanned (normalised, and any hidden, decoded, deciphered or spelled-out text: see
+normalisation.py), so an e-mail address written with zero-width characters, inside base64, in
+morse or as "jane [at] example [dot] com" still counts, and its span points at what was typed.
+A finding's action comes from the policy: block, sensitive, or report for entity types the policy
+does not list and for scores below the policy's minimum for that type (reported only when at
+least half the minimum).
+
+In a decoded reading (normalisation.DECODED_ORIGINS) half the policy's minimum score is enough.
+A bare "4155550123" scores low because it may be an order number; the same digits in base64 or
+spelled out word by word were hidden on purpose, and the words that would raise the score ("call",
+"phone") are in the question, not in the payload Presidio reads.
 """
 import logging
 
-
-
 from guardrails.findings import BLOCK, REPORT, Finding
-from guardrails.normalisation import NormalisedQuestion
+from guardrails.normalisation import DECODED_ORIGINS, NormalisedQuestion
 from guardrails.pii import PiiScanner
 from guardrails.policy import PATTERN_TIMEOUT_SECONDS, Policy
 
@@ -26,10 +31,16 @@ def find_personal_data(question: NormalisedQuestion, scanner: PiiScanner, policy
         for found in reading_findings:
             start, end = question.original_span(reading, found.start, found.end)
             action = policy.action_for_entity(found.entity_type) or REPORT
-            if found.score < policy.min_score_for(found.entity_type):
+            if found.score < min_score(policy, found.entity_type, reading.origin):
                 action = REPORT
             findings.append(Finding("pii", found.entity_type, start, end, round(found.score, 4), action, reading.origin))
     return deduplicated(findings + match_policy_patterns(question, policy))
+
+
+def min_score(policy: Policy, entity_type: str, origin: str) -> float:
+    """The policy's minimum score for ENTITY_TYPE, halved in decoded readings (see the module docstring)."""
+    minimum = policy.min_score_for(entity_type)
+    return minimum / 2 if origin in DECODED_ORIGINS else minimum
 
 
 def match_policy_patterns(question: NormalisedQuestion, policy: Policy) -> list[Finding]:

@@ -15,11 +15,12 @@ scanning. Presidio and spaCy are imported when a scanner warms up, the anonymize
 """
 import importlib.util
 import logging
+import re
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 import tldextract.tldextract
@@ -185,7 +186,15 @@ class PiiScanner:
             results = BatchAnalyzerEngine(self._build_once()).analyze_iterator(
                 texts, language=LANGUAGE, batch_size=len(texts), entities=entities, score_threshold=score_threshold
             )
-        return [sorted(map(to_finding, text_results), key=lambda f: (f.start, f.end)) for text_results in results]
+        # judged_names lowers some scores: the threshold applies again after it.
+        threshold = self.score_threshold if score_threshold is None else score_threshold
+        return [
+            sorted(
+                (f for f in resolve_overlaps(judged_names(text, map(to_finding, text_results))) if f.score >= threshold),
+                key=lambda f: (f.start, f.end),
+            )
+            for text, text_results in zip(texts, results)
+        ]
 
     def _build_once(self):
         """The analyzer, built on first call. The caller holds self._lock."""
@@ -287,18 +296,112 @@ def english_recognizers() -> list:
         UsPassportRecognizer, UsSsnRecognizer,
     )
     from guardrails.recognizers import (
-        InternationalPhoneRecognizer, TitledPersonRecognizer, card_number_recognizer, eu_national_id_recognizers,
+        GazetteerPersonRecognizer, InternationalPhoneRecognizer, TitledPersonRecognizer, card_number_recognizer,
+        eu_national_id_recognizers,
     )
 
     return [
         EmailRecognizer(), PhoneRecognizer(context=list(PHONE_CONTEXT), supported_regions=PHONE_REGIONS),
         UrlRecognizer(), IpRecognizer(), MacAddressRecognizer(), DateRecognizer(),
-        card_number_recognizer(), TitledPersonRecognizer(), IbanRecognizer(), CryptoRecognizer(), UsBankRecognizer(),
+        card_number_recognizer(), TitledPersonRecognizer(), GazetteerPersonRecognizer(), IbanRecognizer(), CryptoRecognizer(), UsBankRecognizer(),
         UsSsnRecognizer(), UsItinRecognizer(), UsPassportRecognizer(), UsLicenseRecognizer(),
         MedicalLicenseRecognizer(), NhsRecognizer(),
         EsNifRecognizer(supported_language=LANGUAGE), EsNieRecognizer(supported_language=LANGUAGE),
         ItFiscalCodeRecognizer(supported_language=LANGUAGE),
         InternationalPhoneRecognizer(), *eu_national_id_recognizers(),
+    ]
+
+
+# How much a recognizer's finding proves about its type, by recognizer name; 1 for the others (a
+# pattern, with or without a context word) and 0 for the NER model. A check that few random strings
+# pass proves more than a pattern: an IBAN's structure and mod-97 key, a national id's date and
+# check digits (3); a card number's Luhn digit, a modulus-11 NHS number or BSN, a number that
+# libphonenumber finds valid (2: about one string in ten passes each), and a US SSN, whose 3-2-4
+# grouping no phone plan uses (a number libphonenumber accepts after "social security number" is
+# still the SSN).
+RECOGNIZER_STRENGTH = {
+    **dict.fromkeys((
+        "IbanRecognizer", "FrNirRecognizer", "BeNationalNumberRecognizer", "FiPersonalIdentityCodeRecognizer",
+        "SePersonnummerRecognizer", "PlPeselRecognizer", "EsNifRecognizer", "EsNieRecognizer", "ItFiscalCodeRecognizer",
+    ), 3),
+    **dict.fromkeys((
+        "CreditCardRecognizer", "NhsRecognizer", "NlBsnRecognizer", "DeTaxIdWithContextRecognizer",
+        "InternationalPhoneRecognizer", "PhoneRecognizer", "UsSsnRecognizer",
+    ), 2),
+    "SpacyRecognizer": 0,
+}
+
+
+# What spaCy's small model calls a person or a group but is not: a span without letters (an emoji),
+# or with digits, underscores or a dot between letters (e2fsck.conf, cg_merge, org.freedesktop).
+NOT_A_NAME = re.compile(r"^[^\w]*$|[\d_]|\w\.\w")
+SPACY_NAME_TYPES = ("PERSON", "NRP")
+# A span spaCy calls a person but that no list of names knows, and that is one word ("Linux",
+# "Git", "Contoso") or has a word in lower case other than a particle ("days do we have", "los
+# gastos de viaje": spaCy's English model reading Spanish), is reported at this score, under the
+# default minimum: in questions about documents it is far more often a product, a company or a
+# sentence in another language. A policy can still ask for it with a lower PERSON minimum.
+UNLISTED_NAME_SCORE = 0.4
+NAME_PARTICLES = {
+    "van", "von", "de", "der", "den", "da", "di", "del", "della", "la", "le", "du", "dos", "das", "bin", "ibn", "al",
+    "el", "y", "e", "ter", "ten", "zu", "af", "st",
+}
+
+
+def judged_names(text: str, findings: Iterable[PiiFinding]) -> list[PiiFinding]:
+    """FINDINGS without spaCy's PERSON and NRP spans that cannot be names (NOT_A_NAME), and with
+    its PERSON spans that look least like a name scored UNLISTED_NAME_SCORE."""
+    from guardrails.recognizers import name_lists
+
+    judged = []
+    for finding in findings:
+        if finding.recognizer == "SpacyRecognizer" and finding.entity_type in SPACY_NAME_TYPES:
+            span = text[finding.start:finding.end]
+            if NOT_A_NAME.search(span):
+                continue
+            if finding.entity_type == "PERSON" and is_unlikely_name(span, name_lists()):
+                finding = replace(finding, score=min(finding.score, UNLISTED_NAME_SCORE))
+        judged.append(finding)
+    return judged
+
+
+def is_listed_name(word: str, names) -> bool:
+    """WORD (casefolded) is a first or last name and neither a particle nor a common word."""
+    return (word in names.first or word in names.last) and word not in NAME_PARTICLES and word not in names.common
+
+
+def is_unlikely_name(span: str, names) -> bool:
+    """No word of SPAN is in the name lists, and it is one word or has a lower-case word that is
+    not a particle (see UNLISTED_NAME_SCORE)."""
+    words = re.findall(r"[^\W\d_]+", re.sub(r"['’]s\b", "", span))
+    if any(is_listed_name(word.casefold(), names) for word in words):
+        return False
+    return len(words) <= 1 or any(word[0].islower() and word not in NAME_PARTICLES for word in words)
+
+
+def strength(finding: PiiFinding) -> int:
+    return RECOGNIZER_STRENGTH.get(finding.recognizer, 1)
+
+
+# A finding under this score claims nothing over another: Presidio's phone recognizer finds a
+# "valid number" in most runs of digits (an IP address, an SSN) and scores it 0.4 without a context
+# word; it must not take their span.
+CLAIMING_SCORE = 0.5
+
+
+def resolve_overlaps(findings: list[PiiFinding]) -> list[PiiFinding]:
+    """FINDINGS without those that overlap a finding of another type from a stronger recognizer
+    (RECOGNIZER_STRENGTH) scoring at least CLAIMING_SCORE: an IBAN is not also a card number, a
+    phone number that libphonenumber validates is not also the date spaCy took it for, an e-mail
+    address is not also a person's name. Findings of the same strength are all kept, as Presidio
+    keeps them: neither proves more."""
+    return [
+        finding for finding in findings
+        if not any(
+            other.entity_type != finding.entity_type and strength(other) > strength(finding)
+            and other.score >= CLAIMING_SCORE and other.start < finding.end and finding.start < other.end
+            for other in findings
+        )
     ]
 
 

@@ -16,6 +16,11 @@ Rules, as stored (RULES_FIELDS) and checked by Policy.from_rules():
 - patterns: [{"name", "regex", "action": "block" | "sensitive"}], the organisation's own identifiers.
 - refusal_text: shown to the analyst when a question is blocked.
 - max_question_chars: longer questions are blocked with that reason, before any detector runs.
+- entity_labels: {entity type: "public" | "internal" | "confidential" | "restricted"}, the label a
+  passage at ingestion earns from personal data of that type ("public": the type raises nothing); a
+  type not listed counts as confidential (guardrails.sensitivity). Versions published before this
+  field existed have none stored and read as the shipped default (DEFAULT_ENTITY_LABELS): labels
+  were not part of the policy then, so no verdict of theirs changes meaning.
 """
 import hashlib
 import json
@@ -25,13 +30,16 @@ from types import MappingProxyType
 import regex
 
 from appliance.errors import ApplianceError
+from guardrails.sensitivity import DEFAULT_ENTITY_LABELS, LEVELS, UNKNOWN_ENTITY_LEVEL
 
 ACTIONS = ("block", "sensitive")
 
 RULES_FIELDS = (
     "entity_actions", "entity_min_scores", "pii_min_score", "injection_min_score", "topic_min_similarity",
-    "denied_topics", "patterns", "refusal_text", "max_question_chars",
+    "denied_topics", "patterns", "refusal_text", "max_question_chars", "entity_labels",
 )
+# Fields a stored version may lack, and what they read as then (see the module docstring).
+OPTIONAL_RULES = {"entity_labels": DEFAULT_ENTITY_LABELS}
 
 # How long one policy pattern may run on one question. Patterns are written by officers, not
 # attackers, but a careless one ("(a+)+$") can backtrack for minutes on a crafted question: past
@@ -73,6 +81,7 @@ DEFAULT_RULES = {
         "If you think it should be allowed, ask your compliance officer."
     ),
     "max_question_chars": 4000,
+    "entity_labels": dict(DEFAULT_ENTITY_LABELS),
 }
 
 
@@ -109,6 +118,7 @@ class Policy:
     patterns: tuple[PolicyPattern, ...]
     refusal_text: str
     max_question_chars: int
+    entity_labels: MappingProxyType
 
     @classmethod
     def from_rules(cls, rules: dict, version: int = 0) -> "Policy":
@@ -118,6 +128,7 @@ class Policy:
         unknown = sorted(set(rules) - set(RULES_FIELDS))
         if unknown:
             raise PolicyInvalid(f"Unknown policy field {unknown[0]!r}.")
+        rules = {**OPTIONAL_RULES, **rules}
         missing = [field for field in RULES_FIELDS if field not in rules]
         if missing:
             raise PolicyInvalid(f"The policy has no {missing[0]!r}.")
@@ -132,6 +143,7 @@ class Policy:
             patterns=_patterns(rules["patterns"]),
             refusal_text=_refusal_text(rules["refusal_text"]),
             max_question_chars=_max_question_chars(rules["max_question_chars"]),
+            entity_labels=MappingProxyType(_entity_labels(rules["entity_labels"])),
         )
 
     def to_rules(self) -> dict:
@@ -146,6 +158,7 @@ class Policy:
             "patterns": [{"name": p.name, "regex": p.regex, "action": p.action} for p in self.patterns],
             "refusal_text": self.refusal_text,
             "max_question_chars": self.max_question_chars,
+            "entity_labels": dict(sorted(self.entity_labels.items())),
         }
 
     def min_score_for(self, entity_type: str) -> float:
@@ -154,6 +167,10 @@ class Policy:
     def action_for_entity(self, entity_type: str) -> str | None:
         """"block", "sensitive", or None for a type the policy only reports."""
         return self.entity_actions.get(entity_type)
+
+    def label_for_entity(self, entity_type: str) -> str:
+        """The label personal data of ENTITY_TYPE gives a passage; "public" when it raises nothing."""
+        return self.entity_labels.get(entity_type, UNKNOWN_ENTITY_LEVEL)
 
 
 def rules_digest(rules: dict) -> str:
@@ -169,6 +186,16 @@ def _entity_actions(value) -> dict[str, str]:
         _check_entity_name(entity)
         if action not in ACTIONS:
             raise PolicyInvalid(f"The action for {entity} must be 'block' or 'sensitive', not {action!r}.")
+    return dict(value)
+
+
+def _entity_labels(value) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise PolicyInvalid("entity_labels must map entity types to a sensitivity level.")
+    for entity, level in value.items():
+        _check_entity_name(entity)
+        if level not in LEVELS:
+            raise PolicyInvalid(f"The label for {entity} must be one of {', '.join(LEVELS)}, not {level!r}.")
     return dict(value)
 
 

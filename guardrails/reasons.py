@@ -51,18 +51,35 @@ UNNAMED_ENTITY = "a kind of personal data the policy does not allow"
 
 # How text hidden in a question was written, for a finding in a reading other than the question
 # as typed: "it contains a US social security number (encoded in base64)".
+# One entry per reading normalisation.ORIGINS makes; an unknown one reads "written as <origin>".
 READING_WORDS = {
     "hidden tag text": "hidden in invisible characters",
     "base64": "encoded in base64",
+    "base32": "encoded in base32",
+    "base85": "encoded in base85",
+    "ascii85": "encoded in ascii85",
     "hex": "encoded in hex",
-    "rot13": "encoded in rot13",
+    "uuencode": "uuencoded",
+    "quoted-printable": "encoded as quoted-printable",
+    "binary": "written in binary",
     "url-encoded": "URL-encoded",
+    "rot13": "encoded in rot13",
+    "atbash": "encoded in atbash",
+    "morse": "written in Morse code",
+    "braille": "written in Braille",
+    "leetspeak": "written in leetspeak",
+    "spelled out": "spelled out in words",
 }
 AS_TYPED = "normalised"
 
+# One entry per normalisation.KINDS, for an obfuscation the screen blocks (today: tag characters).
 OBFUSCATION_WORDS = {
     "tag characters": "it hides text in invisible characters",
+    "zero-width characters": "it hides invisible characters inside its words",
+    "bidi controls": "it reorders its text with invisible direction marks",
+    "homoglyphs": "it disguises its words with look-alike letters",
     "encoded payload": "it hides text in an encoding",
+    "spelled out": "it spells out numbers in words",
 }
 FAIL_CLOSED = "a screening check could not run, and the policy holds questions back when that happens (fail closed)"
 INSTRUCTION = "it reads like an instruction to the assistant"

@@ -25,7 +25,11 @@ pattern sees most: order, invoice and account numbers, phone numbers written wit
 Every pattern starts and ends at a word boundary: Presidio's own PESEL and personnummer patterns
 also match inside a longer run of digits (a card number, an IBAN written without spaces).
 """
+import json
 import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 import phonenumbers
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, Pattern, PatternRecognizer, RecognizerResult
@@ -73,6 +77,13 @@ class InternationalPhoneRecognizer(LocalRecognizer):
     """
 
     SCORE = 0.75
+    # A number that libphonenumber does not find valid, but whose length fits its country's
+    # numbering plan: a number from a range not yet (or never) assigned, such as the UK's
+    # 07700 900xxx kept for drama, "+44 7700 900123". Written with + and grouped, it is still a
+    # phone number to whoever reads it, and spaCy takes it for a date when nobody claims it. Over
+    # the default minimum score 0.5; a policy that wants only valid numbers sets PHONE_NUMBER's
+    # minimum to 0.6.
+    POSSIBLE_SCORE = 0.55
 
     def __init__(self, supported_language: str = LANGUAGE, supported_entity: str = "PHONE_NUMBER"):
         super().__init__(supported_entities=[supported_entity], supported_language=supported_language)
@@ -83,19 +94,21 @@ class InternationalPhoneRecognizer(LocalRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
         results = []
         for match in INTERNATIONAL_PHONE.finditer(text):
-            number = valid_phone_number(match["number"])
+            number, score = valid_phone_number(match["number"]), self.SCORE
+            if number is None and is_possible_international_number(match["number"]):
+                number, score = match["number"], self.POSSIBLE_SCORE
             if number is None:
                 continue
             start = match.start("number")
             end = match.end() if number == match["number"] else start + len(number)
-            results.append(self._result(start, end))
+            results.append(self._result(start, end, score))
         return results
 
-    def _result(self, start: int, end: int) -> RecognizerResult:
+    def _result(self, start: int, end: int, score: float) -> RecognizerResult:
         return RecognizerResult(
-            entity_type=self.supported_entities[0], start=start, end=end, score=self.SCORE,
+            entity_type=self.supported_entities[0], start=start, end=end, score=score,
             analysis_explanation=AnalysisExplanation(
-                recognizer=self.name, original_score=self.SCORE,
+                recognizer=self.name, original_score=score,
                 textual_explanation="A valid phone number written with its country code",
             ),
             recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
@@ -117,6 +130,20 @@ def valid_phone_number(number: str) -> str | None:
             return None
         number = number[:cut].rstrip()
     return None
+
+
+def is_possible_international_number(number: str) -> bool:
+    """Whether NUMBER, grouped as a phone number is ("+44 7700 900123"), has a length its country's
+    numbering plan allows for a full number (not only for a local one)."""
+    if number.startswith("00") or not any(separator in number for separator in PHONE_GROUP_SEPARATORS):
+        return False
+    if sum(character.isdigit() for character in number) not in PHONE_DIGITS:
+        return False
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_possible_number_with_reason(parsed) == phonenumbers.ValidationResult.IS_POSSIBLE
 
 
 def is_valid_international_number(number: str) -> bool:
@@ -322,8 +349,9 @@ class TitledPersonRecognizer(PatternRecognizer):
     "Prof. Anna Ruiz". The small spaCy model often misses a lone surname after a title; the title
     is strong evidence that a person is meant. Only the name is reported, not the title."""
 
-    TITLES = r"(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Dame|Lady|Lord|Herr|Frau|Mme|Mlle|Sr|Sra|Srta|Dott|Dr\.med)"
-    NAME = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]+(?:\s+(?:van|von|de|der|da|di|del|la|le)\b)?(?:\s+[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]+){0,2}"
+    TITLES = r"(?i:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Dame|Lady|Lord|Herr|Frau|Mme|Mlle|Sr|Sra|Srta|Dott|Dr\.med)"
+    # Capitals and small letters of Latin-1 and Latin Extended-A (Łukasiewicz, Žagar, Öztürk, Şahin).
+    NAME = r"[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ'’-]+(?:\s+(?:van|von|de|der|da|di|del|la|le)\b)?(?:\s+[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ'’-]+){0,2}"
     PATTERNS = [Pattern("title and name", rf"\b{TITLES}\.?\s+({NAME})", 0.85)]
 
     def __init__(self, supported_language: str = LANGUAGE):
@@ -331,10 +359,184 @@ class TitledPersonRecognizer(PatternRecognizer):
                          name="TitledPersonRecognizer")
 
     def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
-        """Presidio reports the whole match; we report the name after the title."""
-        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        """Presidio reports the whole match; we report the name after the title. Presidio's default
+        flags include IGNORECASE, which would take "dr kowalski signed the" for a name: the title
+        matches in any case, the name only with its capitals."""
+        results = super().analyze(text, entities, nlp_artifacts, re.DOTALL | re.MULTILINE)
         for result in results:
             match = re.match(rf"{self.TITLES}\.?\s+", text[result.start:result.end])
             if match:
                 result.start += match.end()
         return results
+
+
+NAMES_FILE = Path(__file__).resolve().parent / "data" / "person_names.json"
+NAME_TOKEN = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*?(?=['’][sS]\b|[^\w'’\-]|$)")
+# Words just before a lone name that say a person is meant ("patient nowak", "dr kowalski").
+PERSON_CONTEXT = {
+    "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "dear", "patient", "colleague", "ask", "regards",
+    "cc", "signed", "herr", "frau", "mme", "sig", "sra", "sr",
+}
+PERSON_CONTEXT_PHRASES = ("my name is", "this is", "i am", "i'm", "name:")
+# After one of these a single word that is not a common word is a name, listed or not ("dr
+# žagar"): TitledPersonRecognizer needs the name's capital letter.
+TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "herr", "frau", "mme"}
+
+
+@dataclass(frozen=True)
+class NameLists:
+    first: frozenset
+    last: frozenset
+    common: frozenset
+
+
+@cache
+def name_lists() -> NameLists:
+    """The name gazetteer (tools/build_name_gazetteer.py says where it comes from), loaded once."""
+    data = json.loads(NAMES_FILE.read_text(encoding="utf-8"))
+    return NameLists(frozenset(data["first_names"]), frozenset(data["last_names"]), frozenset(data["common_words"]))
+
+
+def is_latin(word: str) -> bool:
+    return all(character < "\u0250" for character in word)
+
+
+def is_cjk(word: str) -> bool:
+    return all("\u3040" <= character <= "\u30ff" or "\u3400" <= character <= "\u9fff" or "\uac00" <= character <= "\ud7af"
+               for character in word)
+
+
+def casing(word: str) -> str:
+    """"lower", "title", "upper" or "uncased" (scripts without case: Arabic, Hebrew, CJK, Devanagari...)."""
+    if word.islower():
+        return "lower"
+    if word[:1].isupper() and (len(word) == 1 or not word[1:].isupper()):
+        return "title"
+    return "upper" if word.isupper() else "uncased"
+
+
+class GazetteerPersonRecognizer(LocalRecognizer):
+    """People's names from a list of first and last names, whatever their case or script.
+
+    The small spaCy model finds names by their capitals and their place in an English sentence; it
+    misses "padraig kelleher", "Аполлон Королев" and "鈴木和也". This recognizer reports:
+
+    - a first name followed by a last name (and more last names: "María García López"), both in
+      the lists and written in the same case; not when both are also common words ("will grant",
+      "May Green"), which in a business question they mostly are; a possessive 's is not part of
+      the name;
+    - "Surname, First" as lists and forms write it ("Nowak, Anna"), both capitalised and neither
+      a common word;
+    - a lone first or last name that is not a common word, right after a word that announces a
+      person ("dr", "patient", "my name is": PERSON_CONTEXT), or written in a script other than
+      Latin inside an English sentence (an English sentence quotes a Cyrillic or Arabic word
+      mostly to name someone);
+    - a run of Chinese, Japanese or Korean characters that is exactly a surname and a given name
+      from the lists ("李华"), so that a whole sentence in those scripts is never taken for a name.
+
+    Every name scores SCORE: under spaCy's 0.85, so a policy can ask for more than the list's word
+    (a PERSON minimum score above SCORE keeps only what the NER model or a title confirms).
+    """
+
+    SCORE = 0.6
+    MAX_TOKENS = 4
+
+    def __init__(self, supported_language: str = LANGUAGE, supported_entity: str = "PERSON"):
+        super().__init__(supported_entities=[supported_entity], supported_language=supported_language,
+                         name="GazetteerPersonRecognizer")
+
+    def load(self) -> None:
+        name_lists()
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
+        names = name_lists()
+        tokens = list(NAME_TOKEN.finditer(text))
+        mostly_latin = sum(is_latin(token[0]) for token in tokens) * 2 >= len(tokens)
+        results, index = [], 0
+        while index < len(tokens):
+            end = self._name_at(text, tokens, index, names, mostly_latin)
+            if end is None:
+                index += 1
+                continue
+            results.append(self._result(tokens[index].start(), tokens[end].end()))
+            index = end + 1
+        return results
+
+    def _name_at(self, text, tokens, index, names, mostly_latin) -> int | None:
+        """The index of the last token of a name starting at tokens[INDEX], or None."""
+        word = tokens[index][0]
+        folded = word.casefold()
+        if is_cjk(word):
+            return index if is_cjk_name(folded, names) else None
+        if len(word) < 2 or casing(word) == "upper":
+            return None
+        following = self._last_names_after(text, tokens, index, names)
+        if self._is_surname_first(text, tokens, index, names):
+            return index + 1
+        if folded in names.first and following > index:
+            common = folded in names.common and all(
+                tokens[i][0].casefold() in names.common for i in range(index + 1, following + 1))
+            if not common:
+                return following
+        listed = (folded in names.first or folded in names.last) and folded not in names.common
+        if listed and (has_person_context(text, tokens[index].start()) or (mostly_latin and not is_latin(word))):
+            return following
+        if folded not in names.common and follows_title(text, tokens[index].start()):
+            return following
+        return None
+
+    @staticmethod
+    def _is_surname_first(text, tokens, index, names) -> bool:
+        """tokens[INDEX] and the next are "Surname, First"."""
+        if index + 1 >= len(tokens) or text[tokens[index].end():tokens[index + 1].start()] != ", ":
+            return False
+        last, first = tokens[index][0], tokens[index + 1][0]
+        return (casing(last) == casing(first) == "title" and last.casefold() in names.last
+                and first.casefold() in names.first and not {last.casefold(), first.casefold()} & names.common)
+
+    def _last_names_after(self, text, tokens, index, names) -> int:
+        """The last of the tokens after tokens[INDEX] that are last names in its case, one space
+        (or a middle initial) apart; INDEX itself when there is none."""
+        last = index
+        style = casing(tokens[index][0])
+        for following in range(index + 1, min(index + self.MAX_TOKENS, len(tokens))):
+            word = tokens[following][0]
+            gap = text[tokens[following - 1].end():tokens[following].start()]
+            if gap != " " and not re.fullmatch(r" [A-Za-z]\. ", gap):
+                break
+            if casing(word) != style or word.casefold() not in names.last:
+                break
+            last = following
+        return last
+
+    def _result(self, start: int, end: int) -> RecognizerResult:
+        return RecognizerResult(
+            entity_type=self.supported_entities[0], start=start, end=end, score=self.SCORE,
+            analysis_explanation=AnalysisExplanation(
+                recognizer=self.name, original_score=self.SCORE, textual_explanation="A name in the name lists",
+            ),
+            recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                                  RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
+        )
+
+
+def is_cjk_name(word: str, names: NameLists) -> bool:
+    """WORD (2 to 5 characters) is a surname from the lists followed by a given name from the lists."""
+    if not 2 <= len(word) <= 5:
+        return False
+    return any(word[:cut] in names.last and word[cut:] in names.first for cut in range(1, len(word)))
+
+
+def follows_title(text: str, start: int) -> bool:
+    """Whether the word before START is a courtesy or professional title (TITLES), with or without a dot."""
+    words = re.findall(r"\w+", text[max(0, start - 8):start])
+    return bool(words) and words[-1].casefold() in TITLES and text[:start].rstrip().rstrip(".").endswith(words[-1])
+
+
+def has_person_context(text: str, start: int) -> bool:
+    """Whether the words just before START announce a person (PERSON_CONTEXT)."""
+    before = text[max(0, start - 30):start].casefold().rstrip()
+    words = re.findall(r"[\w']+:?", before)
+    if words and words[-1].rstrip(":").rstrip(".") in PERSON_CONTEXT:
+        return True
+    return any(before.endswith(phrase) for phrase in PERSON_CONTEXT_PHRASES)

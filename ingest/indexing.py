@@ -22,7 +22,9 @@ from appliance.retrieval.store import ChunkPoint
 from appliance.runtime import WorkerParts
 from guardrails.injection import sentences_addressing_the_assistant
 from guardrails.pii import PiiFinding, entity_counts, redact
-from guardrails.sensitivity import max_sensitivity, sensitivity_of_entities
+from guardrails.models import PolicyVersion
+from guardrails.policy import DEFAULT_RULES, Policy
+from guardrails.sensitivity import explain_label, max_sensitivity, sensitivity_of_entities
 from ingest.blobs import read_blob
 from ingest.chunking import ChunkDraft, chunk_document
 from ingest.erasure import erase_document
@@ -60,7 +62,9 @@ def index_document(document: Document, parts: WorkerParts) -> Document:
         drafts = chunk_document(parsed)
         move_on(document, Status.PARSING, Status.SCANNING, 35)
         findings = parts.scanner.scan([draft.text for draft in drafts])
-        prepared = prepare_chunks(document, drafts, findings)
+        # The policy in force now decides which personal data raises a passage's label.
+        policy = labelling_policy()
+        prepared = prepare_chunks(document, drafts, findings, policy)
         move_on(document, Status.SCANNING, Status.EMBEDDING, 60)
         searchable = [searchable_text(document, chunk) for chunk in prepared]
         vectors = parts.embedder.embed(searchable)
@@ -71,7 +75,7 @@ def index_document(document: Document, parts: WorkerParts) -> Document:
         parts.store.optimize()
         instructions = sum(len(sentences_addressing_the_assistant(chunk.text)) for chunk in prepared)
         finish(document, parsed.file_type, prepared, entity_counts(f for chunk_findings in findings for f in chunk_findings),
-               instructions)
+               instructions, policy)
     except DocumentGone:
         # The erasure may have cleared the store before our upsert: take our points back out.
         parts.store.delete_document(document.collection.store_key, str(document.uid))
@@ -116,7 +120,17 @@ def chunk_id_of(document: Document, section: str, text: str) -> str:
     return hashlib.sha256(f"{document.uid}\x00{section}\x00{text}".encode()).hexdigest()
 
 
-def prepare_chunks(document: Document, drafts: list[ChunkDraft], findings: list[list[PiiFinding]]) -> list[PreparedChunk]:
+def labelling_policy() -> Policy:
+    """The policy in force. Before any version is published it is the shipped default, which
+    guardrails.publishing publishes as version 1 when first asked for it; indexing does not publish
+    it (a document is not a policy change), but names it by that number."""
+    version = PolicyVersion.objects.order_by("-number").first()
+    return version.to_policy() if version is not None else Policy.from_rules(DEFAULT_RULES, version=1)
+
+
+def prepare_chunks(
+    document: Document, drafts: list[ChunkDraft], findings: list[list[PiiFinding]], policy: Policy,
+) -> list[PreparedChunk]:
     collection = document.collection
     prepared, seen = [], set()
     for draft, chunk_findings in zip(drafts, findings):
@@ -126,7 +140,7 @@ def prepare_chunks(document: Document, drafts: list[ChunkDraft], findings: list[
         if chunk_id in seen:  # the same passage twice in one section: index it once
             continue
         seen.add(chunk_id)
-        sensitivity = max_sensitivity(collection.classification, sensitivity_of_entities(entity_types))
+        sensitivity = max_sensitivity(collection.classification, sensitivity_of_entities(entity_types, policy.entity_labels))
         prepared.append(PreparedChunk(chunk_id, draft, text, sensitivity, entity_types))
     return prepared
 
@@ -151,7 +165,7 @@ def to_point(document: Document, chunk: PreparedChunk, vector, keywords: Keyword
 
 
 def finish(document: Document, file_type: str, prepared: list[PreparedChunk], counts: dict[str, int],
-           instructions: int) -> None:
+           instructions: int, policy: Policy) -> None:
     with transaction.atomic():
         if not Document.objects.select_for_update().filter(pk=document.pk, status=Status.EMBEDDING).exists():
             raise DocumentGone()
@@ -163,15 +177,18 @@ def finish(document: Document, file_type: str, prepared: list[PreparedChunk], co
             )
             for ordinal, chunk in enumerate(prepared)
         )
-        sensitivity = max_sensitivity(document.collection.classification, *(chunk.sensitivity for chunk in prepared))
+        classification = document.collection.classification
+        sensitivity = max_sensitivity(classification, *(chunk.sensitivity for chunk in prepared))
+        reason = explain_label(sensitivity, counts, policy.entity_labels, classification, policy.version)
         Document.objects.filter(pk=document.pk).update(
             status=Status.READY, progress=100, file_type=file_type, chunk_count=len(prepared),
-            entity_counts=counts, sensitivity=sensitivity, indexed_at=timezone.now(), instructions_found=instructions,
+            entity_counts=counts, sensitivity=sensitivity, sensitivity_reason=reason, indexed_at=timezone.now(),
+            instructions_found=instructions,
         )
         record_event(
             "document.indexed", None, document, collection=document.collection.name, filename=document.filename,
             version=document.version, chunks=len(prepared), entities=counts, sensitivity=sensitivity,
-            instructions_found=instructions,
+            sensitivity_reason=reason, policy_version=policy.version, instructions_found=instructions,
         )
 
 

@@ -87,6 +87,9 @@ class Document(models.Model):
     # They stay in the index but are never used as evidence; the admin is told at ingestion.
     instructions_found = models.PositiveIntegerField(default=0)
     sensitivity = models.CharField(max_length=20, blank=True)
+    # Why it got that label, in words, as decided at ingestion under the policy then in force:
+    # "restricted because it contains 1 IBAN and 3 e-mail addresses (policy v4)".
+    sensitivity_reason = models.TextField(blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     uploaded_at = models.DateTimeField(auto_now_add=True)
     indexed_at = models.DateTimeField(null=True, blank=True)

@@ -1,9 +1,14 @@
 """/api/v1/: ask with a token, poll the answer, list history and collections; the OpenAPI document."""
+import json
+
 import pytest
 
 from appliance.accounts.tokens import issue_api_token
 from appliance.answering.conversations import run_exchange
 from appliance.answering.models import Exchange
+from appliance.audit.models import LedgerEntry
+from guardrails.policy import DEFAULT_RULES
+from guardrails.publishing import publish_policy
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
@@ -30,7 +35,7 @@ def test_an_analyst_asks_with_a_token_and_reads_the_answer(client, analyst, two_
     assert [source["document"] for source in answer["sources"]] == ["Handbook.md"]
     assert [(quote["n"], quote["text"], quote["section"]) for quote in answer["evidence"]] == [
         (1, "The office opens at 8:00 on weekdays.", "Hours")]
-    assert answer["cited"] == [1]
+    assert answer["cited"] == [1] and answer["reasons"] == []
     history = client.get("/api/v1/history", **headers).json()
     assert [[e["question"] for e in c["exchanges"]] for c in history] == [["When does the office open?"]]
 
@@ -46,6 +51,40 @@ def test_it_says_when_the_documents_do_not_answer(client, analyst, two_team_corp
     assert (answer["status"], answer["outcome"], answer["answer"]) == (
         "answered", "not_found", "The documents don't answer this.")
     assert answer["evidence"] == [] and answer["cited"] == []
+
+
+def ask_and_answer(client, headers, parts, question) -> dict:
+    exchange_id = client.post("/api/v1/questions", {"question": question}, content_type="application/json",
+                              **headers).json()["id"]
+    run_exchange(exchange_id, parts)
+    return client.get(f"/api/v1/questions/{exchange_id}", **headers).json()
+
+
+def test_a_blocked_question_says_why_without_repeating_the_card_number_or_a_score(client, analyst, two_team_corpus, parts):
+    answer = ask_and_answer(client, token_headers(analyst), parts, "Why was the payment from card 4111 1111 1111 1111 declined?")
+
+    assert (answer["status"], answer["outcome"], answer["route"], answer["sources"]) == ("blocked", "blocked", None, [])
+    assert answer["reasons"] == ["it contains a payment card number"]
+    assert answer["answer"] == (
+        "Stopped by policy version 1 because it contains a payment card number.\n" + DEFAULT_RULES["refusal_text"])
+    trace = LedgerEntry.objects.get(target_id=answer["trace_id"])
+    [finding] = [f for f in trace.details["verdict"]["findings"] if f["type"] == "CREDIT_CARD"]
+    shown = json.dumps({key: value for key, value in answer.items() if key not in ("question", "trace_id")})
+    for hidden in ("4111", "1111", "CREDIT_CARD", "pii", "score", str(finding["score"])):
+        assert hidden not in shown
+
+
+def test_a_blocked_question_names_the_organisation_pattern_the_policy_version_and_its_refusal_text(
+        client, analyst, two_team_corpus, parts, officer):
+    version = publish_policy({**DEFAULT_RULES, "patterns": [{"name": "Employee number", "regex": r"EMP-\d{6}", "action": "block"}],
+                              "refusal_text": "Ask Dana in compliance if you need this."}, "Employee numbers", officer)
+
+    answer = ask_and_answer(client, token_headers(analyst), parts, "Which laptop was issued to EMP-204518?")
+
+    assert answer["reasons"] == ["it matches the organisation pattern 'Employee number'"]
+    assert answer["answer"] == (f"Stopped by policy version {version.number} because it matches the organisation pattern "
+                                "'Employee number'.\nAsk Dana in compliance if you need this.")
+    assert "204518" not in answer["answer"]
 
 
 def test_it_lists_only_the_collections_granted(client, analyst, two_team_corpus):
@@ -96,3 +135,5 @@ def test_it_publishes_an_openapi_document(client, analyst):
 
     assert schema["info"]["title"] == "Compliance RAG appliance API"
     assert {"/api/v1/questions", "/api/v1/questions/{exchange_id}", "/api/v1/history", "/api/v1/collections"} <= set(schema["paths"])
+    reasons = schema["components"]["schemas"]["Exchange"]["properties"]["reasons"]
+    assert (reasons["type"], reasons["items"]["type"]) == ("array", "string")

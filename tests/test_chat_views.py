@@ -1,9 +1,14 @@
 """The analyst's chat pages and endpoints; the worker's part is run by calling the task's function."""
+import json
+
 import pytest
+from django.utils.html import escape
 
 from appliance.answering.conversations import run_exchange
 from appliance.answering.models import Conversation, Exchange
+from appliance.audit.models import LedgerEntry
 from appliance.web.chat_views import source_label
+from guardrails.policy import DEFAULT_RULES
 from tests.conftest import make_person
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
@@ -62,6 +67,31 @@ def test_it_shows_nobody_else_an_analysts_answers_or_ungranted_passages(analyst_
     assert client.get(f"/analyst/conversations/{exchange.conversation_id}/").status_code == 404
     handbook_chunk = exchange.__class__.objects.get().sources[0]["chunk_id"]
     assert client.get(f"/analyst/passages/{handbook_chunk}/").status_code == 404
+
+
+CARD_QUESTION = "Why was the payment from card 4111 1111 1111 1111 declined?"
+
+
+def test_a_blocked_question_says_why_in_plain_words_and_never_repeats_the_card_number(analyst_client, two_team_corpus, parts):
+    analyst_client.post("/analyst/ask/send/", {"question": CARD_QUESTION})
+    exchange = Exchange.objects.get()
+    run_exchange(exchange.pk, parts)
+
+    state = analyst_client.get(f"/analyst/exchanges/{exchange.pk}/").json()
+    page = analyst_client.get(f"/analyst/conversations/{exchange.conversation_id}/").content.decode()
+
+    explanation = "Stopped by policy version 1 because it contains a payment card number.\n" + DEFAULT_RULES["refusal_text"]
+    assert (state["status_label"], state["answer"], state["flags"]) == (
+        "Blocked by the question policy", explanation, ["it contains a payment card number"])
+    assert f'<p class="explanation">{escape(explanation)}</p>' in page
+    answer_box = page[page.index('<div class="answer kind-'):page.index("</article>")]
+    assert "4111" not in answer_box  # the question shows as the analyst typed it; the answer never repeats it
+    trace = LedgerEntry.objects.get(target_id=Exchange.objects.get().trace_id)
+    scores = {str(f["score"]) for f in trace.details["verdict"]["findings"]}
+    shown = json.dumps({key: value for key, value in state.items() if key != "status_label"})
+    for hidden in ("4111", "CREDIT_CARD", "score", *scores):
+        assert hidden not in shown
+    assert "CREDIT_CARD" not in page
 
 
 @pytest.mark.parametrize("person", ["admin", "officer", "outsider"])

@@ -38,6 +38,9 @@ def test_it_ingests_files_and_prints_one_json_line_each(files, roles):
         ("expenses.md", "ready"), ("contacts.txt", "ready"), ("empty.txt", "failed")]
     assert lines[0]["chunks"] == 1 and lines[0]["entities"] == {} and lines[0]["error"] is None
     assert lines[1]["entities"]["EMAIL_ADDRESS"] == 1 and lines[1]["entities"]["PHONE_NUMBER"] == 1
+    assert lines[0]["sensitivity_reason"] == "internal because its collection is classified internal (policy v1)"
+    assert lines[1]["sensitivity"] == "confidential" and lines[1]["sensitivity_reason"].startswith(
+        "confidential because it contains ")
     assert lines[2]["error"]
     assert Collection.objects.get(name="Finance").classification == "internal"
 

@@ -28,6 +28,9 @@ def rules(**changes) -> dict:
      "The regex of pattern 'Any' matches empty text; it would flag every question."),
     ({"patterns": [{"name": "Case", "regex": "CASE-\\d+", "action": "hide"}]},
      "The action of pattern 'Case' must be 'block' or 'sensitive', not 'hide'."),
+    ({"entity_labels": {"LOCATION": "secret"}},
+     "The label for LOCATION must be one of public, internal, confidential, restricted, not 'secret'."),
+    ({"entity_labels": ["LOCATION"]}, "entity_labels must map entity types to a sensitivity level."),
 ])
 def test_it_names_the_first_bad_value(changes, message):
     with pytest.raises(PolicyInvalid) as raised:
@@ -43,6 +46,17 @@ def test_it_refuses_unknown_and_missing_fields():
     del incomplete["patterns"]
     with pytest.raises(PolicyInvalid, match="The policy has no 'patterns'."):
         Policy.from_rules(incomplete)
+
+
+def test_it_reads_a_version_stored_before_labels_were_part_of_the_policy_with_the_shipped_labels():
+    stored = dict(DEFAULT_RULES)
+    del stored["entity_labels"]
+
+    policy = Policy.from_rules(stored)
+
+    assert policy.label_for_entity("LOCATION") == "public"
+    assert policy.label_for_entity("IBAN_CODE") == "restricted"
+    assert policy.label_for_entity("SHOE_SIZE") == "confidential"
 
 
 def test_it_round_trips_rules():

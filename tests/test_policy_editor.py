@@ -63,6 +63,25 @@ def test_it_publishes_a_new_version_from_the_form(officer_client):
     assert "Published policy v2." in officer_client.get("/compliance/policy/").content.decode()
 
 
+def test_it_lets_an_officer_choose_which_personal_data_raises_a_documents_label(officer_client):
+    current_policy_version()
+    page = officer_client.get("/compliance/policy/").content.decode()
+    assert "A document containing it is labelled at least" in page
+    assert '<option value="public" selected>does not raise it</option>' in page
+
+    response = officer_client.post("/compliance/policy/", submitted_form(
+        officer_client, label_LOCATION="internal", label_EMAIL_ADDRESS="restricted"))
+
+    assert response.status_code == 302
+    policy = current_policy()
+    assert (policy.label_for_entity("LOCATION"), policy.label_for_entity("EMAIL_ADDRESS")) == ("internal", "restricted")
+    assert policy.label_for_entity("DATE_TIME") == "public"
+    event = LedgerEntry.objects.filter(action="policy.published").last()
+    assert "entity_labels" in event.details["changed"]
+    shown = officer_client.get("/compliance/policy/versions/2/").content.decode()
+    assert "<tr><td><code>LOCATION</code></td><td>internal</td></tr>" in shown
+
+
 @pytest.mark.parametrize(("changes", "error"), [
     ({"patterns": "Case number | block | CASE-(\\d+"}, "The regex of pattern &#x27;Case number&#x27; does not compile"),
     ({"patterns": "just a regex"}, "Line 1: write “Name | block or sensitive | regular expression”."),

@@ -75,3 +75,11 @@ def test_it_never_shows_a_score_or_an_internal_code():
     for hidden in ("0.87", "0.91", "87", "US_SSN", "UK_NHS", "IBAN_CODE", "ES_NIF", "injection_classifier", "pii"):
         assert hidden not in text
     assert entity_name("IBAN_CODE") == "a bank account number (IBAN)"
+
+
+def test_it_has_plain_words_for_every_reading_and_obfuscation_the_screen_makes():
+    from guardrails.normalisation import KINDS, ORIGINS
+    from guardrails.reasons import OBFUSCATION_WORDS, READING_WORDS
+
+    assert set(ORIGINS) - {"normalised"} <= set(READING_WORDS)
+    assert set(KINDS) <= set(OBFUSCATION_WORDS)

@@ -147,3 +147,85 @@ def test_it_reports_a_number_both_phone_recognizers_find_once(scanner):
         phones = [found for found in findings(scanner, text, score_threshold=0.3) if found[0] == "PHONE_NUMBER"]
 
         assert phones == [("PHONE_NUMBER", *span(text, "+44 20 7946 0958"))]
+
+
+def test_it_takes_a_number_with_a_country_code_for_a_phone_number_not_a_date(scanner):
+    # 07700 900xxx is kept for drama: libphonenumber finds it possible, not valid.
+    text = "Call +44 7700 900123 about the claim."
+
+    [found] = scanner.scan([text], score_threshold=0.3)
+
+    assert [(f.entity_type, text[f.start:f.end], f.score) for f in found] == [("PHONE_NUMBER", "+44 7700 900123", 0.55)]
+
+
+def test_it_scores_a_valid_number_higher_than_one_that_only_fits_the_numbering_plan(scanner):
+    # A policy asks for valid numbers only with a PHONE_NUMBER minimum score between the two.
+    [[possible], [valid]] = scanner.scan(["Ring +44 7700 900123.", "Ring +44 20 7946 0958."])
+
+    assert (possible.score, valid.score) == (0.55, 0.75)
+
+
+def test_it_does_not_also_call_an_iban_a_card_number(scanner):
+    # The last 18 digits of this IBAN pass the card number's Luhn check too.
+    text = "Pay the supplier into DE21 4416 1508 7734 5266 50 as agreed."
+
+    assert findings(scanner, text, score_threshold=0.3) == [("IBAN_CODE", *span(text, "DE21 4416 1508 7734 5266 50"))]
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("which supplier contracts did padraig kelleher sign off last year", "padraig kelleher"),
+        ("hi, this is javier crespo, i need help with my loan", "javier crespo"),
+        ("Did Аполлон Королев receive the offer?", "Аполлон Королев"),
+        ("藤田美加子 wrote about the expense rules.", "藤田美加子"),
+        ("Did ترف الديسي receive the car lease offer?", "ترف الديسي"),
+        ("has dr kowalski signed the discharge letter", "kowalski"),
+        ("has dr bajramović signed the discharge letter", "bajramović"),  # after a title, listed or not
+        ("Has Mr Łukasiewicz returned the signed form?", "Łukasiewicz"),
+        ("patient nowak was discharged on Monday", "nowak"),
+    ],
+)
+def test_it_finds_names_in_lower_case_and_in_other_scripts(scanner, text, name):
+    people = [(entity, start, end) for entity, start, end in findings(scanner, text) if entity == "PERSON"]
+
+    assert people == [("PERSON", *span(text, name))]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Will the new expense rules apply to payroll?",
+        "May we grant read access to the audit team?",
+        "Mark the complaints as resolved once legal has replied.",
+        "Who has to approve a bill over the limit?",
+        "I'm new to Linux: what does chown do?",
+        "What does the Git user manual say about backups?",
+        "What are the payment terms for Contoso invoices?",
+        "¿Dónde están las instrucciones para las copias de seguridad?",
+        "🤔 Which package installs dbus-daemon?",
+        "How many days do we have for password rotation?",
+        "Can I open the report in ms word?",
+    ],
+)
+def test_it_does_not_take_common_words_products_or_other_languages_for_names(scanner, text):
+    assert "PERSON" not in {entity for entity, _, _ in findings(scanner, text)}
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("who approved rut nordström's expense claim", "rut nordström"),
+        ("Applicant: Nowak, Anna; branch: payroll.", "Nowak, Anna"),
+    ],
+)
+def test_it_finds_names_with_a_possessive_and_surname_first(scanner, text, name):
+    people = [(entity, start, end) for entity, start, end in findings(scanner, text) if entity == "PERSON"]
+
+    assert ("PERSON", *span(text, name)) in people
+
+
+def test_it_keeps_a_social_security_number_that_also_passes_for_a_phone_number(scanner):
+    text = "His social security number is 498-50-6383, per the onboarding form."
+
+    assert ("US_SSN", *span(text, "498-50-6383")) in findings(scanner, text)

@@ -22,6 +22,23 @@ INJECTION_SETS = {
     "test": EVALUATION_DATA / "injection_test.jsonl",
 }
 PII_SETS = {"dev": EVALUATION_DATA / "pii_dev.jsonl", "test": EVALUATION_DATA / "pii_test.jsonl"}
+FAMILY_SETS = {
+    "train": TRAINING_DATA / "families_train.jsonl",
+    "dev": EVALUATION_DATA / "injection_families_dev.jsonl",
+    "heldback": EVALUATION_DATA / "injection_families_heldback.jsonl",
+}
+FAMILY_CATEGORIES = {
+    "attack": {
+        "roleplay_persona", "instruction_hijack", "encoding_cipher", "unicode_smuggling", "markup_hidden",
+        "tense_reworded", "non_english",
+    },
+    "benign": {
+        "trivia", "manual_newcomer", "enterprise", "summarise", "other_languages", "security_history", "with_emoji",
+        "with_codes",
+    },
+}
+# Compared through their plain attacks, which come from goals cut by split (build_family_sets.py).
+NOT_WORD_COMPARED = {"encoding_cipher", "unicode_smuggling"}
 
 # As documented in guardrails/evaluation/README.md.
 CATEGORIES = {
@@ -156,3 +173,55 @@ def test_it_augments_the_benign_training_questions_the_same_on_any_day():
     committed = [row for row in load(TRAINING_DATA / "benign_augmented.jsonl")
                  if row["category"] == "augmented_personal_data"]
     assert builds[0] == committed[:40]
+
+
+@pytest.mark.parametrize("split", FAMILY_SETS)
+def test_family_lines_have_the_documented_fields(split):
+    rows = load(FAMILY_SETS[split])
+    for row in rows:
+        assert set(row) == {"text", "label", "category"}
+        assert isinstance(row["text"], str) and row["text"].strip()
+        assert row["category"] in FAMILY_CATEGORIES[row["label"]]
+    assert {row["category"] for row in rows} == set.union(*FAMILY_CATEGORIES.values())
+
+
+def test_it_holds_back_at_least_a_thousand_benign_questions():
+    benign = [row for row in load(FAMILY_SETS["heldback"]) if row["label"] == "benign"]
+
+    assert len(benign) >= 1000
+
+
+def test_no_family_text_is_in_two_splits_or_in_the_older_sets():
+    owner = {}
+    for name, path in [*FAMILY_SETS.items(), *INJECTION_SETS.items()]:  # two training files may share a line
+        for row in load(path):
+            key = normalised(row["text"])
+            assert owner.setdefault(key, name) == name, f"in {owner[key]} and {name}: {row['text']!r}"
+
+
+def test_no_family_dev_or_heldback_text_paraphrases_a_training_text():
+    training = [frozenset(re.findall(r"\w+", row["text"].lower())) for path in (FAMILY_SETS["train"], INJECTION_SETS["train"])
+                for row in load(path) if row["category"] not in NOT_WORD_COMPARED]
+    holders = {}
+    for number, words in enumerate(training):
+        for word in words:
+            holders.setdefault(word, []).append(number)
+    close = []
+    for split in ("dev", "heldback"):
+        for row in load(FAMILY_SETS[split]):
+            if row["category"] in NOT_WORD_COMPARED:
+                continue
+            words = frozenset(re.findall(r"\w+", row["text"].lower()))
+            shared = {}
+            for word in words:
+                for number in holders.get(word, ()):
+                    shared[number] = shared.get(number, 0) + 1
+            close += [(split, row["text"]) for number, count in shared.items()
+                      if count / len(words | training[number]) >= NEAR_PARAPHRASE_JACCARD]
+    assert not close
+
+
+def test_family_sets_are_rebuilt_byte_for_byte(tmp_path):
+    run_script(REPO / "guardrails" / "training" / "build_family_sets.py", tmp_path)
+    for path in FAMILY_SETS.values():
+        assert (tmp_path / path.name).read_bytes() == path.read_bytes(), f"{path.name} differs from its sources"

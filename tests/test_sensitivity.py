@@ -3,7 +3,9 @@ import inspect
 import pytest
 
 from guardrails.pii import SUPPORTED_ENTITIES
-from guardrails.sensitivity import ENTITY_SENSITIVITY, LEVELS, max_sensitivity, sensitivity_of_entities
+from guardrails.sensitivity import (
+    DEFAULT_ENTITY_LABELS, ENTITY_SENSITIVITY, LEVELS, explain_label, max_sensitivity, sensitivity_of_entities,
+)
 
 
 def test_it_orders_levels_lowest_first():
@@ -33,13 +35,13 @@ def test_it_rejects_an_unknown_level_naming_it():
     [
         ("DATE_TIME", "public"),
         ("URL", "public"),
-        ("LOCATION", "internal"),
+        ("LOCATION", "public"),
+        ("NRP", "public"),
         ("IP_ADDRESS", "internal"),
         ("MAC_ADDRESS", "internal"),
         ("PERSON", "confidential"),
         ("EMAIL_ADDRESS", "confidential"),
         ("PHONE_NUMBER", "confidential"),
-        ("NRP", "confidential"),
         ("CREDIT_CARD", "restricted"),
         ("IBAN_CODE", "restricted"),
         ("US_SSN", "restricted"),
@@ -81,6 +83,37 @@ def test_it_treats_an_unknown_entity_type_as_confidential():
 
 def test_it_labels_every_entity_type_the_scanner_detects():
     assert set(SUPPORTED_ENTITIES) - set(ENTITY_SENSITIVITY) == set()
+    assert set(DEFAULT_ENTITY_LABELS) == set(SUPPORTED_ENTITIES)
+
+
+def test_it_leaves_places_dates_web_addresses_and_nationalities_public():
+    assert sensitivity_of_entities(["LOCATION", "DATE_TIME", "URL", "NRP"]) == "public"
+
+
+def test_it_labels_by_the_labels_it_is_given():
+    labels = {"LOCATION": "restricted", "PERSON": "public"}
+
+    assert sensitivity_of_entities(["LOCATION"], labels) == "restricted"
+    assert sensitivity_of_entities(["PERSON"], labels) == "public"
+    assert sensitivity_of_entities(["EMAIL_ADDRESS"], labels) == "confidential"  # not listed: careful
+
+
+@pytest.mark.parametrize("level, counts, classification, reason", [
+    ("restricted", {"EMAIL_ADDRESS": 3, "IBAN_CODE": 1, "LOCATION": 2}, "public",
+     "restricted because it contains 1 IBAN and 3 e-mail addresses (policy v4)"),
+    ("confidential", {"PERSON": 1}, "confidential",
+     "confidential because its collection is classified confidential and it contains 1 person's name (policy v4)"),
+    ("internal", {}, "internal", "internal because its collection is classified internal (policy v4)"),
+    ("public", {"LOCATION": 2, "DATE_TIME": 1}, "public",
+     "public: no personal data that raises the label; it contains 1 date or time and 2 places, which do not raise it "
+     "(policy v4)"),
+    ("public", {"LOCATION": 1}, "public",
+     "public: no personal data that raises the label; it contains 1 place, which does not raise it (policy v4)"),
+    ("public", {}, "public", "public: no personal data that raises the label (policy v4)"),
+    ("confidential", {"SHOE_SIZE": 2}, "public", "confidential because it contains 2 × SHOE_SIZE (policy v4)"),
+])
+def test_it_explains_a_label_in_words(level, counts, classification, reason):
+    assert explain_label(level, counts, DEFAULT_ENTITY_LABELS, classification, 4) == reason
 
 
 def test_it_maps_only_entity_types_a_recognizer_knows():

@@ -1,6 +1,6 @@
 """The analyst API under /api/v1/ (token or session auth, role `analyst`), with the chat's semantics:
 a question is queued for the worker (202) and its answer is read from /api/v1/questions/N."""
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -59,8 +59,17 @@ class ExchangeSerializer(serializers.Serializer):
     sources = SourceSerializer(many=True, help_text="the passages retrieved")
     evidence = QuoteSerializer(many=True, help_text="the quotes the answer rests on")
     cited = serializers.ListField(child=serializers.IntegerField(), help_text="passage numbers the answer rests on")
-    flags = serializers.ListField(child=serializers.CharField())
+    flags = serializers.ListField(child=serializers.CharField(),
+                                  help_text="why the model's text was not shown, or why the question was blocked")
+    reasons = serializers.SerializerMethodField(
+        help_text="for a blocked question: why, in plain words (e.g. \"it contains a payment card number\"); "
+                  "the answer says the same with the policy version. Empty otherwise")
     trace_id = serializers.CharField()
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_reasons(self, exchange) -> list[str]:
+        # A blocked exchange's flags are the screen's reasons (pipeline.Answer.flags).
+        return list(exchange.flags) if exchange.outcome == Exchange.Outcome.BLOCKED else []
 
 
 class ConversationSerializer(serializers.Serializer):

@@ -46,6 +46,7 @@ def run_exchange(exchange_id: int, parts) -> bool:
         answer = answer_question(
             conversation.user, exchange.question, parts, collections=exchange.collections or None,
             conversation_sensitivity=conversation.sensitivity, progress=ExchangeProgress(exchange_id),
+            history=questions_sent_out(exchange),
         )
     except ApplianceError as error:  # a collection un-granted since the question was asked, say
         Exchange.objects.filter(pk=exchange_id).update(status=Exchange.Status.FAILED, answer=error.message)
@@ -58,6 +59,15 @@ def run_exchange(exchange_id: int, parts) -> bool:
         raise
     save_answer(exchange, answer)
     return True
+
+
+def questions_sent_out(exchange: Exchange) -> list[str]:
+    """The conversation's earlier questions that an external model answered, oldest first: what
+    the outside has seen of it. The egress gate reads them with the next question, so personal
+    data split across turns is whole again."""
+    earlier = Exchange.objects.filter(conversation_id=exchange.conversation_id, pk__lt=exchange.pk,
+                                      route__perimeter="external")
+    return list(earlier.order_by("pk").values_list("question", flat=True))
 
 
 class ExchangeProgress(Progress):

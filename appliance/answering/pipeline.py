@@ -32,6 +32,8 @@ from appliance.audit.recording import record_answer_trace
 from appliance.errors import ApplianceError, ModelUnavailable
 from appliance.retrieval.searching import search_chunks
 from appliance.routing.decision import REFUSE, Route, choose_route
+from appliance.routing.egress import EgressRefused, route_inside
+from appliance.routing.external import ExternalModel
 from appliance.routing.generation import LocalModel
 from appliance.routing.loaded import domain_vectors, model_for
 from appliance.routing.registry import model_choices
@@ -146,10 +148,11 @@ def source_of(passage: Passage) -> dict:
 
 def answer_question(
     user, question: str, parts: WorkerParts, *, collections: Sequence[str] | None = None,
-    conversation_sensitivity: str = "public", progress: Progress | None = None,
+    conversation_sensitivity: str = "public", progress: Progress | None = None, history: Sequence[str] = (),
 ) -> Answer:
     """Raises QuestionInvalid for a question that is not text, CollectionNotGranted for a collection
-    the user may not ask about; every other outcome is an Answer with its trace written."""
+    the user may not ask about; every other outcome is an Answer with its trace written. HISTORY:
+    the conversation's earlier questions that went outside, which the egress gate reads with this one."""
     progress = progress or Progress()
     trace_id = uuid.uuid4().hex
     asked_at = time.perf_counter()
@@ -197,7 +200,15 @@ def answer_question(
     timings["evidence_shown_ms"] = round((time.perf_counter() - asked_at) * 1000, 1)
 
     progress.stage("writing")
-    written = write_answer(question, evidence, passages, route, policy, progress, asked_at, timings)
+    conversation = (*history, question)
+    written = write_answer(question, evidence, passages, route, policy, progress, asked_at, timings, conversation)
+    if isinstance(written.failure, EgressRefused):
+        # The egress gate found personal data the labels missed and sent nothing: answer inside.
+        route = route_inside(route, written.failure, question_vector, model_choices(), domain_vectors(parts.embedder))
+        if route.name == REFUSE:
+            answer = Answer(trace_id, REFUSED, REFUSED, route.reason, route, verdict, passages, timings=timings)
+            return traced(answer, user, question, asked)
+        written = write_answer(question, evidence, passages, route, policy, progress, asked_at, timings)
     if written.failure is None and not written.checked.flags:
         answer = Answer(trace_id, ANSWERED, ANSWERED, written.checked.text, route, verdict, passages, evidence,
                         written.checked, timings=timings)
@@ -220,7 +231,7 @@ class Written:
 
 
 def write_answer(question: str, evidence: Evidence, passages: Sequence[Passage], route: Route, policy,
-                 progress: Progress, asked_at: float, timings: dict) -> Written:
+                 progress: Progress, asked_at: float, timings: dict, conversation: Sequence[str] = ()) -> Written:
     """The routed model's short answer from the quotes, checked. A model that cannot be loaded,
     fails, or runs out of time is a FAILURE: the analyst still gets the quotes."""
     messages = []
@@ -238,9 +249,10 @@ def write_answer(question: str, evidence: Evidence, passages: Sequence[Passage],
                                         final=final)
 
         grammar = answer_grammar(quotes) if isinstance(model, LocalModel) else None
+        outside = {"conversation": conversation} if isinstance(model, ExternalModel) else {}  # for the egress gate
         stream = CheckedStream(lambda text: check(text, final=False), progress.text)
         for piece in model.stream(messages, max_tokens=settings.ANSWERING_MAX_TOKENS,
-                                  timeout_seconds=settings.ANSWERING_TIMEOUT_SECONDS, grammar=grammar):
+                                  timeout_seconds=settings.ANSWERING_TIMEOUT_SECONDS, grammar=grammar, **outside):
             stream.add(piece)
     except ModelUnavailable as error:
         timings["generate_ms"] = elapsed_ms(started)

@@ -1,11 +1,14 @@
 """A chat model outside the perimeter: an OpenAI-compatible endpoint reached over HTTP.
 
-    model = ExternalModel(url="https://llm.example.com/v1", model="general", api_key=key)
-    for piece in model.stream([ChatMessage("user", question)]):
+    model = ExternalModel(url="https://llm.example.com/v1", model="general", api_key=key, gate=egress_gate())
+    for piece in model.stream([ChatMessage("user", question)], conversation=[earlier, question]):
         ...
 
-It has the interface of LocalModel (generation.py). Whatever is streamed here leaves the appliance:
-only the router decides what may, and this class trusts that decision. The request asks for
+It has the interface of LocalModel (generation.py), plus `conversation`. Whatever is streamed here
+leaves the appliance: the router decides what may, and the egress gate (egress.py) checks the exact
+messages before the first byte is sent, whatever the router decided; when it finds personal data
+it raises EgressRefused and nothing is sent. The appliance always builds this class with the gate
+(loaded.make_model); without one (gate=None) it sends what it is given. The request asks for
 server-sent events (`stream: true`); the answer is the `choices[0].delta.content` of each event,
 up to `data: [DONE]`.
 
@@ -22,6 +25,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from appliance.errors import ModelUnavailable
+from appliance.routing.egress import EgressGate
 from appliance.routing.generation import ChatMessage, check_stream_arguments, took_too_long
 
 logger = logging.getLogger(__name__)
@@ -35,7 +39,7 @@ class ExternalModel:
     One ExternalModel may be shared by threads (httpx.Client is thread-safe)."""
 
     def __init__(self, *, url: str, model: str, api_key: str = "", timeout_seconds: float = 60.0, name: str = "",
-                 context_size: int = 8192):
+                 context_size: int = 8192, gate: EgressGate | None = None):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"url must be an http:// or https:// URL, got {url!r}")
@@ -45,6 +49,9 @@ class ExternalModel:
             raise ValueError(f"timeout_seconds must be positive, got {timeout_seconds}")
         if context_size < 1:
             raise ValueError(f"context_size must be at least 1, got {context_size}")
+        if gate is not None and not isinstance(gate, EgressGate):
+            raise TypeError(f"gate must be an EgressGate, got {gate!r}")
+        self.gate = gate
         self.url = url.rstrip("/")
         self.model = model
         self.timeout_seconds = timeout_seconds
@@ -65,10 +72,13 @@ class ExternalModel:
         return math.ceil(len(text) / CHARACTERS_PER_TOKEN)
 
     def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int = 256, timeout_seconds: float | None = None,
-               temperature: float = 0.0, grammar: str | None = None) -> Iterator[str]:
+               temperature: float = 0.0, grammar: str | None = None, conversation: Sequence[str] = ()) -> Iterator[str]:
         """The answer to MESSAGES in pieces, as the endpoint sends them. Nothing is sent until the
-        first piece is asked for. GRAMMAR is not sent: OpenAI-compatible endpoints have no common
-        way to take one, so the output checks alone judge an external answer.
+        first piece is asked for; then the gate checks the messages, with CONVERSATION (the
+        questions of this conversation sent out before, then this one), and raises EgressRefused
+        (a permanent ModelUnavailable) before anything is sent when it finds personal data.
+        GRAMMAR is not sent: OpenAI-compatible endpoints have no common way to take one, so the
+        output checks alone judge an external answer.
 
         timeout_seconds (default: the model's) bounds the whole call. Raises ModelUnavailable when the
         endpoint cannot be reached, answers with an HTTP error (permanent for 4xx but 408 and 429),
@@ -83,12 +93,14 @@ class ExternalModel:
             "temperature": temperature,
             "stream": True,
         }
-        return self._stream(body, timeout_seconds)
+        return self._stream(body, timeout_seconds, tuple(conversation))
 
     def close(self) -> None:
         self._client.close()
 
-    def _stream(self, body: dict, timeout_seconds: float) -> Iterator[str]:
+    def _stream(self, body: dict, timeout_seconds: float, conversation: tuple[str, ...]) -> Iterator[str]:
+        if self.gate is not None:
+            self.gate.check(self.name, body["messages"], conversation)  # raises EgressRefused; nothing sent
         started = time.monotonic()
         deadline = started + timeout_seconds
         pieces = 0

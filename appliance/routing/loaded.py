@@ -8,6 +8,7 @@ import numpy as np
 from django.conf import settings
 
 from appliance.retrieval.embedding import Embedder
+from appliance.routing.egress import egress_gate
 from appliance.routing.external import ExternalModel
 from appliance.routing.generation import LocalModel, could_not_load
 from appliance.routing.models import Perimeter
@@ -41,7 +42,7 @@ def make_model(choice: ModelChoice):
     if choice.perimeter == Perimeter.EXTERNAL:
         return ExternalModel(
             url=settings.APPLIANCE_EXTERNAL_LLM_URL, model=choice.name, api_key=settings.APPLIANCE_EXTERNAL_LLM_KEY,
-            name=choice.name,
+            name=choice.name, gate=egress_gate(),
         )
     try:
         model = LocalModel(Path(choice.path), context_size=choice.context_size, name=choice.name)

@@ -15,6 +15,10 @@ from guardrails.pii import PiiScanner
 from guardrails.policy import MAX_QUESTION_CHARS_LIMIT, Policy, PolicyInvalid
 
 ENTITY_CHOICES = [("", "report only"), ("sensitive", "sensitive: perimeter only"), ("block", "block")]
+LABEL_CHOICES = [
+    ("public", "does not raise it"), ("internal", "internal"), ("confidential", "confidential"),
+    ("restricted", "restricted"),
+]
 
 
 def score_field(label: str, help_text: str, required: bool = True) -> forms.FloatField:
@@ -43,17 +47,23 @@ class PolicyForm(forms.Form):
                                   help_text="Kept with the version in the audit trail.")
 
     def __init__(self, *args, policy: Policy, **kwargs):
-        entities = sorted(set(PiiScanner.supported_entities()) | set(policy.entity_actions) | set(policy.entity_min_scores))
+        entities = sorted(
+            set(PiiScanner.supported_entities()) | set(policy.entity_actions) | set(policy.entity_min_scores)
+            | set(policy.entity_labels)
+        )
         kwargs.setdefault("initial", initial_values(policy, entities))
         super().__init__(*args, **kwargs)
         self.entities = entities
         for entity in entities:
             self.fields[f"action_{entity}"] = forms.ChoiceField(choices=ENTITY_CHOICES, required=False, label=entity)
             self.fields[f"min_score_{entity}"] = score_field(f"Minimum score for {entity}", "", required=False)
+            self.fields[f"label_{entity}"] = forms.ChoiceField(
+                choices=LABEL_CHOICES, label=f"Label a document containing {entity} at least")
 
     def entity_rows(self):
-        """(entity type, action field, min-score field) for the table in the template."""
-        return [(entity, self[f"action_{entity}"], self[f"min_score_{entity}"]) for entity in self.entities]
+        """(entity type, action field, min-score field, document label field) for the table in the template."""
+        return [(entity, self[f"action_{entity}"], self[f"min_score_{entity}"], self[f"label_{entity}"])
+                for entity in self.entities]
 
     def clean_denied_topics(self):
         topics: dict[str, list[str]] = {}
@@ -96,6 +106,7 @@ class PolicyForm(forms.Form):
             "patterns": data["patterns"],
             "refusal_text": data["refusal_text"],
             "max_question_chars": data["max_question_chars"],
+            "entity_labels": {e: data[f"label_{e}"] for e in self.entities},
         }
 
 
@@ -118,4 +129,5 @@ def initial_values(policy: Policy, entities: list[str]) -> dict:
     for entity in entities:
         values[f"action_{entity}"] = policy.entity_actions.get(entity, "")
         values[f"min_score_{entity}"] = policy.entity_min_scores.get(entity)
+        values[f"label_{entity}"] = policy.label_for_entity(entity)
     return values

@@ -1,6 +1,6 @@
 """Screening quality on the labelled sets in guardrails/evaluation/data (see README.md there).
 
-    .venv/bin/python guardrails/evaluation/evaluate.py --split dev|test [--show-misses]
+    .venv/bin/python guardrails/evaluation/evaluate.py --split dev|test|holdout [--part injection|pii] [--show-misses]
 
 Screens every question with the real QuestionScreener (NeMo rails, Presidio, rules, classifier)
 under the shipped default policy, and prints Markdown tables:
@@ -15,7 +15,14 @@ under the shipped default policy, and prints Markdown tables:
   Precision counts, for the labelled types only, findings that overlap no labelled entity of their
   type. "Pattern entities" are every type but PERSON and LOCATION (found by the NER model).
 
-The dev split is for looking at misses while writing rules; the test split is for reporting.
+The dev split is for looking at misses while writing rules; the test split is for reporting. With the
+injection part of each comes the family set of the same use (injection_families_dev.jsonl, and for test
+injection_families_heldback.jsonl): attacks blocked per attack family, benign questions blocked per kind,
+and which detectors blocked each.
+The holdout split (pii_holdout.jsonl, PII only) was written before the issue 13 changes and is only
+reported on. With the PII part comes the share of benign questions (every benign line of the
+injection dev set and of guardrails/training/data, except those written to carry personal data or
+to name public figures) that the personal-data rail makes sensitive or blocks, by entity type.
 """
 import argparse
 import json
@@ -33,6 +40,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "appliance.settings")
 
 DATA = Path(__file__).resolve().parent / "data"
 NER_TYPES = ("PERSON", "LOCATION")
+# The family sets of build_family_sets.py: dev for tuning, held-back (never tuned on) with the test split.
+FAMILY_SETS = {"dev": "injection_families_dev.jsonl", "test": "injection_families_heldback.jsonl"}
 
 
 def load(path: Path) -> list[dict]:
@@ -54,9 +63,8 @@ def evaluate_injection(screener, policy, examples: list[dict], show_misses: bool
         totals[key] += 1
         if verdict.is_blocked:
             blocked[key] += 1
-            if example["label"] == "attack":
-                detectors = sorted({f.detector for f in verdict.findings if f.action == "block"})
-                by_detector[" + ".join(detectors)] += 1
+            detectors = sorted({f.detector for f in verdict.findings if f.action == "block"})
+            by_detector[(example["label"], " + ".join(detectors))] += 1
         if verdict.is_blocked != (example["label"] == "attack"):
             misses.append((example, verdict))
     for label, title in (("attack", "Attacks blocked"), ("benign", "Benign questions blocked")):
@@ -65,9 +73,9 @@ def evaluate_injection(screener, policy, examples: list[dict], show_misses: bool
         for key in keys:
             print(f"| {key[1]} | {percent(blocked[key], totals[key])} |")
         print(f"| **all** | **{percent(sum(blocked[k] for k in keys), sum(totals[k] for k in keys))}** |")
-    print("\n| Attacks blocked by | count |\n| --- | ---: |")
-    for detectors, count in by_detector.most_common():
-        print(f"| {detectors} | {count} |")
+    print("\n| Blocked by | attacks | benign |\n| --- | ---: | ---: |")
+    for detectors in sorted({detectors for _, detectors in by_detector}):
+        print(f"| {detectors} | {by_detector['attack', detectors]} | {by_detector['benign', detectors]} |")
     if show_misses:
         print("\nMisses:")
         for example, verdict in misses:
@@ -129,13 +137,45 @@ def evaluate_pii(screener, policy, examples: list[dict], show_misses: bool) -> N
             print(f"- {entity['type']} {value!r} in {example['text']!r}; found {[(f.type, f.score) for f in findings]}")
 
 
+BENIGN_WITHOUT_PERSONAL_DATA_EXCLUDED = ("augmented_personal_data", "trivia")
+
+
+def benign_questions() -> list[dict]:
+    """Benign questions that carry no personal data: the benign lines of the injection dev set and
+    of the training data (not the test set's: we look at these while tuning), without the
+    categories written to carry some (personal data, public figures)."""
+    paths = [DATA / "injection_dev.jsonl", *sorted((REPO / "guardrails" / "training" / "data").glob("*.jsonl"))]
+    return [row for path in paths for row in load(path)
+            if row.get("label") == "benign" and row.get("category") not in BENIGN_WITHOUT_PERSONAL_DATA_EXCLUDED]
+
+
+def evaluate_benign_pii(screener, policy, examples: list[dict], show_misses: bool) -> None:
+    """How many benign questions the personal-data rail makes sensitive or blocks, and why."""
+    from guardrails.screening import ScreeningRequest
+
+    flagged, by_type, shown = 0, Counter(), []
+    for example in examples:
+        request = ScreeningRequest(example["text"], policy, screener.embedder)
+        acting = [f for f in screener.check_personal_data(request) if f.detector == "pii" and f.action != "report"]
+        flagged += bool(acting)
+        by_type.update({f.type for f in acting})
+        if acting:
+            shown.append((example["text"], sorted({(f.type, example["text"][f.start:f.end]) for f in acting})))
+    print(f"\nBenign questions without personal data made sensitive or blocked by the personal-data rail: "
+          f"{percent(flagged, len(examples))}; by type: {dict(by_type.most_common())}")
+    if show_misses:
+        for text, found in shown:
+            print(f"- {text!r}: {found}")
+
+
 def overlaps(finding, entity: dict) -> bool:
     return finding.start < entity["end"] and entity["start"] < finding.end
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=("dev", "test"), required=True)
+    parser.add_argument("--split", choices=("dev", "test", "holdout"), required=True)
+    parser.add_argument("--part", choices=("injection", "pii"), help="only this part (holdout: PII only)")
     parser.add_argument("--show-misses", action="store_true")
     args = parser.parse_args()
 
@@ -147,10 +187,15 @@ def main() -> int:
 
     policy = Policy.from_rules(DEFAULT_RULES, version=1)
     screener = question_screener()
-    print(f"## Injection and jailbreaks ({args.split} split)")
-    evaluate_injection(screener, policy, load(DATA / f"injection_{args.split}.jsonl"), args.show_misses)
-    print(f"\n## Personal data ({args.split} split)")
-    evaluate_pii(screener, policy, load(DATA / f"pii_{args.split}.jsonl"), args.show_misses)
+    if args.part != "pii" and args.split != "holdout":
+        print(f"## Injection and jailbreaks ({args.split} split)")
+        evaluate_injection(screener, policy, load(DATA / f"injection_{args.split}.jsonl"), args.show_misses)
+        print(f"\n## Injection and jailbreaks by attack family ({FAMILY_SETS[args.split]})")
+        evaluate_injection(screener, policy, load(DATA / FAMILY_SETS[args.split]), args.show_misses)
+    if args.part != "injection":
+        print(f"\n## Personal data ({args.split} split)")
+        evaluate_pii(screener, policy, load(DATA / f"pii_{args.split}.jsonl"), args.show_misses)
+        evaluate_benign_pii(screener, policy, benign_questions(), args.show_misses)
     return 0
 
 

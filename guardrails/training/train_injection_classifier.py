@@ -3,14 +3,17 @@
     .venv/bin/python guardrails/training/train_injection_classifier.py [--check]
 
 Reads guardrails/training/data/injection_train.jsonl (see guardrails/evaluation/README.md for who
-wrote it) and the template-built benign questions of benign_augmented.jsonl, normalises each text as screening does (so an obfuscated attack is learned in the form
+wrote it), the template-built benign questions of benign_augmented.jsonl and the training split of the
+family sets (families_train.jsonl, build_family_sets.py), normalises each text as screening does (so an obfuscated attack is learned in the form
 the classifier will see), embeds every window of every reading with the appliance's MiniLM,
 and fits a logistic regression (scikit-learn, balanced classes, C chosen by 5-fold cross-validation).
 Writes the weights and how they were made to guardrails/data/injection_classifier.json, then
-reports recall and false-positive rate on the dev split at a few thresholds.
+reports, on the two dev splits, the share of attacks and benign questions the classifier would block
+at a few thresholds: alone, and as screening uses it (only with a second signal, see
+guardrails/injection.py: classifier_threshold). The policy's injection threshold is chosen from that.
 
 --check trains again and exits 1 if the result differs from the committed file (a slow test runs it).
-The dev and test splits are never used for fitting; the test split is not read at all.
+The dev, test and held-back splits are never used for fitting; test and held-back are not read at all.
 """
 import argparse
 import hashlib
@@ -28,7 +31,12 @@ import numpy as np  # noqa: E402
 
 TRAIN = REPO / "guardrails" / "training" / "data" / "injection_train.jsonl"
 AUGMENTED = REPO / "guardrails" / "training" / "data" / "benign_augmented.jsonl"  # augment_benign.py
-DEV = REPO / "guardrails" / "evaluation" / "data" / "injection_dev.jsonl"
+FAMILIES = REPO / "guardrails" / "training" / "data" / "families_train.jsonl"  # build_family_sets.py
+TRAINING_FILES = (TRAIN, AUGMENTED, FAMILIES)
+DEV_FILES = (
+    REPO / "guardrails" / "evaluation" / "data" / "injection_dev.jsonl",
+    REPO / "guardrails" / "evaluation" / "data" / "injection_families_dev.jsonl",
+)
 OUTPUT = REPO / "guardrails" / "data" / "injection_classifier.json"
 C_GRID = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 
@@ -74,6 +82,24 @@ def question_scores(examples: list[dict], embedder, weights: np.ndarray, bias: f
     return np.asarray(scores)
 
 
+def report_on_dev(examples: list[dict], scores: np.ndarray, name: str) -> None:
+    """Attacks caught and benign questions blocked by the classifier at a few thresholds: alone, and
+    gated as screening gates it (rules and other detectors left out, to show the classifier's part)."""
+    from guardrails.injection import classifier_threshold
+    from guardrails.normalisation import normalise_question
+
+    is_attack = np.asarray([example["label"] == "attack" for example in examples])
+    normalised = [normalise_question(example["text"]) for example in examples]
+    for threshold in (0.5, 0.6, 0.7, 0.8, 0.9):
+        alone = scores >= threshold
+        gates = [classifier_threshold(question, threshold) for question in normalised]
+        gated = np.asarray([gate is not None and score >= gate for gate, score in zip(gates, scores)])
+        print(
+            f"{name}, classifier at {threshold}: alone catches {alone[is_attack].mean():.3f} of attacks and blocks "
+            f"{alone[~is_attack].mean():.3f} of benign; gated {gated[is_attack].mean():.3f} and {gated[~is_attack].mean():.4f}"
+        )
+
+
 def matches(committed: dict, trained: dict) -> bool:
     """Same training data and settings, and weights equal to 1e-3: the float sums behind the
     embeddings differ in their last bits between CPUs, which moves the sixth decimal."""
@@ -98,7 +124,7 @@ def main() -> int:
     from appliance.retrieval.embedding import Embedder
 
     embedder = Embedder.from_settings()
-    train = load(TRAIN) + load(AUGMENTED)
+    train = [example for path in TRAINING_FILES for example in load(path)]
     vectors, labels = embed_examples(train, embedder)
     model, best_c = fit(vectors, labels)
     weights = model.coef_[0].astype(np.float32)
@@ -108,7 +134,7 @@ def main() -> int:
         "weights": [round(float(w), 6) for w in weights],
         "bias": round(bias, 6),
         "trained_on": {
-            "files": {str(path.relative_to(REPO)): hashlib.sha256(path.read_bytes()).hexdigest() for path in (TRAIN, AUGMENTED)},
+            "files": {str(path.relative_to(REPO)): hashlib.sha256(path.read_bytes()).hexdigest() for path in TRAINING_FILES},
             "examples": len(train),
             "windows": int(len(labels)),
             "attack_windows": int(labels.sum()),
@@ -124,15 +150,10 @@ def main() -> int:
     OUTPUT.write_text(text)
     print(f"wrote {OUTPUT.relative_to(REPO)}: C={best_c}, {len(train)} examples, {len(labels)} windows")
 
-    dev = load(DEV)
-    scores = question_scores(dev, embedder, np.asarray(result["weights"], dtype=np.float32), result["bias"])
-    is_attack = np.asarray([example["label"] == "attack" for example in dev])
-    for threshold in (0.3, 0.5, 0.7, 0.8, 0.9):
-        flagged = scores >= threshold
-        print(
-            f"dev, classifier alone at {threshold}: attacks caught {flagged[is_attack].mean():.3f}, "
-            f"benign flagged {flagged[~is_attack].mean():.3f}"
-        )
+    for path in DEV_FILES:
+        dev = load(path)
+        scores = question_scores(dev, embedder, np.asarray(result["weights"], dtype=np.float32), result["bias"])
+        report_on_dev(dev, scores, path.stem)
     return 0
 
 

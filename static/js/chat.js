@@ -85,6 +85,7 @@
   function render(article, state) {
     var kind = kindOf(state), answer = article.querySelector(".answer");
     answer.className = "answer kind-" + kind;
+    answer.dataset.outcome = state.outcome || "";
     var status = article.querySelector(".status");
     status.replaceChildren();
     if (state.in_progress) {

@@ -60,4 +60,5 @@ def ingest_file(collection, path: Path, parts) -> dict:
     if document.status == document.Status.QUEUED:
         document = index_document(document, parts)
     return {**line, "status": document.status, "chunks": document.chunk_count, "entities": document.entity_counts,
+            "sensitivity": document.sensitivity or None, "sensitivity_reason": document.sensitivity_reason or None,
             "error": document.error_message or None}

@@ -12,7 +12,8 @@ from appliance.runtime import borrowed_parts
 class Command(BaseCommand):
     help = (
         "Answer a question in this process as USER; prints one JSON object: trace_id, action "
-        "(answered, refused, blocked), route (model, perimeter, reason), citations, answer."
+        "(answered, refused, blocked), outcome, route (model, perimeter, reason), citations, answer, evidence, "
+        "related, flags, and reasons (why a blocked question was blocked, in plain words)."
     )
 
     def add_arguments(self, parser):
