@@ -79,6 +79,7 @@ OBFUSCATION_WORDS = {
     "bidi controls": "it reorders its text with invisible direction marks",
     "homoglyphs": "it disguises its words with look-alike letters",
     "encoded payload": "it hides text in an encoding",
+    "encoded personal data": "it hides personal data in an encoding",
     "spelled out": "it spells out numbers in words",
 }
 FAIL_CLOSED = "a screening check could not run, and the policy holds questions back when that happens (fail closed)"

@@ -427,6 +427,8 @@ class GazetteerPersonRecognizer(LocalRecognizer):
       the name;
     - "Surname, First" as lists and forms write it ("Nowak, Anna"), both capitalised and neither
       a common word;
+    - a capitalised first name alone ("Nick approved it"), when it is not a common word and spaCy
+      does not take it for a place or an organisation (NOT_PEOPLE);
     - a lone first or last name that is not a common word, right after a word that announces a
       person ("dr", "patient", "my name is": PERSON_CONTEXT), or written in a script other than
       Latin inside an English sentence (an English sentence quotes a Cyrillic or Arabic word
@@ -452,9 +454,13 @@ class GazetteerPersonRecognizer(LocalRecognizer):
         names = name_lists()
         tokens = list(NAME_TOKEN.finditer(text))
         mostly_latin = sum(is_latin(token[0]) for token in tokens) * 2 >= len(tokens)
+        others = [(entity.start_char, entity.end_char) for entity in getattr(nlp_artifacts, "entities", None) or ()
+                  if entity.label_ in NOT_PEOPLE]
         results, index = [], 0
         while index < len(tokens):
             end = self._name_at(text, tokens, index, names, mostly_latin)
+            if end is None and is_lone_first_name(tokens[index], names, others):
+                end = index
             if end is None:
                 index += 1
                 continue
@@ -518,6 +524,24 @@ class GazetteerPersonRecognizer(LocalRecognizer):
             recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
                                   RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
         )
+
+
+# What spaCy names that a capitalised first name alone may also be: "Georgia", "Victoria" and
+# "Jordan" are places as often as people. Presidio hands the recognizers spaCy's entities under
+# its own names (guardrails.pii.SPACY_LABELS), without the ignored ones (ORG among them).
+NOT_PEOPLE = {"LOCATION", "NRP", "DATE_TIME"}
+
+
+def is_lone_first_name(token: re.Match, names: NameLists, others: list[tuple[int, int]]) -> bool:
+    """A capitalised first name from the lists, alone ("Nick approved it"), that is not a common
+    word and that spaCy does not take for a place, an organisation or another kind of thing."""
+    word = token[0]
+    if not (is_latin(word) and casing(word) == "title" and len(word) >= 3):
+        return False
+    folded = word.casefold()
+    if folded not in names.first or folded in names.common:
+        return False
+    return not any(start < token.end() and token.start() < end for start, end in others)
 
 
 def is_cjk_name(word: str, names: NameLists) -> bool:

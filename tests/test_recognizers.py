@@ -229,3 +229,12 @@ def test_it_keeps_a_social_security_number_that_also_passes_for_a_phone_number(s
     text = "His social security number is 498-50-6383, per the onboarding form."
 
     assert ("US_SSN", *span(text, "498-50-6383")) in findings(scanner, text)
+
+
+def test_it_finds_a_first_name_alone_but_not_a_place_that_is_also_a_name(scanner):
+    text = "Nicole approved the change request; what are our sales in Georgia?"
+
+    found = findings(scanner, text)
+
+    assert ("PERSON", *span(text, "Nicole")) in found
+    assert ("LOCATION", *span(text, "Georgia")) in found and ("PERSON", *span(text, "Georgia")) not in found
