@@ -83,12 +83,13 @@ def test_it_accepts_an_answer_whose_figures_and_names_one_cited_quote_states(che
 
 @pytest.mark.parametrize(("text", "question", "problem"), [
     # Nothing cited, nothing to check the figures against.
-    ("Annual leave is 28 days.", "How much annual leave?", "cites no quote; states what its quotes do not: 28"),
+    ("Annual leave is 28 days.", "How much annual leave?", "cites no quote; states what its quotes do not: 28; uses words its quotes do not"),
     ("Annual leave is 28 days. [4]", "How much annual leave?",
-     "cites passages that were not quoted: [4]; states what its quotes do not: 28"),
+     "cites passages that were not quoted: [4]; states what its quotes do not: 28; uses words its quotes do not"),
     ("The hotel limit is EUR 22 [1].50", "What is the hotel limit?",
      "puts a citation inside a word or a number; states what its quotes do not: 22, 50"),
-    ("You get 16 weeks of annual leave. [1]", "How much annual leave do I get?", "states what its quotes do not: 16"),
+    ("You get 16 weeks of annual leave. [1]", "How much annual leave do I get?",
+     "states what its quotes do not: 16; uses words its quotes do not"),
     ("The hotel limit in London is EUR 280. [1]", "What is the hotel limit in London?",
      "joins figures and names that no single quote states together"),
     ("Hotels in capital cities. [1]", "How much is the hotel limit?",
@@ -105,7 +106,7 @@ def test_it_accepts_an_answer_whose_figures_and_names_one_cited_quote_states(che
      "states what its quotes do not: 240; uses words its quotes do not"),
     ("1. [1]", "What do I do?", "is too short to be an answer; states what its quotes do not: 1"),
     ("London hotels cost up to EUR 220 per night. [1]", "What is the hotel limit in London?",
-     "leaves out figures its quote states (160), so which one applies is not checked"),
+     "leaves out figures its quote states (160), so which one applies is not checked; uses words its quotes do not"),
     ("It is 12.12.12.12.12.12.12.12.12.12.12.12, 15 and 16 and 17 days. [1]", "How long?",
      "states what its quotes do not: 12.12.12.12.12.12.12…, 15, 16 and 1 more"),
 ])
@@ -237,3 +238,15 @@ def test_it_accepts_a_figure_that_follows_the_same_word_as_in_its_quote(checker,
                        question="When does the office open or close?")
 
     assert checked.flags == flags
+
+
+def test_it_refuses_a_paraphrase_with_a_word_of_its_own(checker):
+    # Seen in a new-user trial: one word of its own ("displayed" on a "laptop" screen) moved the
+    # password from reception to somewhere the quote never says.
+    quotes = [quote(1, "The guest Wi-Fi password changes every Monday and is shown on the screen at reception; "
+                       "company laptops must never be connected to the guest network.")]
+
+    checked = grounded(checker, "The guest Wi-Fi password is displayed on the guest laptop screen. [1]", quotes,
+                       question="What is the guest Wi-Fi password?")
+
+    assert checked.flags == ["The model's answer uses words its quotes do not."]

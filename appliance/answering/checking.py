@@ -67,10 +67,12 @@ NUMBER_WORDS = (
 )
 NUMBER_WORD = re.compile(rf"\b(?:{NUMBER_WORDS})\b", re.IGNORECASE)
 # Of the content words an answer adds to the question's, at most this many may be missing from its
-# quotes: "220 euros" for "EUR 220" passes; "The number 240 is the exact number of the card you
-# need to call" (the quote's 240 is an extension, not the card line) does not. A 135M model's
-# paraphrase is where its mistakes hide, so the answer must stay in the quotes' words.
-MAX_WORDS_NOT_QUOTED = 1
+# quotes (a currency's names count as one word: "220 euros" for "EUR 220" passes). "The number 240
+# is the exact number of the card you need to call" (the quote's 240 is an extension, not the card
+# line) does not, nor "The guest Wi-Fi password is displayed on the guest laptop screen" from "...
+# is shown on the screen at reception": a 135M model's paraphrase is where its mistakes hide, so
+# the answer must stay in the quotes' words, and when it does not the analyst reads the quotes.
+MAX_WORDS_NOT_QUOTED = 0
 MIN_ANSWER_WORDS = 3  # "1. [1]" is not an answer
 WORDS = re.compile(r"\w+")
 # "Yes" or "no" is a claim no lexical check can verify against a quote ("No, the answer is no"
@@ -282,6 +284,7 @@ FIGURE_WITH_CONTEXT = re.compile(
     r"(?P<before>[^\W\d_]+|[€$£])?\s*(?P<figure>\d+(?:[.,:/-]\d+)*|\b(?:" + NUMBER_WORDS + r")\b)"
     r"\s*(?P<after>%|[^\W\d_]+)?", re.IGNORECASE)
 CURRENCIES = {"eur", "euro", "euros", "usd", "dollar", "dollars", "gbp", "pound", "pounds", "chf", "€", "$", "£"}
+CURRENCY = re.compile(r"\b(?:eur|euros?|usd|dollars?|gbp|pounds?|chf)\b|[€$£]", re.IGNORECASE)
 LINKING_WORDS = {"a", "an", "the", "at", "to", "on", "from", "up", "is", "are", "was", "of", "in", "by", "for", "and",
                  "or", "per", "than", "till", "until", "it", "its", "be"}
 WORD_TOKEN = re.compile(r"[^\W_][\w'-]*")
@@ -364,7 +367,10 @@ def check_prompt_echo(answer: AnswerUnderCheck) -> None:
 
 
 def content_words(text: str) -> set[str]:
-    return {word[:5] for word in (w.lower() for w in WORD.findall(text)) if word not in STOPWORDS}
+    """TEXT's words that carry meaning, cut to 5 letters ("reimbursed" and "reimburses" match); a
+    currency's names are one word."""
+    words = {word[:5] for word in (w.lower() for w in WORD.findall(text)) if word not in STOPWORDS | CURRENCIES}
+    return words | {"¤"} if CURRENCY.search(text) else words
 
 
 def comparable(text: str) -> str:
