@@ -59,3 +59,18 @@ def test_it_quotes_a_long_sentence_of_a_long_paragraph_alone():
     third = sentences_of(receipts, 1)[2]
 
     assert quote_span(third) == (third.start, third.end)
+
+
+def test_it_summarises_only_what_the_passages_are_about():
+    selector = evidence_selector()
+    handbook = passage("Welcome to Pinewood Logistics. This handbook explains working hours, leave and expenses.",
+                       section="Welcome")
+
+    def summary(question):
+        return selector.run(question, selector.embedder.embed([question])[0], [handbook])
+
+    assert summary("Summarise this document").answers_question
+    assert summary("Give me an overview of the leave rules").answers_question
+    refunds = summary("Summarise the refund document")
+    assert not refunds.answers_question
+    assert refunds.quotes == ()

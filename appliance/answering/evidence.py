@@ -184,6 +184,9 @@ class EvidenceSelector:
         if not usable:
             return Evidence((), False, 0.0, {"reason": "no usable passages"}, withheld)
         if ASKS_FOR_A_SUMMARY.search(question):
+            if not mentions_what_is_asked(question, passages):
+                return Evidence((), False, 0.0, {"reason": "the passages do not mention what is to be summarised"},
+                                withheld)
             return Evidence(opening_sentences(usable), True, 1.0, {"summary": 1.0}, withheld)
         scored = self.score(question, question_vector, usable)
         best = scored[0]
@@ -250,6 +253,24 @@ _WORD = re.compile(r"[^\W\d_][\w'-]{2,}")
 
 def content_words_of(text: str) -> set[str]:
     return {word for word in (w.casefold() for w in _WORD.findall(text)) if word not in STOPWORDS}
+
+
+# What a request for a summary says besides what is to be summarised.
+SUMMARY_WORDS = frozenset(
+    "summarise summarize summary overview outline gist tldr document documents file files policy policies "
+    "handbook manual text texts page pages section sections chapter brief briefly short main points".split()
+)
+
+
+def mentions_what_is_asked(question: str, passages: Sequence[Passage]) -> bool:
+    """Whether the passages mention what QUESTION asks to summarise ("the refund document": refund),
+    in their text, section titles or document names. "Summarise this document" asks about no
+    subject of its own, so any passage will do."""
+    subject = {word[:5] for word in content_words_of(question) - SUMMARY_WORDS}
+    if not subject:
+        return True
+    said = " ".join(f"{p.document} {p.section} {p.text}" for p in passages)
+    return bool(subject & {word[:5] for word in content_words_of(said.replace("-", " ").replace("_", " "))})
 
 
 def opening_sentences(sentences: list[Sentence]) -> tuple[Quote, ...]:
