@@ -49,11 +49,14 @@ logger = logging.getLogger(__name__)
 ANSWERED, REFUSED, BLOCKED = "answered", "refused", "blocked"               # action: as before
 QUOTED, NOT_FOUND = "quoted", "not_found"                                   # outcome: ANSWERED, QUOTED, NOT_FOUND, REFUSED or BLOCKED
 NOT_FOUND_TEXT = "The documents don't answer this."
+# When the closest sentences are shown (a near miss, below), a flat "don't answer this" above a
+# sentence that may answer it reads as a contradiction: the analyst is asked to judge instead.
+NEAR_MISS_TEXT = "The documents may not answer this."
 RELATED_PASSAGES = 3
-# A question the documents don't answer whose best evidence came at least this close (half the
-# usual threshold) is shown the closest sentences: "how do I carry over holiday" may be answered by
+# A question the documents don't answer whose best evidence came at least this close (about half
+# the judgement's threshold, 0.47) is shown the closest sentences: "how do I carry over holiday" may be answered by
 # a sentence the judgement doubted, and the analyst can tell. Further off, they would be noise.
-NEAR_MISS = 0.3
+NEAR_MISS = 0.25
 
 
 class CollectionNotGranted(ApplianceError):
@@ -194,7 +197,8 @@ def answer_question(
     evidence = evidence_selector().run(question, question_vector, passages)
     timings["evidence_ms"] = elapsed_ms(started)
     if not evidence.answers_question:
-        answer = Answer(trace_id, ANSWERED, NOT_FOUND, NOT_FOUND_TEXT, route, verdict, passages, evidence, timings=timings)
+        text = NEAR_MISS_TEXT if evidence.quotes and evidence.confidence >= NEAR_MISS else NOT_FOUND_TEXT
+        answer = Answer(trace_id, ANSWERED, NOT_FOUND, text, route, verdict, passages, evidence, timings=timings)
         return traced(answer, user, question, asked)
     progress.evidence(evidence, passages)
     timings["evidence_shown_ms"] = round((time.perf_counter() - asked_at) * 1000, 1)

@@ -5,8 +5,9 @@
 Ingests the evaluation corpus into a fresh data dir (the real ingestion path), runs retrieval and
 evidence selection for each dev question (no model), and fits a logistic regression (scikit-learn,
 a dev dependency) on the features EvidenceSelector computes, answerable vs not. The threshold is
-the lowest one whose dev abstention on unanswerable questions reaches TARGET_ABSTENTION, so that
-answerable questions are abstained on as little as that allows. The test split is never read.
+the highest one that tells at most MAX_FALSE_ABSTENTION of the answerable dev questions "not in the
+documents", so that unanswerable questions are abstained on as much as that allows. The test and
+holdout questions are never read.
 """
 import argparse
 import json
@@ -19,7 +20,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent
 C = 3.0                 # inverse regularisation: few features, 149 questions
-TARGET_ABSTENTION = 0.84  # on the dev unanswerable questions: 0.9 abstained on half the answerable ones (README)
+# The threshold is the highest at which at most this share of the answerable dev questions is
+# told "not in the documents". A false "not in the documents" hides an answer the documents hold;
+# a question wrongly judged answered is shown verbatim quotes, labelled as quotes, which the
+# analyst can see do not answer it. (Asking instead for 90% abstention on the unanswerable dev
+# questions abstained on half the answerable ones; a new-user trial on an unseen handbook got
+# "not in the documents" for 5 of 8 answerable questions at 84%.)
+MAX_FALSE_ABSTENTION = 0.15
 
 
 def setup_django() -> None:
@@ -84,9 +91,10 @@ def fit(found: list[dict]) -> dict:
     y = np.array([row["answerable"] for row in found])
     model = LogisticRegression(C=C, class_weight="balanced", max_iter=1000).fit(x, y)
     p = model.predict_proba(x)[:, 1]
-    for threshold in np.arange(0.30, 0.91, 0.01):
-        if ((p < threshold) & ~y).sum() / (~y).sum() >= TARGET_ABSTENTION:
-            break
+    threshold = 0.30
+    for candidate in np.arange(0.30, 0.91, 0.01):
+        if ((p < candidate) & y).sum() / y.sum() <= MAX_FALSE_ABSTENTION:
+            threshold = candidate
     abstained = p < threshold
     print(f"dev: threshold {threshold:.2f}, abstains on {(abstained & ~y).sum()}/{(~y).sum()} unanswerable and "
           f"{(abstained & y).sum()}/{y.sum()} answerable questions", file=sys.stderr)
