@@ -80,10 +80,12 @@ OBFUSCATION_WORDS = {
     "homoglyphs": "it disguises its words with look-alike letters",
     "encoded payload": "it hides text in an encoding",
     "encoded personal data": "it hides personal data in an encoding",
+    "variation selectors": "it hides text in invisible characters",
     "spelled out": "it spells out numbers in words",
 }
 FAIL_CLOSED = "a screening check could not run, and the policy holds questions back when that happens (fail closed)"
 INSTRUCTION = "it reads like an instruction to the assistant"
+HARMFUL = "it asks for a way to cause serious harm (weapons, drugs, poisons, malware or break-ins)"
 TIMED_OUT = " (timed out)"
 
 
@@ -109,6 +111,8 @@ def reason_for(finding: Finding) -> str:
         return f"it contains {entity_name(finding.type)}"
     if finding.detector in ("injection_rules", "injection_classifier"):
         return INSTRUCTION
+    if finding.detector == "harmful_request":
+        return HARMFUL
     if finding.detector == "denied_topic":
         return f"it matches the denied topic '{finding.type}'"
     if finding.detector == "policy_pattern":

@@ -30,6 +30,9 @@ def verdict(*findings: Finding, version: int = 3, refusal: str = "Ask your compl
     (Finding("screening", "personal data check failed", 0, 40, 1.0, BLOCK),
      "a screening check could not run, and the policy holds questions back when that happens (fail closed)"),
     (Finding("obfuscation", "tag characters", 3, 40, 1.0, BLOCK), "it hides text in invisible characters"),
+    (Finding("obfuscation", "variation selectors", 3, 40, 1.0, BLOCK), "it hides text in invisible characters"),
+    (Finding("harmful_request", "weapons and drugs", 0, 40, 1.0, BLOCK),
+     "it asks for a way to cause serious harm (weapons, drugs, poisons, malware or break-ins)"),
 ])
 def test_it_names_the_kind_of_problem_in_plain_words(finding, reason):
     assert reasons_for(verdict(finding)) == [reason]
