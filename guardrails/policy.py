@@ -72,7 +72,7 @@ DEFAULT_RULES = {
     },
     "entity_min_scores": {},
     "pii_min_score": 0.5,
-    "injection_min_score": 0.8,
+    "injection_min_score": 0.65,  # chosen on dev: docs/screening.md, "The threshold"
     "topic_min_similarity": 0.75,
     "denied_topics": [],
     "patterns": [],
