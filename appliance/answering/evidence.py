@@ -47,15 +47,15 @@ JUDGEMENT_PATH = Path(__file__).resolve().parent / "data" / "evidence_judgement.
 # manuals wrap at 72 columns, "... and\n(2) were ...") and is read as a space.
 _BULLET = r"[ \t]*[-*\u2022\u00b7|][ \t]"
 _ENUMERATOR = r"[ \t]*\(?[a-zA-Z0-9]{1,3}[.)][ \t]"
+# Where a paragraph, list item or table row ends: a blank line, or a line break before a bullet
+# or an enumerated item. A quote never runs past one; every one also ends a sentence.
+PARAGRAPH_BREAK = re.compile(
+    r"\n[ \t]*\n\s*|\n(?=" + _BULLET + r")|(?<=[,;:.])\n(?=" + _ENUMERATOR + r")"
+)
 SENTENCE_BREAK = re.compile(
     r"(?<=[.!?])[\"'\u201d\u2019)\]]*(?P<space>\s+)(?=[\"'\u201c\u2018(\[]?[A-Z0-9\u00a7]|" + _ENUMERATOR + r")"
     r"|(?<=[;:])(?P<before_item>\s+)(?=" + _ENUMERATOR + r")"
-    r"|\n[ \t]*\n\s*|\n(?=" + _BULLET + r")|(?<=[,;:.])\n(?=" + _ENUMERATOR + r")"
-)
-# Where a paragraph, list item or table row ends: a blank line, or a line break before a bullet
-# or an enumerated item. A quote never runs past one.
-PARAGRAPH_BREAK = re.compile(
-    r"\n[ \t]*\n\s*|\n(?=" + _BULLET + r")|(?<=[,;:.])\n(?=" + _ENUMERATOR + r")"
+    r"|" + PARAGRAPH_BREAK.pattern
 )
 MIN_SENTENCE_CHARS = 12
 MAX_QUOTES = 3
