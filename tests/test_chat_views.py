@@ -145,7 +145,8 @@ def test_it_sends_the_page_labels_for_quotes_and_sources(analyst_client, analyst
     assert state["status_label"] == "Answered from the documents"
     assert [source["label"] for source in state["sources"]] == [
         "handbook.md · Expenses", "handbook.md · Leave", "handbook.md · Travel", "handbook.md · Hours"]
-    assert state["evidence"] == [QUOTE | {"label": "handbook.md · Expenses"}]
+    assert state["evidence"] == [QUOTE | {"label": "handbook.md · Expenses",
+                                          "shown": "Taxi receipts are reimbursed up to 80 euros per trip."}]
     assert state["cited"] == [1] and state["flags"] == [] and not state["in_progress"]
 
 
@@ -190,7 +191,8 @@ def test_it_shows_quotes_and_why_no_short_answer_was_shown(analyst_client, analy
     assert "Quoted from the documents" in page
     assert page.count("The documents say:") == 1
     assert page.count("Taxi receipts are reimbursed up to 80 euros") == 1
-    assert "A short answer was not shown: The model&#x27;s answer cites no quote." in page
+    assert ("Only the quotes are shown: the model's own wording was held back. "
+            "The model&#x27;s answer cites no quote.") in page
 
 
 def test_it_offers_the_closest_passages_when_the_documents_dont_answer(analyst_client, analyst):
@@ -203,6 +205,37 @@ def test_it_offers_the_closest_passages_when_the_documents_dont_answer(analyst_c
     assert "Possibly related:" in page
     assert ">[1] handbook.md · Expenses</button>" in page and ">[3] handbook.md · Travel</button>" in page
     assert "Also retrieved (1)" in page
+
+
+def test_it_says_a_sensitive_question_stayed_inside_even_when_no_model_ran(analyst_client, analyst):
+    route = {"reason": "The question contains personal data: answered inside the perimeter by m.",
+             "model": "m", "perimeter": "internal", "sensitivity": "restricted"}
+    exchange = finished_exchange(analyst, status="answered", outcome="not_found",
+                                 answer="The documents don't answer this.", route=route)
+    public = finished_exchange(analyst, status="answered", outcome="not_found",
+                               answer="The documents don't answer this.", route=route | {"sensitivity": "public"})
+
+    page = analyst_client.get(f"/analyst/conversations/{exchange.conversation_id}/").content.decode()
+    state = analyst_client.get(f"/analyst/exchanges/{exchange.pk}/").json()
+    public_state = analyst_client.get(f"/analyst/exchanges/{public.pk}/").json()
+
+    line = "No model was needed. The question involves restricted data, so it stayed inside the perimeter."
+    assert line in page and state["route_line"] == line
+    assert "answered inside the perimeter by m" not in page
+    assert public_state["route_line"] == ""
+
+
+def test_it_shows_markdown_list_items_in_a_quote_as_bullets(analyst_client, analyst):
+    quote = QUOTE | {"text": "Bring:\n- the **signed** receipt;\n* the declaration.\n2. Submit it."}
+    exchange = finished_exchange(analyst, status="answered", outcome="quoted", evidence=[quote], cited=[1],
+                                 answer="The documents say: …")
+
+    page = analyst_client.get(f"/analyst/conversations/{exchange.conversation_id}/").content.decode()
+    state = analyst_client.get(f"/analyst/exchanges/{exchange.pk}/").json()
+
+    assert "“Bring: • the signed receipt; • the declaration. 2. Submit it.”" in page
+    assert state["evidence"][0]["shown"] == "Bring: • the signed receipt; • the declaration. 2. Submit it."
+    assert state["evidence"][0]["text"] == quote["text"]
 
 
 def test_it_shows_a_refusal_as_an_explanation_said_once(analyst_client, analyst):

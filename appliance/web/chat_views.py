@@ -63,8 +63,9 @@ def exchange_state(request, exchange_id):
     return JsonResponse({
         "status": exchange.status, "status_label": status_label(exchange), "outcome": exchange.outcome,
         "stage": exchange.stage, "answer": exchange.answer, "route": exchange.route,
-        "sources": labelled(exchange.sources), "evidence": labelled(exchange.evidence), "cited": exchange.cited,
+        "sources": labelled(exchange.sources), "evidence": shown_quotes(exchange), "cited": exchange.cited,
         "flags": exchange.flags, "in_progress": exchange.is_in_progress,
+        "route_line": route_line(exchange, presentation_kind(exchange)),
     })
 
 
@@ -83,7 +84,7 @@ def status_label(exchange: Exchange) -> str:
 def presented(exchange: Exchange) -> dict:
     """One exchange as the page shows it: quotes and passages labelled; the passages the answer rests
     on (or, when the documents don't answer, the closest ones) apart from the rest."""
-    evidence = [quote | {"shown": " ".join(quote["text"].split())} for quote in labelled(exchange.evidence)]
+    evidence = shown_quotes(exchange)
     spans = {}
     for quote in evidence:
         spans.setdefault(quote["n"], []).append(f"{quote['start']}-{quote['end']}")
@@ -96,15 +97,41 @@ def presented(exchange: Exchange) -> dict:
     else:
         shown = [source for source in sources if source["n"] in exchange.cited]
         rest = [source for source in sources if source["n"] not in exchange.cited]
-    route = exchange.route or {}
     return {
         "exchange": exchange, "kind": kind, "status_label": status_label(exchange), "evidence": evidence,
-        "shown_sources": shown, "other_sources": rest,
-        # A refusal's explanation is the routing reason itself: say it once. When the documents
-        # don't answer, no model ran, and a line about which model would have is noise.
-        "route_reason": "" if route.get("reason") == exchange.answer or kind == Exchange.Outcome.NOT_FOUND
-        else route.get("reason", ""),
+        "shown_sources": shown, "other_sources": rest, "route_reason": route_line(exchange, kind),
     }
+
+
+def route_line(exchange: Exchange, kind: str) -> str:
+    """The line under an answer that says where it was made. A refusal's explanation is the routing
+    reason itself: it is said once. When the documents don't answer, no model ran, and which model
+    would have is noise; but an analyst who asked about personal data is told it stayed inside."""
+    route = exchange.route or {}
+    if route.get("reason") == exchange.answer:
+        return ""
+    if kind == Exchange.Outcome.NOT_FOUND:
+        sensitivity = route.get("sensitivity", "public")
+        return "" if sensitivity == "public" else (
+            f"No model was needed. The question involves {sensitivity} data, so it stayed inside the perimeter.")
+    return route.get("reason", "")
+
+
+def shown_quotes(exchange: Exchange) -> list[dict]:
+    """The exchange's quotes, each with its passage's label and, as `shown`, its words as the page reads them."""
+    return [quote | {"shown": readable(quote["text"])} for quote in labelled(exchange.evidence)]
+
+
+LIST_MARKER = re.compile(r"^[ \t]*[-*+][ \t]+", re.MULTILINE)
+STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+
+
+def readable(quote: str) -> str:
+    """A verbatim quote as it reads on the page: one line, Markdown bullets ("- ", "* ") shown as "•"
+    and bold markers dropped; numbered steps keep their numbers. The stored quote and its offsets stay
+    verbatim: only its display changes."""
+    quote = LIST_MARKER.sub("• ", quote.strip())
+    return " ".join(STRONG.sub(r"\2", quote).split())
 
 
 def presentation_kind(exchange: Exchange) -> str:

@@ -29,7 +29,7 @@
     node.dataset.url = passageUrl(article, quote.chunk_id);
     node.dataset.spans = quote.start + "-" + quote.end;
     node.dataset.label = quote.label;
-    node.appendChild(el("p", "", "\u201c" + quote.text.split(/\s+/).join(" ").trim() + "\u201d"));
+    node.appendChild(el("p", "", "\u201c" + quote.shown + "\u201d"));
     node.appendChild(el("footer", "", "[" + quote.n + "] " + quote.label));
     return node;
   }
@@ -61,7 +61,8 @@
       state.evidence.forEach(function (quote) { body.push(quoteNode(article, quote)); });
     }
     if (kind === "quoted" && state.flags.length) {
-      body.push(el("p", "note", "A short answer was not shown: " + state.flags.join(" ")));
+      body.push(el("p", "note", "Only the quotes are shown: the model's own wording was held back. " +
+        state.flags.join(" ")));
     }
     if (kind === "not_found") {
       shown = state.sources.slice(0, RELATED_SHOWN); rest = state.sources.slice(RELATED_SHOWN);
@@ -96,8 +97,8 @@
     status.appendChild(el("span", "status-text", state.status_label));
     var body = article.querySelector(".answer-body");
     body.replaceChildren.apply(body, bodyOf(article, state, kind));
-    // No model ran when the documents don't answer: the routing line would be noise there.
-    var reason = state.route && state.route.reason !== state.answer && kind !== "not_found" ? state.route.reason : "";
+    // The server words the routing line (chat_views.route_line), the same for the page and the poll.
+    var reason = state.route_line;
     var route = article.querySelector(".route");
     if (reason && !route) { route = answer.appendChild(el("p", "route")); }
     if (route) { route.textContent = reason; route.title = reason; route.hidden = !reason; }
