@@ -219,7 +219,7 @@ def test_it_says_a_sensitive_question_stayed_inside_even_when_no_model_ran(analy
     state = analyst_client.get(f"/analyst/exchanges/{exchange.pk}/").json()
     public_state = analyst_client.get(f"/analyst/exchanges/{public.pk}/").json()
 
-    line = "No model was needed. The question involves restricted data, so it stayed inside the perimeter."
+    line = "No model ran: nothing was sent outside the perimeter."
     assert line in page and state["route_line"] == line
     assert "answered inside the perimeter by m" not in page
     assert public_state["route_line"] == ""

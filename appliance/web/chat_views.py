@@ -106,14 +106,15 @@ def presented(exchange: Exchange) -> dict:
 def route_line(exchange: Exchange, kind: str) -> str:
     """The line under an answer that says where it was made. A refusal's explanation is the routing
     reason itself: it is said once. When the documents don't answer, no model ran, and which model
-    would have is noise; but an analyst who asked about personal data is told it stayed inside."""
+    would have is noise; but an analyst who asked about data that must stay inside is told it did (the
+    level is not named: it may come from the collection, not the question, and would read as an
+    accusation)."""
     route = exchange.route or {}
     if route.get("reason") == exchange.answer:
         return ""
     if kind == Exchange.Outcome.NOT_FOUND:
-        sensitivity = route.get("sensitivity", "public")
-        return "" if sensitivity == "public" else (
-            f"No model was needed. The question involves {sensitivity} data, so it stayed inside the perimeter.")
+        return "" if route.get("sensitivity", "public") == "public" else (
+            "No model ran: nothing was sent outside the perimeter.")
     return route.get("reason", "")
 
 
