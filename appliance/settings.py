@@ -424,7 +424,10 @@ def load_mac_key() -> bytes:
             pass
         finally:
             draft.unlink()
-    key = base64.b64decode(path.read_text().strip(), validate=True)
+    try:
+        key = base64.b64decode(path.read_text().strip(), validate=True)
+    except ValueError:
+        key = b""
     if len(key) != 32:
         raise ImproperlyConfigured(f"{path} must hold 32 random bytes in base64: remove it to have a new key generated")
     return key
