@@ -83,7 +83,10 @@ class Command(BaseCommand):
         entry = LedgerEntry.objects.filter(target_type="trace", target_id=trace_id).first()
         if entry is None:
             raise CommandError(f"No answer trace has the id {trace_id}.")
-        bundle = evidence_of(None, entry, channel="command")
+        try:
+            bundle = evidence_of(None, entry, channel="command")
+        except CheckpointRefused as refused:
+            raise CommandError(refused.message) from None
         with open_output(output, self.stdout) as out:
             out.write(json.dumps(bundle, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
 
