@@ -80,11 +80,12 @@ def write_checkpoint(path: Path | None = None) -> Checkpoint:
     leaves = leaves_through(size)
     root = tree_root(leaves)
     problem = ""
-    if len(leaves) != size or root.hex() != report.root:
-        problem = f"The entries' hashes changed while they were being verified, before a checkpoint of {size} entries."
-    elif (previous := last_checkpoint(path)) is not None and not extends(previous, size, root, leaves):
+    if (previous := last_checkpoint(path)) is not None and not extends(previous, size, root, leaves):
         problem = (f"The ledger of {size} entries does not extend the checkpoint signed {previous.at} "
                    f"({previous.size} entries): its consistency proof fails.")
+    elif len(leaves) != size or root.hex() != report.root:
+        problem = (f"The hashes of entries #1 to #{size} read to sign them differ from the ones just verified: "
+                   "entries were changed behind the verification.")
     if problem:
         raise_alarm(problem)
         raise CheckpointRefused(f"No checkpoint was signed: the chain is broken. {problem}")

@@ -9,20 +9,30 @@
   officer sees on every page, and /healthz read it. The row carries a MAC under the ledger's MAC
   key, so a database writer can neither mark a broken chain intact nor move the resume point
   past entries they rewrote. Replaying an older row only makes the next run re-read more.
+- Each intact run also writes how many entries it verified to a file beside the checkpoint file
+  (verified.json, outside the database). A later run that finds fewer entries reports the cut
+  tail. This narrows the one thing a database writer can still do unseen, cutting entries off the
+  end, to those written since the last run (docs/audit.md).
 - The first run that finds the chain broken writes one "ledger.chain_broken" entry. Later runs
   that find it still broken do not repeat it; a run that finds it intact again re-arms it.
 """
 import hmac
+import json
 import logging
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from hashlib import sha256
+from pathlib import Path
+
+from django.conf import settings
 
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from appliance.accounts.roles import Role, roles_of
 from appliance.audit.chain import canonical_json
+from appliance.audit.checkpoints import now_utc
 from appliance.audit.models import ChainCheck
 from appliance.audit.recording import mac_key, record_event
 from appliance.audit.sealing import LedgerKey
@@ -64,8 +74,31 @@ def watch_chain(*, whole: bool = False, checkpoint_file=None, key: LedgerKey | N
         report = verify_ledger(checkpoint_file=checkpoint_file, start=start, key=key)
         if not holds:
             report.add(None, RECORD_CHANGED)
+        compare_with_watermark(report, checkpoint_file)
         keep_result(check if holds else None, report)
     return report
+
+
+def watermark_path(checkpoint_file=None) -> Path:
+    return Path(checkpoint_file or settings.AUDIT_CHECKPOINT_FILE).with_name("verified.json")
+
+
+def compare_with_watermark(report: VerificationReport, checkpoint_file=None) -> None:
+    """Report entries verified by an earlier run that are gone; raise the mark after an intact run."""
+    path = watermark_path(checkpoint_file)
+    try:
+        mark = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        mark = {"entries": 0, "at": ""}
+    if report.entries < mark["entries"]:
+        report.add(report.entries + 1, f"The ledger ends at entry #{report.entries}, but entry #{mark['entries']} was "
+                                       f"verified at {mark['at']}: entries #{report.entries + 1} to #{mark['entries']} "
+                                       "were removed.", span=True)
+    elif report.is_intact and report.entries > mark["entries"]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".verified.{os.getpid()}.json")
+        draft.write_text(json.dumps({"entries": report.entries, "at": now_utc()}), encoding="utf-8")
+        draft.replace(path)  # atomic: a reader sees the old mark or the new one
 
 
 def raise_alarm(problem: str) -> None:
