@@ -175,6 +175,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "appliance.accounts.roles.roles_context",
+                "appliance.audit.watching.chain_alarm",
             ],
         },
     },
@@ -398,13 +399,50 @@ LOGGING = {
 AUDIT_ENCRYPTION_KEY = load_key_bytes("AUDIT_ENCRYPTION_KEY")
 AUDIT_SIGNING_KEY = load_key_bytes("AUDIT_SIGNING_KEY")
 AUDIT_CHECKPOINT_FILE = Path(env_str("AUDIT_CHECKPOINT_FILE", str(DATA_DIR / "audit" / "checkpoints.jsonl")))
+# How often the worker signs a checkpoint. Entries after the last one can be cut off the tail by
+# a database writer without verification noticing (docs/audit.md): this is that window's length.
 AUDIT_CHECKPOINT_MINUTES = env_int("AUDIT_CHECKPOINT_MINUTES", 10, minimum=1)
+# How often the worker verifies the entries and checkpoints added since the last verified one.
+AUDIT_VERIFY_MINUTES = env_int("AUDIT_VERIFY_MINUTES", 1, minimum=1)
+
+
+def load_mac_key() -> bytes:
+    """AUDIT_MAC_KEY (or _FILE); unset, one is generated once in the data dir and kept there, in
+    production too: the data dir is not the database's volume, and the point of this key is that
+    whoever holds only the database does not hold it. Linked into place, so that the web tier and
+    the worker, starting together, end up with the same key."""
+    if env_secret("AUDIT_MAC_KEY"):
+        return load_key_bytes("AUDIT_MAC_KEY")
+    path = DATA_DIR / "audit_mac_key"
+    if not path.exists():
+        draft = DATA_DIR / f".audit_mac_key.{os.getpid()}"
+        draft.touch(mode=0o600)
+        draft.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    try:
+        key = base64.b64decode(path.read_text().strip(), validate=True)
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise ImproperlyConfigured(f"{path} must hold 32 random bytes in base64: remove it to have a new key generated")
+    return key
+
+
+# Each entry's HMAC key (appliance/audit/chain.py): never in the database.
+AUDIT_MAC_KEY = load_mac_key()
 # Entries older than this have their encrypted fields destroyed; their hashes stay.
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 2557, minimum=1)  # seven years
 
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "appliance.health.tasks.heartbeat", "schedule": 60.0},
     "audit-checkpoint": {"task": "appliance.audit.tasks.write_checkpoint", "schedule": AUDIT_CHECKPOINT_MINUTES * 60.0},
+    "audit-verify": {"task": "appliance.audit.tasks.verify_chain", "schedule": AUDIT_VERIFY_MINUTES * 60.0},
+    "audit-verify-all": {"task": "appliance.audit.tasks.verify_whole_chain", "schedule": 24 * 3600.0},
     "audit-retention": {"task": "appliance.audit.tasks.destroy_expired_payloads", "schedule": 24 * 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")

@@ -13,7 +13,8 @@ def test_it_reports_a_silent_worker_without_login(client, db):
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"database": "up", "worker": "silent", "worker_last_seen": None}
+    assert response.json() == {"database": "up", "worker": "silent", "worker_last_seen": None, "ledger": "unverified",
+                               "ledger_verified_at": None, "ledger_entries_verified": 0}
 
 
 def test_it_reports_a_worker_that_checked_in_recently(client, db):

@@ -18,7 +18,7 @@ from appliance.audit.checkpoints import public_key_bytes, read_checkpoints, writ
 from appliance.audit.evidence import evidence_bundle
 from appliance.audit.models import EntryLabel, LedgerEntry, SealedPayload
 from appliance.audit.reading import unsealed
-from appliance.audit.recording import entry_body, record_event
+from appliance.audit.recording import body_of, record_event
 from appliance.audit.retention import destroy_expired_payloads
 from appliance.audit.sealing import LedgerKey, SealBroken, ledger_key
 from appliance.audit.verification import verify_ledger
@@ -52,7 +52,7 @@ def test_it_chains_entries_in_order_from_the_genesis_hash(analyst):
 
     assert (first.seq, second.seq) == (1, 2)
     assert first.prev_hash == GENESIS and second.prev_hash == first.entry_hash
-    assert second.entry_hash == entry_hash(entry_body(LedgerEntry.objects.get(seq=2)))
+    assert second.entry_hash == entry_hash(body_of(LedgerEntry.objects.get(seq=2)))
     assert (second.actor_name, second.actor_id, second.target_id) == ("alice", analyst.pk, "t1")
     assert set(EntryLabel.objects.filter(entry=second).values_list("kind", "value")) == {
         ("collection", "Contracts"), ("perimeter", "internal")}
@@ -147,11 +147,13 @@ def test_a_history_rewritten_with_fresh_hashes_is_caught_by_the_checkpoint():
     for entry in LedgerEntry.objects.filter(seq__gte=2).order_by("seq"):
         entry.actor_name = "mallory" if entry.seq == 2 else entry.actor_name
         entry.prev_hash = prev
-        prev = entry_hash(entry_body(entry))
+        prev = entry_hash(body_of(entry))
         raw_sql("UPDATE audit_ledgerentry SET actor_name = %s, prev_hash = %s, entry_hash = %s WHERE id = %s",
                 (entry.actor_name, entry.prev_hash, prev, entry.pk))
 
+    mac_broken = "has a MAC that does not hold: it was written or rewritten without the ledger's MAC key."
     assert [problem.message for problem in verify_ledger().problems] == [
+        f"Entry #2 {mac_broken}", f"Entry #3 {mac_broken}", f"Entry #4 {mac_broken}",
         f"Entries #1 to #4 are not the ones the checkpoint signed {checkpoint.at} covers (its Merkle root differs): "
         "the history was rewritten."]
 
@@ -205,7 +207,7 @@ def test_export_writes_jsonl_and_csv_and_records_itself(tmp_path):
     rows = [json.loads(line) for line in (tmp_path / "ledger.jsonl").read_text().splitlines()]
     assert [row["action"] for row in rows] == ["answer.answered", "collection.created", "ledger.exported"]
     assert rows[0]["opened"]["answer"] == "Answer 1 [1]."
-    assert all(entry_hash({k: v for k, v in row.items() if k not in ("entry_hash", "opened")}) == row["entry_hash"] for row in rows)
+    assert all(entry_hash({k: v for k, v in row.items() if k not in ("entry_hash", "mac", "opened")}) == row["entry_hash"] for row in rows)
     table = list(csv.DictReader(io.StringIO((tmp_path / "ledger.csv").read_text())))
     assert table[0]["question"].startswith("'=HYPERLINK")  # not a live formula in a spreadsheet
     assert table[0]["perimeter"] == "internal" and table[1]["action"] == "collection.created"

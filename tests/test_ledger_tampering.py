@@ -107,23 +107,23 @@ def test_it_names_a_deleted_entry(ledger, seq):
 @given(seq=st.integers(1, ENTRIES))
 def test_it_names_an_inserted_entry(ledger, seq):
     # Make room at SEQ (every later entry moves up one), then insert a forged entry there whose
-    # hash is right for its own body: only the links give it away.
+    # hash is right for its own body, carrying the MAC of the entry it copies: the MAC, which
+    # needs a key the database does not hold, and the links give it away.
     from appliance.audit.chain import entry_hash
-    from appliance.audit.recording import entry_body
+    from appliance.audit.recording import body_of
 
     forged = LedgerEntry.objects.get(seq=seq)
     forged.seq, forged.actor_name, forged.sealed = seq, "mallory", {}
-    forged.entry_hash = entry_hash(entry_body(forged))
+    forged.entry_hash = entry_hash(body_of(forged))
     statements = [("UPDATE audit_ledgerentry SET seq = seq + 1000 WHERE seq >= %s", (seq,)),
                   ("UPDATE audit_ledgerentry SET seq = seq - 999 WHERE seq >= 1000", ()),
                   ("INSERT INTO audit_ledgerentry (seq, at, actor_id, actor_name, action, target_type, target_id, details, "
-                   "sealed, prev_hash, entry_hash) VALUES (%s, %s, NULL, %s, %s, %s, %s, %s, %s, %s, %s)",
+                   "sealed, prev_hash, entry_hash, mac) VALUES (%s, %s, NULL, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                    (seq, forged.at, forged.actor_name, forged.action, forged.target_type, forged.target_id,
-                    json.dumps(forged.details), json.dumps(forged.sealed), forged.prev_hash, forged.entry_hash))]
+                    json.dumps(forged.details), json.dumps(forged.sealed), forged.prev_hash, forged.entry_hash, forged.mac))]
     with tampered(statements):
-        code, first = verify()
-        assert code == 1
-        assert first.startswith(f"Entry #{seq + 1} does not follow entry #{seq}")
+        assert verify() == (1, f"Entry #{seq} has a MAC that does not hold: it was written or rewritten without the "
+                               "ledger's MAC key.")
 
 
 @EXAMPLES

@@ -17,7 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from appliance.audit.checkpoints import public_key_bytes
-from appliance.audit.models import LedgerEntry
+from appliance.audit.models import ChainCheck, LedgerEntry
 from appliance.audit.reading import unsealed
 from appliance.audit.recording import record_event
 from appliance.audit.retention import destroy_expired_payloads
@@ -124,7 +124,9 @@ def test_it_lists_entries_newest_first_with_the_answer_columns(officer_client, l
                                      "unreviewed"]
     assert '<a href="/compliance/ledger/entries/2/">' in row
     assert "5 entries" in page
-    assert '<span class="chain-badge unknown" id="chain-status">Not verified yet</span>' in page
+    checked = ChainCheck.objects.get()
+    assert (f'<span class="chain-badge intact" id="chain-status">Chain intact at {checked.checked_at:%Y-%m-%d %H:%M:%S} UTC: '
+            "5 entries</span>") in page
 
 
 @pytest.mark.parametrize(("query", "seqs"), [
@@ -363,7 +365,8 @@ def test_verify_now_records_an_intact_chain_and_the_badge_shows_it(officer_clien
     verified = LedgerEntry.objects.get(action="ledger.verified")
     assert verified.details == {"intact": True, "entries": 5, "checkpoints": 0, "first_problem": ""}
     assert messages_of(response) == ["Intact: 5 entries, chain and 0 signed checkpoint(s) verified."]
-    assert (f'<span class="chain-badge intact" id="chain-status">Chain intact at {verified.at:%Y-%m-%d %H:%M:%S} UTC: '
+    checked = ChainCheck.objects.get()
+    assert (f'<span class="chain-badge intact" id="chain-status">Chain intact at {checked.checked_at:%Y-%m-%d %H:%M:%S} UTC: '
             "5 entries</span>") in response.content.decode()
 
 

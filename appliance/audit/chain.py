@@ -15,8 +15,15 @@ that has only this file, merkle.py and the `cryptography` package.
   plaintext (so, with the key, the decrypted value can be proven to be the one committed to).
   Destroying a ciphertext at the end of retention leaves the body, and so the chain, intact.
 - The Merkle leaf of an entry is RFC 6962's leaf hash of its 32-byte entry hash.
+- An entry's MAC is HMAC-SHA256 of its entry hash under a key kept outside the database
+  (settings.AUDIT_MAC_KEY). The hash chain has no secret: anyone who can write the database can
+  recompute it. The MAC is what someone without the key cannot produce, so an entry edited or
+  appended with the database alone does not verify.
+- Entries written before MACs existed have neither a MAC nor labels in their body: their hash
+  is checked, and verification says they were written before MACs (verification.py).
 """
 import hashlib
+import hmac
 import json
 
 from appliance.audit import merkle
@@ -46,3 +53,23 @@ def commitment(salt: bytes, plaintext: bytes) -> str:
 
 def ciphertext_digest(ciphertext: bytes) -> str:
     return hashlib.sha256(ciphertext).hexdigest()
+
+
+def entry_mac(key: bytes, entry_hash_hex: str) -> str:
+    """The MAC of the entry whose hash is ENTRY_HASH_HEX, hex. The prefix keeps this key's MACs
+    apart from anything else it might ever authenticate."""
+    return hmac.new(key, b"appliance-ledger-entry:" + entry_hash_hex.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def mac_holds(key: bytes, entry_hash_hex: str, mac: str) -> bool:
+    return hmac.compare_digest(entry_mac(key, entry_hash_hex), mac or "")
+
+
+def labels_body(pairs) -> dict[str, list[str]]:
+    """The labels part of a body from (kind, value) PAIRS: {kind: sorted values}. Sorted, so the
+    order rows come back from the database in does not matter; duplicates kept, so a label row
+    added behind the appliance's back changes the hash."""
+    labels: dict[str, list[str]] = {}
+    for kind, value in pairs:
+        labels.setdefault(kind, []).append(value)
+    return {kind: sorted(values) for kind, values in labels.items()}

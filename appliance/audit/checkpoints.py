@@ -7,6 +7,12 @@ gives another root, and a ledger cut behind the checkpoint is shorter than `size
 writes one every AUDIT_CHECKPOINT_MINUTES when the ledger grew; `manage.py audit checkpoint`
 writes one now. Only appended to: the file is opened in append mode, flushed and fsynced.
 
+Nothing is signed on trust. Before signing, write_checkpoint verifies the entries added since
+the last verified checkpoint (hashes, links, MACs, labels: watching.watch_chain), recomputes
+the Merkle root from the entries' hashes, and proves with an RFC 6962 consistency proof that the
+new tree extends the previous checkpoint's. If any of it fails it signs nothing, records the
+broken chain (one "ledger.chain_broken" entry) and raises CheckpointRefused.
+
     {"size": 1042, "root": "<hex>", "last_entry_hash": "<hex>", "at": "2026-11-24T10:00:00.000000Z",
      "key_id": "<hex>", "signature": "<hex>"}
 
@@ -25,8 +31,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
 
 from appliance.audit.chain import canonical_json
-from appliance.audit.merkle import MerkleFrontier
-from appliance.audit.models import LedgerHead
+from appliance.audit.merkle import EMPTY_ROOT, consistency_proof, tree_root, verify_consistency
 
 
 @dataclass(frozen=True)
@@ -61,12 +66,48 @@ def key_id_of(public_key: bytes) -> str:
 
 
 def write_checkpoint(path: Path | None = None) -> Checkpoint:
-    """Sign the ledger's current size and root and append them to the checkpoint file."""
+    """Verify the ledger, prove it extends the last checkpoint, then sign its size and root and
+    append them to the checkpoint file. Raises watching.CheckpointRefused, after recording the
+    broken chain, when the entries do not verify or do not extend the last checkpoint."""
+    # watching imports verification, which imports this module: imported here to break the cycle.
+    from appliance.audit.verification import leaves_through
+    from appliance.audit.watching import CheckpointRefused, raise_alarm, watch_chain
+
+    report = watch_chain(checkpoint_file=path)
+    if not report.is_intact:
+        raise CheckpointRefused(f"No checkpoint was signed: the chain is broken. {report.problems[0].message}")
+    size = report.entries
+    leaves = leaves_through(size)
+    root = tree_root(leaves)
+    problem = ""
+    if (previous := last_checkpoint(path)) is not None and not extends(previous, size, root, leaves):
+        problem = (f"The ledger of {size} entries does not extend the checkpoint signed {previous.at} "
+                   f"({previous.size} entries): its consistency proof fails.")
+    elif len(leaves) != size or root.hex() != report.root:
+        problem = (f"The hashes of entries #1 to #{size} read to sign them differ from the ones just verified: "
+                   "entries were changed behind the verification.")
+    if problem:
+        raise_alarm(problem)
+        raise CheckpointRefused(f"No checkpoint was signed: the chain is broken. {problem}")
+    return sign_checkpoint(size, root.hex(), report.last_hash, path)
+
+
+def extends(previous: Checkpoint, size: int, root: bytes, leaves: list[bytes]) -> bool:
+    """Whether the tree of LEAVES (SIZE, ROOT) extends PREVIOUS, by an RFC 6962 consistency proof."""
+    if previous.size == 0:
+        return previous.root == EMPTY_ROOT.hex()
+    if previous.size > size:
+        return False
+    proof = consistency_proof(previous.size, leaves)
+    return verify_consistency(previous.size, size, bytes.fromhex(previous.root), root, proof)
+
+
+def sign_checkpoint(size: int, root: str, last_entry_hash: str, path: Path | None = None) -> Checkpoint:
+    """Sign SIZE, ROOT and LAST_ENTRY_HASH and append the checkpoint to the file. Checks nothing:
+    write_checkpoint is the one caller."""
     path = Path(path or settings.AUDIT_CHECKPOINT_FILE)
-    head = LedgerHead.objects.filter(pk=1).first() or LedgerHead(size=0, last_hash="", frontier=[])
-    root = MerkleFrontier.from_list(head.size, head.frontier).root().hex()
     key = signing_key()
-    unsigned = Checkpoint(head.size, root, head.last_hash, now_utc(), key_id_of(public_key_bytes(key)), "")
+    unsigned = Checkpoint(size, root, last_entry_hash, now_utc(), key_id_of(public_key_bytes(key)), "")
     checkpoint = replace(unsigned, signature=key.sign(canonical_json(unsigned.signed_part())).hex())
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8") as file:
@@ -76,15 +117,21 @@ def write_checkpoint(path: Path | None = None) -> Checkpoint:
     return checkpoint
 
 
+def last_checkpoint(path: Path | None = None) -> Checkpoint | None:
+    """The last checkpoint in the file whose signature holds (None: none)."""
+    public_key = public_key_bytes()
+    for _number, checkpoint in reversed(parsed_lines(path)):
+        if checkpoint is not None and signature_holds(checkpoint, public_key):
+            return checkpoint
+    return None
+
+
 def latest_checkpoint_size(path: Path | None = None) -> int:
     """The size of the last checkpoint whose signature holds (0: none). Checks signatures from the
     end of the file only until one holds: the worker asks every few minutes, and the file grows
     by one line each time."""
-    public_key = public_key_bytes()
-    for _number, checkpoint in reversed(parsed_lines(path)):
-        if checkpoint is not None and signature_holds(checkpoint, public_key):
-            return checkpoint.size
-    return 0
+    checkpoint = last_checkpoint(path)
+    return checkpoint.size if checkpoint is not None else 0
 
 
 def read_checkpoints(path: Path | None = None, public_key: bytes | None = None) -> tuple[list[Checkpoint], list[str]]:

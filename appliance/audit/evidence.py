@@ -24,7 +24,7 @@ from appliance.audit.chain import leaf_of
 from appliance.audit.checkpoints import public_key_bytes, read_checkpoints, write_checkpoint
 from appliance.audit.models import LedgerEntry
 from appliance.audit.reading import unsealed
-from appliance.audit.recording import entry_body
+from appliance.audit.recording import body_of
 from appliance.audit.sealing import ledger_key
 from appliance.errors import ApplianceError
 
@@ -51,7 +51,7 @@ def evidence_bundle(entry: LedgerEntry) -> dict:
             disclosed[field] = {"value": value, "salt": salt.hex()}
     return {
         "format": FORMAT,
-        "entry": entry_body(entry),
+        "entry": body_of(entry),
         "entry_hash": entry.entry_hash,
         "disclosed": disclosed,
         "sealed_payloads": {field: base64.b64encode(data).decode() for field, data in payloads.items()},
@@ -77,8 +77,8 @@ def exported_entries(entries, *, with_sealed: bool) -> Iterator[dict]:
     """Each entry as its body and hash (enough to re-verify the chain), with its sealed fields
     opened when WITH_SEALED (None for a field destroyed by retention)."""
     key = ledger_key() if with_sealed else None
-    for entry in entries.prefetch_related("payloads") if with_sealed else entries:
-        row = entry_body(entry) | {"entry_hash": entry.entry_hash}
+    for entry in entries.prefetch_related("labels", "payloads") if with_sealed else entries.prefetch_related("labels"):
+        row = body_of(entry) | {"entry_hash": entry.entry_hash, "mac": entry.mac}
         if with_sealed:
             row["opened"] = unsealed(entry, key)
         yield row

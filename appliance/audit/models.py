@@ -24,6 +24,10 @@ class LedgerEntry(models.Model):
     sealed = models.JSONField(default=dict)                    # {field: digest}, see sealing.py
     prev_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64, unique=True)
+    # HMAC of entry_hash under settings.AUDIT_MAC_KEY, which the database never holds (chain.py).
+    # NULL for entries written before MACs. Nullable without a default so that adding it is a
+    # plain ALTER TABLE: on SQLite a default would rebuild the table and drop its triggers.
+    mac = models.CharField(max_length=64, null=True, blank=True)
 
     class Meta:
         ordering = ["seq"]
@@ -69,3 +73,27 @@ class LedgerHead(models.Model):
     size = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64)
     frontier = models.JSONField(default=list)
+
+
+class ChainCheck(models.Model):
+    """The watcher's last verification of the chain, one row (watching.py): what the console's
+    badge, the banner and /healthz show, and where the next incremental run resumes: the last
+    signed checkpoint it verified (size, the entry hash there, the Merkle frontier there, its line
+    in the checkpoint file).
+
+    `mac` covers every other column under the ledger's MAC key, so a database writer can neither
+    turn "broken" into "intact" nor move the resume point past entries they rewrote."""
+
+    checked_at = models.DateTimeField()
+    entries = models.PositiveBigIntegerField(default=0)
+    checkpoints = models.PositiveIntegerField(default=0)
+    is_intact = models.BooleanField(default=True)
+    first_problem = models.TextField(blank=True)
+    before_macs = models.PositiveBigIntegerField(default=0)  # entries #1.. written before MACs
+    alerted_seq = models.PositiveBigIntegerField(null=True, blank=True)  # the "ledger.chain_broken" entry
+    resume_size = models.PositiveBigIntegerField(default=0)
+    resume_hash = models.CharField(max_length=64, blank=True)
+    resume_frontier = models.JSONField(default=list)
+    resume_line = models.PositiveIntegerField(default=0)
+    resume_before_macs = models.PositiveBigIntegerField(default=0)
+    mac = models.CharField(max_length=64)

@@ -13,10 +13,11 @@ are numbered without gaps in the order their transactions commit.
 import json
 from datetime import UTC
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from appliance.audit.chain import GENESIS, canonical_json, entry_hash, leaf_of
+from appliance.audit.chain import GENESIS, canonical_json, entry_hash, entry_mac, labels_body, leaf_of
 from appliance.audit.merkle import MerkleFrontier
 from appliance.audit.models import EntryLabel, LedgerEntry, LedgerHead, SealedPayload
 from appliance.audit.sealing import ledger_key
@@ -44,6 +45,7 @@ def append_entry(*, action: str, actor_id, actor_name: str, target_type: str, ta
     # The stored JSON is what verification will read back: hash that, not the Python objects
     # (a tuple is stored as a list, a number key as a string).
     details = json.loads(canonical_json(details))
+    label_rows = [(kind, str(value)[:200]) for kind, values in labels.items() for value in dict.fromkeys(values) if value]
     key = ledger_key()
     with transaction.atomic():
         head, _ = LedgerHead.objects.select_for_update().get_or_create(pk=1, defaults={"last_hash": GENESIS})
@@ -54,22 +56,26 @@ def append_entry(*, action: str, actor_id, actor_name: str, target_type: str, ta
             target_type=target_type, target_id=target_id, details=details,
             sealed={seal.field: seal.digest for seal in seals}, prev_hash=head.last_hash,
         )
-        entry.entry_hash = entry_hash(entry_body(entry))
+        entry.entry_hash = entry_hash(entry_body(entry, labels_body(label_rows)))
+        entry.mac = entry_mac(mac_key(), entry.entry_hash)
         entry.save(force_insert=True)
         SealedPayload.objects.bulk_create(SealedPayload(entry=entry, field=s.field, ciphertext=s.ciphertext) for s in seals)
-        EntryLabel.objects.bulk_create(
-            EntryLabel(entry=entry, kind=kind, value=str(value)[:200]) for kind, values in labels.items()
-            for value in dict.fromkeys(values) if value
-        )
+        EntryLabel.objects.bulk_create(EntryLabel(entry=entry, kind=kind, value=value) for kind, value in label_rows)
         frontier = MerkleFrontier.from_list(head.size, head.frontier)
         frontier.append(leaf_of(entry.entry_hash))
         LedgerHead.objects.filter(pk=1).update(size=seq, last_hash=entry.entry_hash, frontier=frontier.to_list())
     return entry
 
 
-def entry_body(entry: LedgerEntry) -> dict:
-    """Everything an entry's hash covers (chain.py): every stored column but the hash itself."""
-    return {
+def mac_key() -> bytes:
+    return settings.AUDIT_MAC_KEY
+
+
+def entry_body(entry, labels: dict[str, list[str]] | None) -> dict:
+    """Everything an entry's hash covers (chain.py): every stored column but the hash and the MAC,
+    and its LABELS (chain.labels_body). LABELS is None only for an entry written before MACs,
+    whose body had no labels."""
+    body = {
         "seq": entry.seq,
         "at": entry.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "actor_id": entry.actor_id,
@@ -81,6 +87,17 @@ def entry_body(entry: LedgerEntry) -> dict:
         "sealed": entry.sealed,
         "prev_hash": entry.prev_hash,
     }
+    if labels is not None:
+        body["labels"] = labels
+    return body
+
+
+def body_of(entry: LedgerEntry) -> dict:
+    """The body of a stored ENTRY, its labels read from the database (prefetch "labels" when
+    reading many)."""
+    if not entry.mac:
+        return entry_body(entry, None)
+    return entry_body(entry, labels_body((label.kind, label.value) for label in entry.labels.all()))
 
 
 def record_answer_trace(answer, user, question: str, collections, *, messages=None, raw: str = "", error: str = "") -> LedgerEntry:

@@ -23,7 +23,8 @@ from appliance.audit.models import EntryLabel, LedgerEntry
 from appliance.audit.reading import unsealed
 from appliance.audit.recording import record_event
 from appliance.audit.sealing import SealBroken
-from appliance.audit.verification import VerificationReport, verify_ledger
+from appliance.audit.verification import VerificationReport
+from appliance.audit.watching import watch_chain
 from appliance.errors import ApplianceError
 
 REVIEWED, ANNOTATED, ESCALATED, UNREVIEWED = "reviewed", "annotated", "escalated", "unreviewed"
@@ -184,15 +185,12 @@ def evidence_of(officer, entry: LedgerEntry, channel: str = "console") -> dict:
 
 
 def verify_and_record(officer) -> VerificationReport:
-    """Verify the whole ledger (without the key) and record the result as "ledger.verified"."""
-    report = verify_ledger()
+    """Verify the whole ledger (without the key), keep the result as the chain's state
+    (watching.py) and record it as "ledger.verified"."""
+    report = watch_chain(whole=True)
     record_event("ledger.verified", officer, None, intact=report.is_intact, entries=report.entries,
                  checkpoints=report.checkpoints, first_problem="" if report.is_intact else report.problems[0].message)
     return report
-
-
-def latest_verification() -> LedgerEntry | None:
-    return LedgerEntry.objects.filter(action="ledger.verified").order_by("-seq").first()
 
 
 def known_labels() -> dict[str, list[str]]:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from appliance.accounts.decorators import permission_required
 from appliance.audit import review
 from appliance.audit.models import LedgerEntry
+from appliance.audit.watching import shown_chain_state
 from appliance.errors import ApplianceError
 from appliance.web.ledger_forms import LedgerFilterForm
 
@@ -30,9 +31,10 @@ REVIEW_DONE = {
 @require_GET
 def ledger(request):
     form = LedgerFilterForm(request.GET)
+    chain = shown_chain_state()
     page = review.read_entries_page(request.user, form.filters(), request.GET.get("page")) if form.is_valid() else None
     context = {"form": form, "page": page, "query": form.query_string(), "known": review.known_labels(),
-               "verification": review.latest_verification()}
+               "chain": chain}
     return render(request, "web/ledger_list.html", context)
 
 

@@ -1,6 +1,6 @@
 """The audit ledger from the command line.
 
-    manage.py audit checkpoint                       sign the ledger's size and root now
+    manage.py audit checkpoint                       sign the ledger's size and root now; exit 1 if the chain is broken
     manage.py audit verify [--deep]                  exit 0 when intact; 1 naming the first bad entry
     manage.py audit export --format jsonl|csv [--since DATE] [--output FILE] [--without-sealed]
     manage.py audit evidence TRACE_ID [--output FILE]  one answer's evidence bundle (tools/verify_evidence.py)
@@ -23,7 +23,7 @@ from appliance.audit.recording import record_event
 from appliance.audit.retention import destroy_expired_payloads
 from appliance.audit.review import evidence_of
 from appliance.audit.sealing import ledger_key
-from appliance.audit.verification import verify_ledger
+from appliance.audit.watching import CheckpointRefused, watch_chain
 
 
 class Command(BaseCommand):
@@ -49,11 +49,15 @@ class Command(BaseCommand):
         getattr(self, "handle_" + command.replace("-", "_"))(**options)
 
     def handle_checkpoint(self, **_options):
-        checkpoint = write_checkpoint()
+        try:
+            checkpoint = write_checkpoint()
+        except CheckpointRefused as refused:
+            self.stderr.write(refused.message)
+            sys.exit(1)
         self.stdout.write(json.dumps(checkpoint.as_dict(), sort_keys=True))
 
     def handle_verify(self, *, deep, **_options):
-        report = verify_ledger(key=ledger_key() if deep else None)
+        report = watch_chain(whole=True, key=ledger_key() if deep else None)
         if report.is_intact:
             self.stdout.write(report.summary)
             return
@@ -79,7 +83,10 @@ class Command(BaseCommand):
         entry = LedgerEntry.objects.filter(target_type="trace", target_id=trace_id).first()
         if entry is None:
             raise CommandError(f"No answer trace has the id {trace_id}.")
-        bundle = evidence_of(None, entry, channel="command")
+        try:
+            bundle = evidence_of(None, entry, channel="command")
+        except CheckpointRefused as refused:
+            raise CommandError(refused.message) from None
         with open_output(output, self.stdout) as out:
             out.write(json.dumps(bundle, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
 
