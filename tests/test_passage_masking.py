@@ -9,7 +9,7 @@ from appliance.answering.conversations import run_exchange
 from appliance.answering.models import Exchange
 from appliance.audit.models import LedgerEntry
 from guardrails.policy import DEFAULT_RULES, Policy, PolicyInvalid
-from guardrails.publishing import current_policy_version, publish_policy
+from guardrails.publishing import current_policy, current_policy_version, publish_policy
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
@@ -118,3 +118,22 @@ def test_the_shipped_policy_lets_no_role_reveal_and_names_a_wrong_role():
     with pytest.raises(PolicyInvalid) as raised:
         Policy.from_rules({**DEFAULT_RULES, "passage_reveal": {"intern": ["EMAIL_ADDRESS"]}})
     assert raised.value.message == "passage_reveal names 'intern', which is not a role (analyst, admin, compliance)."
+
+
+def test_an_officer_lets_analysts_reveal_a_type_in_the_policy_editor(client, officer):
+    from tests.test_policy_editor import submitted_form
+
+    current_policy_version()
+    client.force_login(officer)
+    page = client.get("/compliance/policy/").content.decode()
+    assert "<th>Analysts may reveal it in a source passage</th>" in page
+
+    response = client.post("/compliance/policy/", submitted_form(client, reveal_EMAIL_ADDRESS="on"))
+
+    assert response.status_code == 302
+    assert dict(current_policy().passage_reveal) == {"analyst": ("EMAIL_ADDRESS",)}
+    shown = client.get("/compliance/policy/versions/2/").content.decode()
+    assert ('<p class="passage-reveal">Analysts may reveal <code>EMAIL_ADDRESS</code> in a source passage; each reveal '
+            "is recorded.</p>") in shown
+    assert ('<input type="checkbox" name="reveal_EMAIL_ADDRESS" id="id_reveal_EMAIL_ADDRESS" checked>'
+            in client.get("/compliance/policy/").content.decode())
