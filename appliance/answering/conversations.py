@@ -51,14 +51,13 @@ def run_exchange(exchange_id: int, parts) -> bool:
             history=questions_sent_out(exchange),
         )
     except ApplianceError as error:  # a collection un-granted since the question was asked, say
-        Exchange.objects.filter(pk=exchange_id).update(status=Exchange.Status.FAILED, sealed_answer=exchange.seal("answer", error.message))
+        Exchange.objects.filter(pk=exchange_id).update(status=Exchange.Status.FAILED,
+                                                       sealed_answer=exchange.seal("answer", error.message))
         return True
     except Exception:
         # The page must not wait for ever; the error itself goes up to Celery's log.
-        Exchange.objects.filter(pk=exchange_id).update(
-            status=Exchange.Status.FAILED,
-            sealed_answer=exchange.seal("answer", "Answering failed inside the appliance; an administrator can see why in the worker log."),
-        )
+        Exchange.objects.filter(pk=exchange_id).update(status=Exchange.Status.FAILED, sealed_answer=exchange.seal(
+            "answer", "Answering failed inside the appliance; an administrator can see why in the worker log."))
         raise
     save_answer(exchange, answer, progress.entities_in(answer.passages))
     return True
