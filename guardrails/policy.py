@@ -21,6 +21,10 @@ Rules, as stored (RULES_FIELDS) and checked by Policy.from_rules():
   type not listed counts as confidential (guardrails.sensitivity). Versions published before this
   field existed have none stored and read as the shipped default (DEFAULT_ENTITY_LABELS): labels
   were not part of the policy then, so no verdict of theirs changes meaning.
+- passage_reveal: {role: [entity types]}, the personal data a role may reveal in a source passage
+  it opens (each reveal is a ledger event). Everything else the passage panel masks. Shipped
+  empty: nobody sees raw personal data in passages. Versions published before this field existed
+  read as empty.
 """
 import hashlib
 import json
@@ -36,10 +40,12 @@ ACTIONS = ("block", "sensitive")
 
 RULES_FIELDS = (
     "entity_actions", "entity_min_scores", "pii_min_score", "injection_min_score", "topic_min_similarity",
-    "denied_topics", "patterns", "refusal_text", "max_question_chars", "entity_labels",
+    "denied_topics", "patterns", "refusal_text", "max_question_chars", "entity_labels", "passage_reveal",
 )
 # Fields a stored version may lack, and what they read as then (see the module docstring).
-OPTIONAL_RULES = {"entity_labels": DEFAULT_ENTITY_LABELS}
+OPTIONAL_RULES = {"entity_labels": DEFAULT_ENTITY_LABELS, "passage_reveal": {}}
+# Roles a passage_reveal entry may name (appliance.accounts.roles.Role; only analysts open passages today).
+ROLES = ("analyst", "admin", "compliance")
 
 # How long one policy pattern may run on one question. Patterns are written by officers, not
 # attackers, but a careless one ("(a+)+$") can backtrack for minutes on a crafted question: past
@@ -82,6 +88,7 @@ DEFAULT_RULES = {
     ),
     "max_question_chars": 4000,
     "entity_labels": dict(DEFAULT_ENTITY_LABELS),
+    "passage_reveal": {},
 }
 
 
@@ -119,6 +126,7 @@ class Policy:
     refusal_text: str
     max_question_chars: int
     entity_labels: MappingProxyType
+    passage_reveal: MappingProxyType
 
     @classmethod
     def from_rules(cls, rules: dict, version: int = 0) -> "Policy":
@@ -144,6 +152,7 @@ class Policy:
             refusal_text=_refusal_text(rules["refusal_text"]),
             max_question_chars=_max_question_chars(rules["max_question_chars"]),
             entity_labels=MappingProxyType(_entity_labels(rules["entity_labels"])),
+            passage_reveal=MappingProxyType(_passage_reveal(rules["passage_reveal"])),
         )
 
     def to_rules(self) -> dict:
@@ -159,6 +168,7 @@ class Policy:
             "refusal_text": self.refusal_text,
             "max_question_chars": self.max_question_chars,
             "entity_labels": dict(sorted(self.entity_labels.items())),
+            "passage_reveal": {role: list(types) for role, types in sorted(self.passage_reveal.items())},
         }
 
     def min_score_for(self, entity_type: str) -> float:
@@ -171,6 +181,10 @@ class Policy:
     def label_for_entity(self, entity_type: str) -> str:
         """The label personal data of ENTITY_TYPE gives a passage; "public" when it raises nothing."""
         return self.entity_labels.get(entity_type, UNKNOWN_ENTITY_LEVEL)
+
+    def may_reveal(self, roles, entity_type: str) -> bool:
+        """Whether one of ROLES may reveal personal data of ENTITY_TYPE in a source passage."""
+        return any(entity_type in self.passage_reveal.get(role, ()) for role in roles)
 
 
 def rules_digest(rules: dict) -> str:
@@ -197,6 +211,21 @@ def _entity_labels(value) -> dict[str, str]:
         if level not in LEVELS:
             raise PolicyInvalid(f"The label for {entity} must be one of {', '.join(LEVELS)}, not {level!r}.")
     return dict(value)
+
+
+def _passage_reveal(value) -> dict[str, tuple[str, ...]]:
+    if not isinstance(value, dict):
+        raise PolicyInvalid("passage_reveal must map roles to lists of entity types.")
+    reveal = {}
+    for role, types in value.items():
+        if role not in ROLES:
+            raise PolicyInvalid(f"passage_reveal names {role!r}, which is not a role ({', '.join(ROLES)}).")
+        if not isinstance(types, list):
+            raise PolicyInvalid(f"passage_reveal for {role} must be a list of entity types.")
+        for entity in types:
+            _check_entity_name(entity)
+        reveal[role] = tuple(sorted(set(types)))
+    return reveal
 
 
 def _entity_min_scores(value) -> dict[str, float]:

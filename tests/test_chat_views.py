@@ -34,7 +34,7 @@ def test_an_analyst_asks_and_the_worker_answers(analyst_client, two_team_corpus,
     assert [source["document"] for source in state["sources"]] == ["Handbook.md"]
     passage = analyst_client.get(f"/analyst/passages/{state['sources'][0]['chunk_id']}/").json()
     assert passage == {"document": "Handbook.md", "section": "Hours", "page": None,
-                       "text": "The office opens at 8:00 on weekdays."}
+                       "text": "The office opens at 8:00 on weekdays.", "notice": "", "can_reveal": False}
     page = analyst_client.get(response["Location"]).content.decode()
     assert "When does the office open?" in page and "answered inside the perimeter" in page
 

@@ -11,6 +11,7 @@ from appliance.answering.pipeline import ANSWERED, Answer, Progress, answer_ques
 from appliance.answering.models import Conversation, Exchange
 from appliance.errors import ApplianceError, QuestionInvalid
 from guardrails.policy import MAX_QUESTION_CHARS_LIMIT
+from guardrails.publishing import current_policy
 from guardrails.sensitivity import max_sensitivity
 
 def ask_in_conversation(user, question: str, collections: list[str], conversation: Conversation | None = None) -> Exchange:
@@ -42,22 +43,23 @@ def run_exchange(exchange_id: int, parts) -> bool:
         return False
     exchange = Exchange.objects.select_related("conversation__user").get(pk=exchange_id)
     conversation = exchange.conversation
+    progress = ExchangeProgress(exchange, parts.scanner)
     try:
         answer = answer_question(
             conversation.user, exchange.question, parts, collections=exchange.collections or None,
-            conversation_sensitivity=conversation.sensitivity, progress=ExchangeProgress(exchange_id),
+            conversation_sensitivity=conversation.sensitivity, progress=progress,
             history=questions_sent_out(exchange),
         )
     except ApplianceError as error:  # a collection un-granted since the question was asked, say
-        Exchange.objects.filter(pk=exchange_id).update(status=Exchange.Status.FAILED, answer=error.message)
+        Exchange.objects.filter(pk=exchange_id).update(status=Exchange.Status.FAILED,
+                                                       sealed_answer=exchange.seal("answer", error.message))
         return True
     except Exception:
         # The page must not wait for ever; the error itself goes up to Celery's log.
-        Exchange.objects.filter(pk=exchange_id).update(
-            status=Exchange.Status.FAILED, answer="Answering failed inside the appliance; an administrator can see why in the worker log.",
-        )
+        Exchange.objects.filter(pk=exchange_id).update(status=Exchange.Status.FAILED, sealed_answer=exchange.seal(
+            "answer", "Answering failed inside the appliance; an administrator can see why in the worker log."))
         raise
-    save_answer(exchange, answer)
+    save_answer(exchange, answer, progress.entities_in(answer.passages))
     return True
 
 
@@ -67,23 +69,41 @@ def questions_sent_out(exchange: Exchange) -> list[str]:
     data split across turns is whole again."""
     earlier = Exchange.objects.filter(conversation_id=exchange.conversation_id, pk__lt=exchange.pk,
                                       route__perimeter="external")
-    return list(earlier.order_by("pk").values_list("question", flat=True))
+    return [earlier_exchange.question for earlier_exchange in earlier.order_by("pk")]
 
 
 class ExchangeProgress(Progress):
-    """Progress written into the exchange's row, which the page polls."""
+    """Progress written into the exchange's row, which the page polls. The answer and the quotes are
+    sealed as they are written."""
 
-    def __init__(self, exchange_id: int):
-        self.rows = Exchange.objects.filter(pk=exchange_id)
+    def __init__(self, exchange: Exchange, scanner=None):
+        self.exchange = exchange
+        self.rows = Exchange.objects.filter(pk=exchange.pk)
+        self.scanner = scanner
+        self.entities: dict[str, list] = {}
 
     def stage(self, name: str) -> None:
         self.rows.update(stage=name)
 
     def evidence(self, evidence, passages) -> None:
-        self.rows.update(evidence=evidence_rows(evidence, passages), sources=source_rows(passages))
+        self.rows.update(sealed_evidence=self.exchange.seal("evidence", evidence_rows(evidence, passages)),
+                         sources=source_rows(passages), passage_entities=self.entities_in(passages))
 
     def text(self, text: str) -> None:
-        self.rows.update(answer=text)
+        self.rows.update(sealed_answer=self.exchange.seal("answer", text))
+
+    def entities_in(self, passages) -> dict[str, list]:
+        """{chunk_id: [[start, end, entity type], ...]}: where the PII scanner finds personal data in
+        each passage (the policy's minimum score), so the passage panel can mask it without loading
+        a model in the web tier. Each passage is scanned once per exchange."""
+        new = {passage.chunk_id: passage.text for passage in passages if passage.chunk_id not in self.entities}
+        if new and self.scanner is not None:
+            policy = current_policy()
+            found = self.scanner.scan(list(new.values()), score_threshold=policy.pii_min_score)
+            for chunk_id, findings in zip(new, found):
+                self.entities[chunk_id] = [[f.start, f.end, f.entity_type] for f in findings]
+        return {passage.chunk_id: self.entities[passage.chunk_id] for passage in passages
+                if passage.chunk_id in self.entities}
 
 
 def source_rows(passages) -> list[dict]:
@@ -96,20 +116,24 @@ def evidence_rows(evidence, passages) -> list[dict]:
     return [quote.as_dict() | source_of(by_number[quote.passage]) for quote in evidence.quotes]
 
 
-def save_answer(exchange: Exchange, answer: Answer) -> None:
-    """The final state of the exchange, and the conversation's taint raised to the route's sensitivity."""
+def save_answer(exchange: Exchange, answer: Answer, passage_entities: dict | None = None) -> None:
+    """The final state of the exchange, and the conversation's taint raised to the route's sensitivity.
+    A blocked question is dropped here: the exchange keeps why (its flags), not what was asked."""
+    blocked = answer.outcome == Exchange.Outcome.BLOCKED
     with transaction.atomic():
         Exchange.objects.filter(pk=exchange.pk).update(
             status=answer.action if answer.action != ANSWERED else Exchange.Status.ANSWERED,
             outcome=answer.outcome,
             stage="",
-            answer=answer.text,
+            sealed_answer=exchange.seal("answer", answer.text),
             route=answer.route.as_dict() if answer.route else None,
             sources=source_rows(answer.passages),
-            evidence=answer.as_dict()["evidence"],
+            sealed_evidence=exchange.seal("evidence", answer.as_dict()["evidence"]),
             cited=list(answer.cited),
             flags=answer.flags,
             trace_id=answer.trace_id,
+            passage_entities=passage_entities or {},
+            **({"sealed_question": None} if blocked else {}),
         )
         if answer.route is not None:
             conversation = Conversation.objects.select_for_update().get(pk=exchange.conversation_id)

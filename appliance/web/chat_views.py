@@ -1,5 +1,6 @@
 """The analyst's chat: ask about granted collections, watch the answer arrive, open its sources."""
 import re
+from dataclasses import dataclass
 from pathlib import PurePath
 
 from django.http import Http404, JsonResponse
@@ -7,9 +8,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from appliance.accounts.decorators import permission_required
+from appliance.accounts.roles import roles_of
+from appliance.answering.checking import WITHHELD_LEVELS
 from appliance.answering.conversations import ask_in_conversation
 from appliance.answering.models import Conversation, Exchange
+from appliance.audit.recording import record_event
 from appliance.errors import ApplianceError
+from guardrails.findings import BLOCK
+from guardrails.publishing import current_policy
+from guardrails.reasons import entity_name, joined
+from guardrails.sensitivity import ENTITY_SENSITIVITY, UNKNOWN_ENTITY_LEVEL
 from ingest.models import Chunk, Collection
 
 ask_questions = permission_required("ask_questions")
@@ -172,12 +180,102 @@ def is_title_of(heading: str, filename: str) -> bool:
 @ask_questions
 @require_GET
 def source_passage(request, chunk_id):
-    """The text of one passage, if its collection is granted to one of the analyst's teams now."""
+    """The text of one passage, if its collection is granted to one of the analyst's teams now, with
+    the personal data the answer check would withhold masked. `?exchange=N` names the analyst's
+    exchange that retrieved it (where the worker recorded the personal data in it); `&reveal=1`
+    reveals what the policy lets the analyst's role see, and records that in the ledger."""
     # The same text in two documents has the same chunk id; either copy is the passage.
-    chunk = Chunk.objects.select_related("document").filter(
+    chunk = Chunk.objects.select_related("document__collection").filter(
         chunk_id=chunk_id, document__collection__in=Collection.granted_to(request.user),
     ).first()
     if chunk is None:
         raise Http404("No such passage in a collection open to you.")
+    spans = recorded_entities(request, chunk_id)
+    roles = [role.value for role in roles_of(request.user)]
+    passage = masked_passage(chunk, spans, current_policy(), roles, reveal=request.GET.get("reveal") == "1")
+    if passage.refused:
+        return JsonResponse({"error": REVEAL_REFUSED, "code": "reveal_not_allowed"}, status=403)
+    if passage.revealed:
+        record_reveal(request.user, chunk, passage)
     return JsonResponse({"document": chunk.document.filename, "section": chunk.section, "page": chunk.page,
-                         "text": chunk.text})
+                         "text": passage.text, "notice": passage.notice, "can_reveal": passage.can_reveal})
+
+
+MASK = "•"
+MASKED_NOTICE = "Personal data in this passage is masked: {kinds}."
+REVEALABLE_NOTICE = "Your role may reveal {kinds}; each reveal is recorded in the audit ledger."
+REVEALED_NOTICE = "Revealed {kinds}; this reveal is recorded in the audit ledger."
+UNMASKABLE_NOTICE = ("This passage holds personal data ({kinds}) and cannot be shown masked here. "
+                     "Open it from the answer that retrieved it.")
+REVEAL_REFUSED = "The policy does not let your role reveal personal data in this passage."
+
+
+@dataclass(frozen=True)
+class ShownPassage:
+    text: str
+    notice: str = ""
+    can_reveal: bool = False
+    revealed: tuple[str, ...] = ()   # entity types shown unmasked on request
+    refused: bool = False            # a reveal was asked for and the policy allows none of it
+
+
+def recorded_entities(request, chunk_id: str) -> list | None:
+    """Where the worker found personal data in the passage, as recorded on the analyst's exchange
+    that retrieved it; None when there is no such record."""
+    try:
+        exchange_id = int(request.GET.get("exchange", ""))
+    except ValueError:
+        return None
+    exchange = Exchange.objects.filter(pk=exchange_id, conversation__user=request.user).first()
+    return exchange.passage_entities.get(chunk_id) if exchange is not None else None
+
+
+def is_withheld_type(policy, entity_type: str) -> bool:
+    """Personal data the answer check would withhold (checking.withhold_personal_data): types the
+    policy blocks, and confidential or restricted ones. Dates, places and web addresses are shown."""
+    level = ENTITY_SENSITIVITY.get(entity_type, UNKNOWN_ENTITY_LEVEL)
+    return policy.action_for_entity(entity_type) == BLOCK or level in WITHHELD_LEVELS
+
+
+def masked_passage(chunk, spans: list | None, policy, roles: list[str], *, reveal: bool) -> ShownPassage:
+    """CHUNK's text with the withheld personal data in SPANS ([start, end, type]) masked, each value
+    by as many MASK characters as it has (so the quotes' offsets still mark the right words). With
+    REVEAL, the types the policy lets ROLES reveal are left as they are. Without SPANS, a passage
+    the ingest scan found withheld types in is not shown at all (fail closed)."""
+    if spans is None:
+        types = [entity for entity in chunk.entity_types if is_withheld_type(policy, entity)]
+        if types:
+            return ShownPassage("", UNMASKABLE_NOTICE.format(kinds=kinds_of(types)), refused=reveal)
+        return ShownPassage(chunk.text)
+    withheld = [(start, end, entity) for start, end, entity in spans if is_withheld_type(policy, entity)]
+    revealable = [entity for _, _, entity in withheld if policy.may_reveal(roles, entity)]
+    if reveal and not revealable:
+        return ShownPassage("", refused=True)
+    revealed = tuple(dict.fromkeys(revealable)) if reveal else ()
+    text = chunk.text
+    masked = []
+    for start, end, entity in withheld:
+        if entity not in revealed:
+            text = text[:start] + MASK * (end - start) + text[end:]
+            masked.append(entity)
+    notices = []
+    if masked:
+        notices.append(MASKED_NOTICE.format(kinds=kinds_of(masked)))
+    if revealed:
+        notices.append(REVEALED_NOTICE.format(kinds=kinds_of(revealed)))
+    elif revealable:
+        notices.append(REVEALABLE_NOTICE.format(kinds=kinds_of(revealable)))
+    return ShownPassage(text, " ".join(notices), can_reveal=bool(revealable) and not revealed, revealed=revealed)
+
+
+def kinds_of(entity_types) -> str:
+    """Entity types in plain words, each once, in order: "an e-mail address and a phone number"."""
+    return joined([entity_name(entity) for entity in dict.fromkeys(entity_types)])
+
+
+def record_reveal(user, chunk, passage: ShownPassage) -> None:
+    """A reveal is an audited read: who saw which kinds of personal data in which passage (never the values)."""
+    document = chunk.document
+    record_event("passage.revealed", user, ("chunk", chunk.chunk_id), document=document.filename,
+                 document_id=str(document.uid), collection=document.collection.name, entity_types=list(passage.revealed),
+                 labels={"collection": [document.collection.name], "entity": list(passage.revealed)})

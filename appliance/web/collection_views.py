@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 from appliance.accounts.decorators import permission_required
 from appliance.errors import IngestRejected
 from appliance.web.forms import CollectionForm, ReplaceForm, UploadForm
+from guardrails.sensitivity import LEVELS
 from ingest.collections import create_collection, update_collection
 from ingest.erasure import request_collection_erasure, request_document_erasure
 from ingest.models import Collection, Document
@@ -45,7 +46,18 @@ def collection_detail(request, collection_id):
 
 def documents_context(collection):
     documents = list(collection.documents.select_related("uploaded_by"))
-    return {"documents": documents, "in_progress": any(document.is_in_progress for document in documents)}
+    above = [document for document in documents if is_above_collection(document, collection)]
+    return {"documents": documents, "in_progress": any(document.is_in_progress for document in documents),
+            "above": above, "above_ids": {document.pk for document in above}}
+
+
+def is_above_collection(document: Document, collection: Collection) -> bool:
+    """Whether indexing labelled DOCUMENT above its COLLECTION's classification (a restricted record
+    in an internal collection): everyone the collection is granted to can ask about it, so the
+    admin should know."""
+    if document.status != Document.Status.READY or document.sensitivity not in LEVELS:
+        return False
+    return LEVELS.index(document.sensitivity) > LEVELS.index(collection.classification)
 
 
 @manage_collections

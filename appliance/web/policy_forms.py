@@ -59,11 +59,14 @@ class PolicyForm(forms.Form):
             self.fields[f"min_score_{entity}"] = score_field(f"Minimum score for {entity}", "", required=False)
             self.fields[f"label_{entity}"] = forms.ChoiceField(
                 choices=LABEL_CHOICES, label=f"Label a document containing {entity} at least")
+            self.fields[f"reveal_{entity}"] = forms.BooleanField(
+                required=False, label=f"Analysts may reveal {entity} in a source passage")
 
     def entity_rows(self):
-        """(entity type, action field, min-score field, document label field) for the table in the template."""
-        return [(entity, self[f"action_{entity}"], self[f"min_score_{entity}"], self[f"label_{entity}"])
-                for entity in self.entities]
+        """(entity type, action field, min-score field, document label field, passage reveal field) for
+        the table in the template."""
+        return [(entity, self[f"action_{entity}"], self[f"min_score_{entity}"], self[f"label_{entity}"],
+                 self[f"reveal_{entity}"]) for entity in self.entities]
 
     def clean_denied_topics(self):
         topics: dict[str, list[str]] = {}
@@ -107,6 +110,7 @@ class PolicyForm(forms.Form):
             "refusal_text": data["refusal_text"],
             "max_question_chars": data["max_question_chars"],
             "entity_labels": {e: data[f"label_{e}"] for e in self.entities},
+            "passage_reveal": passage_reveal([e for e in self.entities if data.get(f"reveal_{e}")]),
         }
 
 
@@ -130,4 +134,12 @@ def initial_values(policy: Policy, entities: list[str]) -> dict:
         values[f"action_{entity}"] = policy.entity_actions.get(entity, "")
         values[f"min_score_{entity}"] = policy.entity_min_scores.get(entity)
         values[f"label_{entity}"] = policy.label_for_entity(entity)
+        values[f"reveal_{entity}"] = policy.may_reveal([ANALYST], entity)
     return values
+
+
+ANALYST = "analyst"  # the one role that opens source passages
+
+
+def passage_reveal(entities: list[str]) -> dict:
+    return {ANALYST: entities} if entities else {}

@@ -133,17 +133,27 @@
     return nodes;
   }
 
-  function openPassage(trigger) {
+  // Personal data the policy withholds arrives masked; where the policy lets the analyst's role
+  // see it, "Reveal" asks again with reveal=1, which the server records in the audit ledger.
+  var opened = null;
+
+  function openPassage(trigger, reveal) {
     var title = document.getElementById("passage-title"), where = document.getElementById("passage-where"),
-        text = document.getElementById("passage-text");
+        text = document.getElementById("passage-text"), notice = document.getElementById("passage-notice"),
+        revealButton = document.getElementById("passage-reveal");
     document.querySelectorAll(".opened").forEach(function (node) { node.classList.remove("opened"); });
     trigger.classList.add("opened");
-    fetch(trigger.dataset.url, {headers: {"Accept": "application/json"}})
+    opened = trigger;
+    var url = trigger.dataset.url + (reveal ? (trigger.dataset.url.indexOf("?") >= 0 ? "&" : "?") + "reveal=1" : "");
+    fetch(url, {headers: {"Accept": "application/json"}})
       .then(function (response) { if (!response.ok) { throw new Error(response.status); } return response.json(); })
       .then(function (passage) {
         title.textContent = "Passage";
         where.textContent = trigger.dataset.label;
         text.replaceChildren.apply(text, markedText(passage.text, trigger.dataset.spans));
+        notice.textContent = passage.notice || "";
+        notice.hidden = !passage.notice;
+        revealButton.hidden = !passage.can_reveal;
         var mark = text.querySelector("mark");
         if (mark) { mark.scrollIntoView({block: "nearest"}); }
       })
@@ -151,7 +161,13 @@
         title.textContent = "Passage";
         where.textContent = "This passage is not available to you.";
         text.replaceChildren();
+        notice.hidden = true; revealButton.hidden = true;
       });
+  }
+
+  var revealButton = document.getElementById("passage-reveal");
+  if (revealButton) {
+    revealButton.addEventListener("click", function () { if (opened) { openPassage(opened, true); } });
   }
 
   document.querySelectorAll("article.exchange[data-in-progress=true]").forEach(follow);
