@@ -238,6 +238,22 @@ def test_it_shows_markdown_list_items_in_a_quote_as_bullets(analyst_client, anal
     assert state["evidence"][0]["text"] == quote["text"]
 
 
+def test_it_masks_in_a_quote_the_personal_data_the_passage_panel_masks(analyst_client, analyst):
+    text = "For taxis call the desk on +31 20 555 0142 before 18:00."
+    phone = text.index("+31")
+    quote = QUOTE | {"text": text, "start": 100, "end": 100 + len(text)}
+    exchange = finished_exchange(analyst, status="answered", outcome="quoted", evidence=[quote], cited=[1],
+                                 answer="The documents say: …",
+                                 passage_entities={"c1": [[100 + phone, 100 + phone + 15, "PHONE_NUMBER"]]})
+
+    page = analyst_client.get(f"/analyst/conversations/{exchange.conversation_id}/").content.decode()
+    state = analyst_client.get(f"/analyst/exchanges/{exchange.pk}/").json()
+
+    assert "“For taxis call the desk on ••••••••••••••• before 18:00.”" in page and "555 0142" not in page
+    assert state["evidence"][0]["shown"] == "For taxis call the desk on ••••••••••••••• before 18:00."
+    assert "555 0142" not in json.dumps(state)
+
+
 def test_it_shows_a_refusal_as_an_explanation_said_once(analyst_client, analyst):
     reason = "No model allowed for restricted data is available; ask your administrator."
     route = {"reason": reason, "model": None, "perimeter": "none", "sensitivity": "restricted"}

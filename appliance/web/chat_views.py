@@ -127,8 +127,26 @@ def route_line(exchange: Exchange, kind: str) -> str:
 
 
 def shown_quotes(exchange: Exchange) -> list[dict]:
-    """The exchange's quotes, each with its passage's label and, as `shown`, its words as the page reads them."""
-    return [quote | {"shown": readable(quote["text"])} for quote in labelled(exchange.evidence)]
+    """The exchange's quotes, each with its passage's label and, as `shown`, its words as the page
+    reads them, with the personal data the passage panel masks masked here too (a quote is part of
+    a passage: it must not show what opening the passage would withhold)."""
+    policy = current_policy() if exchange.evidence else None
+    quotes = []
+    for quote in labelled(exchange.evidence):
+        text = masked_quote(quote, exchange.passage_entities.get(quote.get("chunk_id")), policy)
+        quotes.append(quote | {"text": text, "shown": readable(text)})
+    return quotes
+
+
+def masked_quote(quote: dict, spans: list | None, policy) -> str:
+    """QUOTE's text with the withheld personal data of its passage's SPANS (offsets in the passage)
+    masked; a quote is never revealed here (the passage panel reveals, and records it)."""
+    text, offset = quote["text"], quote.get("start", 0)
+    for start, end, entity in spans or ():
+        start, end = max(start - offset, 0), min(end - offset, len(text))
+        if start < end and is_withheld_type(policy, entity):
+            text = text[:start] + MASK * (end - start) + text[end:]
+    return text
 
 
 LIST_MARKER = re.compile(r"^[ \t]*[-*+][ \t]+", re.MULTILINE)
