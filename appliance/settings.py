@@ -352,6 +352,12 @@ ROUTING_SMOLLM2_GGUF = Path(
 ROUTING_GEMMA3_GGUF = Path(
     env_str("ROUTING_GEMMA3_GGUF", str(Path(sys.prefix) / "share" / "appliance" / "gemma-3-270m-q4_k_m.gguf"))
 )
+# The only directories a model file may be registered from (comma-separated; symlinks are
+# resolved before the check): by default the shipped models' directories and DATA_DIR/models.
+ROUTING_MODEL_DIRS = [Path(directory) for directory in env_list("ROUTING_MODEL_DIRS", ",".join(
+    [str(path.parent) for path in (ROUTING_SMOLLM2_GGUF, ROUTING_GEMMA3_GGUF) if path.is_absolute()]
+    + [str(DATA_DIR / "models")]
+))]
 
 # An OpenAI-compatible chat endpoint OUTSIDE the perimeter (e.g. https://llm.example.com/v1), for
 # questions over public data only. Unset (the default): there is no external model.

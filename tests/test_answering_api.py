@@ -95,9 +95,9 @@ def test_it_lists_only_the_collections_granted(client, analyst, two_team_corpus)
 
 @pytest.mark.parametrize(("body", "status", "error"), [
     ({"question": "When is the hearing?", "collections": ["HR cases"]}, 403,
-     "The collection “HR cases” is not granted to any of your teams."),
+     "You have no collection named “HR cases”."),
     ({"question": "   "}, 400, "The question is empty."),
-    ({"question": "When?", "collections": ["Nowhere"]}, 403, "There is no collection named “Nowhere”."),
+    ({"question": "When?", "collections": ["Nowhere"]}, 403, "You have no collection named “Nowhere”."),
 ])
 def test_it_says_what_is_wrong_with_a_question(client, analyst, two_team_corpus, body, status, error):
     response = client.post("/api/v1/questions", body, content_type="application/json", **token_headers(analyst))

@@ -111,7 +111,7 @@ def test_a_blocked_question_is_not_retrieved_for_nor_sent_anywhere(corpus, analy
 def test_an_analyst_never_gets_passages_from_a_collection_not_granted(corpus, analyst, external_llm, parts):
     with pytest.raises(CollectionNotGranted) as refused:
         ask(analyst, "When is the disciplinary hearing?", "HR cases", parts=parts)
-    assert refused.value.message == "The collection “HR cases” is not granted to any of your teams."
+    assert refused.value.message == "You have no collection named “HR cases”."
 
     answer = ask(analyst, "When is the disciplinary hearing about the warehouse incident?", parts=parts)
 

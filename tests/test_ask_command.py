@@ -86,7 +86,7 @@ def test_it_says_the_documents_do_not_answer_an_off_topic_question(contracts):
 @pytest.mark.parametrize(("options", "message"), [
     ({"user": "nobody"}, "no active user named 'nobody'"),
     ({"user": "charlie"}, "'charlie' may not ask questions (not an analyst)"),
-    ({"user": "alice", "collections": ["Nowhere"]}, "There is no collection named “Nowhere”."),
+    ({"user": "alice", "collections": ["Nowhere"]}, "You have no collection named “Nowhere”."),
 ])
 def test_it_says_what_is_wrong(contracts, officer, options, message):
     with pytest.raises(CommandError) as error:

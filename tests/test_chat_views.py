@@ -52,7 +52,7 @@ def test_it_explains_a_question_it_cannot_take(analyst_client, two_team_corpus):
 
     assert empty.status_code == 400 and "The question is empty." in empty.content.decode()
     assert not_granted.status_code == 403
-    assert "The collection “HR cases” is not granted to any of your teams." in not_granted.content.decode()
+    assert "You have no collection named “HR cases”." in not_granted.content.decode()
     assert not Exchange.objects.exists()
 
 

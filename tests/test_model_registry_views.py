@@ -5,10 +5,11 @@ import struct
 
 import pytest
 from django.conf import settings
+from django.utils.html import escape
 
 from appliance.audit.models import LedgerEntry
 from appliance.routing.models import RegisteredModel
-from appliance.routing.registry import model_choices, register_model, register_shipped_models
+from appliance.routing.registry import model_choices, record_model_hash, register_model, register_shipped_models
 
 pytestmark = [pytest.mark.django_db, pytest.mark.services]
 
@@ -19,6 +20,19 @@ REGISTRY = "/administration/models/"
 @pytest.fixture(autouse=True)
 def no_external_model(settings):
     settings.APPLIANCE_EXTERNAL_LLM_URL = ""
+
+
+@pytest.fixture(autouse=True)
+def tmp_path_is_a_model_directory(settings, tmp_path):
+    settings.ROUTING_MODEL_DIRS = [*settings.ROUTING_MODEL_DIRS, tmp_path]
+
+
+def allowed_error(path) -> str:
+    """The one answer for a path that cannot be registered (outside, missing, unreadable)."""
+    from appliance.routing.registry import model_directories
+
+    return (f"“{path}” cannot be registered: give the full path of a readable GGUF file inside a model directory "
+            f"({', '.join(map(str, model_directories()))}).")
 
 
 @pytest.fixture
@@ -63,7 +77,7 @@ def model_events():
 def test_it_lists_the_shipped_models_with_their_sha256_quantization_and_status(admin_client, shipped):
     page = admin_client.get(REGISTRY).content.decode()
 
-    path = settings.ROUTING_SMOLLM2_GGUF
+    path = settings.ROUTING_SMOLLM2_GGUF.resolve()
     row = re.search(rf'<tr data-model="{SMOLLM2}">(.*?)</tr>', page, re.S).group(1)
     assert re.findall(r"<td>(.*?)</td>", row) == ["<strong>SmolLM2-135M-Instruct Q4_1</strong>",
                                                   '<span class="tag">Inside the perimeter</span>', "Q4_1", "2048", "yes"]
@@ -86,29 +100,46 @@ def test_it_shows_the_external_model_without_its_key_or_credentials(admin_client
     assert "sk-do-not-show" not in page and "hunter2" not in page and "none configured" not in page
 
 
-def test_it_registers_a_gguf_file_by_its_path_and_records_it(admin_client, admin):
-    path = settings.ROUTING_SMOLLM2_GGUF
+def test_it_registers_a_gguf_file_disabled_and_the_admin_enables_it_once_the_worker_hashed_it(admin_client, admin):
+    path = settings.ROUTING_SMOLLM2_GGUF.resolve()
 
     response = admin_client.post(f"{REGISTRY}register/", registration(context_size="4096"), follow=True)
 
     model = RegisteredModel.objects.get(name="HR helper")
-    sha256 = sha256_of(path)
+    page = response.content.decode()
     assert response.redirect_chain == [(REGISTRY, 302)]
-    assert f"Model “HR helper” registered: Q4_1, sha256 {sha256}." in response.content.decode()
+    assert ("Model “HR helper” registered (Q4_1), disabled: the worker is reading its sha256. Enable it once you "
+            "have checked the sha256 shown here.") in page
+    assert status_of(page, "HR helper") == "hashing…"
     assert (model.gguf_path, model.sha256, model.quantization, model.context_size, model.domain, model.perimeter,
-            model.enabled) == (str(path), sha256, "Q4_1", 4096, "HR policies and leave rules.", "internal", True)
+            model.enabled, model.hashing) == (str(path), "", "Q4_1", 4096, "HR policies and leave rules.", "internal",
+                                              False, True)
     entry = LedgerEntry.objects.get(action="model.registered")
     assert (entry.actor_id, entry.target_type, entry.target_id) == (admin.pk, "registeredmodel", str(model.pk))
-    assert entry.details == {"name": "HR helper", "sha256": sha256, "quantization": "Q4_1", "enabled": True}
+    assert entry.details == {"name": "HR helper", "sha256": "", "quantization": "Q4_1", "enabled": False}
+    assert not any(choice.usable for choice in model_choices())
+    refused = admin_client.post(f"{REGISTRY}{model.pk}/enable/", {"sha256": ""}, follow=True)
+    assert "Model “HR helper” cannot be enabled until the worker has read its sha256." in refused.content.decode()
+
+    record_model_hash(model.pk)  # the worker's task, called directly
+
+    sha256 = sha256_of(path)
+    page = admin_client.get(REGISTRY).content.decode()
+    assert f"<code>{sha256}</code>" in page and status_of(page, "HR helper") == "HR helper is disabled in the model registry."
+    assert model_events()[-1] == ("model.hashed", "", {"name": "HR helper", "sha256": ["", sha256],
+                                                      "quantization": ["Q4_1", "Q4_1"]})
+    response = admin_client.post(f"{REGISTRY}{model.pk}/enable/", {"sha256": sha256}, follow=True)
+    assert "Model “HR helper” enabled: questions may be routed to it." in response.content.decode()
     assert [choice.name for choice in model_choices() if choice.usable] == ["HR helper"]
+    assert model_events()[-1] == ("model.enabled", "bob", {"name": "HR helper", "sha256": sha256})
 
 
 @pytest.mark.parametrize(("case", "error"), [
-    ("missing", "There is no file at {path}."),
-    ("directory", "{path} is not a regular file."),
+    ("missing", None),
+    ("directory", None),
+    ("relative", None),
     ("text", "{path} is not a GGUF model file (it does not start with the bytes “GGUF”)."),
     ("truncated", "{path} starts like a GGUF file but its header cannot be read (a truncated or damaged file?)."),
-    ("relative", "“models/helper.gguf” is a relative path; give the full path, starting with “/”."),
 ])
 def test_it_refuses_a_path_that_is_not_a_gguf_file_and_says_why(admin_client, tmp_path, case, error):
     path = {"missing": tmp_path / "absent.gguf", "directory": tmp_path, "text": tmp_path / "notes.gguf",
@@ -121,7 +152,7 @@ def test_it_refuses_a_path_that_is_not_a_gguf_file_and_says_why(admin_client, tm
     response = admin_client.post(f"{REGISTRY}register/", registration(gguf_path=path))
 
     assert response.status_code == 200
-    assert error.format(path=path) in response.content.decode()
+    assert escape(error.format(path=path) if error else allowed_error(path)) in response.content.decode()
     assert not RegisteredModel.objects.exists() and model_events() == []
 
 
@@ -143,7 +174,7 @@ def test_it_refuses_a_bad_registration_and_says_why(admin_client, shipped, tmp_p
 
 
 def test_it_switches_models_on_and_off_and_routing_follows(admin_client, shipped):
-    response = admin_client.post(f"{REGISTRY}{shipped[GEMMA].pk}/enable/", follow=True)
+    response = admin_client.post(f"{REGISTRY}{shipped[GEMMA].pk}/enable/", {"sha256": shipped[GEMMA].sha256}, follow=True)
 
     assert "Model “Gemma 3 270M Q4_K_M” enabled: questions may be routed to it." in response.content.decode()
     assert {choice.name: choice.usable for choice in model_choices()} == {GEMMA: True, SMOLLM2: True}
@@ -157,7 +188,8 @@ def test_it_switches_models_on_and_off_and_routing_follows(admin_client, shipped
     assert {choice.name: (choice.usable, choice.problem) for choice in model_choices()} == {
         GEMMA: (True, ""), SMOLLM2: (False, "SmolLM2-135M-Instruct Q4_1 is disabled in the model registry."),
     }
-    assert model_events()[2:] == [("model.enabled", "bob", {"name": GEMMA}), ("model.disabled", "bob", {"name": SMOLLM2})]
+    assert model_events()[2:] == [("model.enabled", "bob", {"name": GEMMA, "sha256": shipped[GEMMA].sha256}),
+                                  ("model.disabled", "bob", {"name": SMOLLM2})]
 
 
 def test_it_warns_when_an_enabled_model_still_cannot_be_used(admin_client, tmp_path):
@@ -165,10 +197,10 @@ def test_it_warns_when_an_enabled_model_still_cannot_be_used(admin_client, tmp_p
     model = register_model("Gone", path, "Anything.", enabled=False)
     path.unlink()
 
-    response = admin_client.post(f"{REGISTRY}{model.pk}/enable/", follow=True)
+    response = admin_client.post(f"{REGISTRY}{model.pk}/enable/", {"sha256": model.sha256}, follow=True)
 
-    assert f"Model “Gone” enabled, but Gone cannot be used: its file {path} is missing." in response.content.decode()
-    assert status_of(response.content.decode(), "Gone") == f"Gone cannot be used: its file {path} is missing."
+    assert "Model “Gone” enabled, but Gone cannot be used: its file is missing." in response.content.decode()
+    assert status_of(response.content.decode(), "Gone") == "Gone cannot be used: its file is missing."
 
 
 def test_it_edits_the_domain_and_context_size_and_records_old_and_new(admin_client, shipped):
@@ -213,59 +245,61 @@ def test_it_shows_an_edit_error_next_to_the_model_and_changes_nothing(admin_clie
     assert not LedgerEntry.objects.filter(action="model.changed").exists()
 
 
-def test_it_refuses_a_replaced_file_until_an_admin_accepts_it(admin_client, tmp_path):
+def test_it_refuses_a_replaced_file_until_an_admin_accepts_it_and_enables_its_new_sha256(admin_client, tmp_path):
     path = tmp_path / "smollm2-copy.gguf"
     shutil.copyfile(settings.ROUTING_SMOLLM2_GGUF, path)
-    admin_client.post(f"{REGISTRY}register/", registration(name="SmolLM2 copy", gguf_path=path))
-    model = RegisteredModel.objects.get(name="SmolLM2 copy")
+    model = register_model("SmolLM2 copy", path, "Anything.")
     old_sha256 = model.sha256
     with path.open("ab") as file:
         file.write(b"\0")
 
     page = admin_client.get(REGISTRY).content.decode()
 
+    # The page tells by the file's size and time (no hashing in a web request); routing by its sha256.
+    assert status_of(page, "SmolLM2 copy") == "SmolLM2 copy cannot be used: its file changed since it was registered."
     mismatch = "SmolLM2 copy cannot be used: its file changed since it was registered (sha256 mismatch)."
-    assert status_of(page, "SmolLM2 copy") == mismatch
     assert [(choice.usable, choice.problem) for choice in model_choices()] == [(False, mismatch)]
 
     response = admin_client.post(f"{REGISTRY}{model.pk}/rehash/", follow=True)
 
     page = response.content.decode()
+    assert ("Model “SmolLM2 copy” disabled while the worker reads the sha256 of the file now at its path. Enable it "
+            "once you have checked the new sha256.") in page
+    assert status_of(page, "SmolLM2 copy") == "hashing…"
+    stale = admin_client.post(f"{REGISTRY}{model.pk}/enable/", {"sha256": old_sha256}, follow=True)
+    assert "Model “SmolLM2 copy” cannot be enabled until the worker has read its sha256." in stale.content.decode()
+
+    record_model_hash(model.pk)
+
     new_sha256 = sha256_of(path)
-    assert f"Model “SmolLM2 copy” now uses the file with sha256 {new_sha256} (Q4_1)." in page
+    stale = admin_client.post(f"{REGISTRY}{model.pk}/enable/", {"sha256": old_sha256}, follow=True)
+    assert ("Model “SmolLM2 copy” was not enabled: its sha256 is not the one shown to you; check it and enable it "
+            "again.") in stale.content.decode()
+    page = admin_client.post(f"{REGISTRY}{model.pk}/enable/", {"sha256": new_sha256}, follow=True).content.decode()
     assert status_of(page, "SmolLM2 copy") == "usable"
     assert f"<code>{new_sha256}</code>" in page
     assert [(choice.usable, choice.sha256) for choice in model_choices()] == [(True, new_sha256)]
-    assert model_events()[-1] == ("model.rehashed", "bob", {
-        "name": "SmolLM2 copy", "sha256": [old_sha256, new_sha256], "quantization": ["Q4_1", "Q4_1"],
-    })
+    assert [(action, details.get("sha256")) for action, _, details in model_events()] == [
+        ("model.registered", old_sha256), ("model.rehash_requested", old_sha256),
+        ("model.hashed", [old_sha256, new_sha256]), ("model.enabled", new_sha256)]
 
 
-def test_it_says_when_an_accepted_file_is_the_one_registered(admin_client, tmp_path):
-    model = register_model("Tiny", write_gguf(tmp_path / "tiny.gguf"), "Anything.")
-
-    response = admin_client.post(f"{REGISTRY}{model.pk}/rehash/", follow=True)
-
-    assert f"The file of “Tiny” is the one registered (sha256 {model.sha256})." in response.content.decode()
-
-
-@pytest.mark.parametrize(("case", "error"), [
-    ("missing", "Model “Tiny” was not changed. There is no file at {path}."),
-    ("text", "Model “Tiny” was not changed. {path} is not a GGUF model file (it does not start with the bytes “GGUF”)."),
-])
-def test_it_refuses_to_accept_a_file_that_is_gone_or_not_gguf(admin_client, tmp_path, case, error):
+@pytest.mark.parametrize("case", ["missing", "text"])
+def test_it_refuses_to_accept_a_file_that_is_gone_or_not_gguf(admin_client, tmp_path, case):
     path = write_gguf(tmp_path / "tiny.gguf")
     model = register_model("Tiny", path, "Anything.")
     if case == "missing":
         path.unlink()
+        error = allowed_error(path)
     else:
         path.write_text("Meeting notes, not a model.\n")
+        error = f"{path} is not a GGUF model file (it does not start with the bytes “GGUF”)."
 
     response = admin_client.post(f"{REGISTRY}{model.pk}/rehash/", follow=True)
 
-    assert error.format(path=path) in response.content.decode()
+    assert escape(f"Model “Tiny” was not changed. {error}") in response.content.decode()
     assert RegisteredModel.objects.get().sha256 == model.sha256
-    assert not LedgerEntry.objects.filter(action="model.rehashed").exists()
+    assert not LedgerEntry.objects.filter(action="model.rehash_requested").exists()
 
 
 @pytest.mark.parametrize("action", ["enable", "disable", "edit", "rehash"])

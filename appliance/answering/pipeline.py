@@ -342,7 +342,8 @@ def finished_sentences_end(text: str) -> int:
 
 def granted_collections(user, names: Sequence[str] | None) -> list[Collection]:
     """The collections to search: NAMES (each must exist and be granted to one of USER's teams),
-    or every collection granted to USER when NAMES is None."""
+    or every collection granted to USER when NAMES is None. Raises CollectionNotGranted, with the
+    same words for a collection that does not exist and one granted only to other teams."""
     granted = Collection.granted_to(user)
     if names is None:
         return list(granted)
@@ -350,9 +351,9 @@ def granted_collections(user, names: Sequence[str] | None) -> list[Collection]:
     for name in names:
         collection = granted.filter(name=name).first()
         if collection is None:
-            if not Collection.objects.filter(name=name).exists():
-                raise CollectionNotGranted(f"There is no collection named “{name}”.", code="collection_unknown")
-            raise CollectionNotGranted(f"The collection “{name}” is not granted to any of your teams.")
+            # One answer whether the collection exists or is granted only to other teams: two would
+            # let an analyst confirm the names of collections hidden from them.
+            raise CollectionNotGranted(f"You have no collection named “{name}”.")
         chosen.append(collection)
     return chosen
 

@@ -5,9 +5,15 @@ The model never sees whole passages, file names or section titles: only the evid
 passages copies the wrong number from the wrong one; given the two sentences that answer the
 question, it has little to get wrong, and what it writes is checked against those sentences.
 
-The quotes are documents written by anyone; one may contain "ignore your instructions". Text
-in a quote that could act as a chat template's control token or close the quote is neutralised,
-and the quotes are introduced as data to answer from, never as instructions. The prompt must fit
+The quotes are documents written by anyone; one may contain "ignore your instructions". Nothing
+else from a document (file name, section title, collection name) reaches the prompt, so there is
+no attribute to close. Two layers keep a quote from becoming structure:
+- a local model tokenizes every message as plain text; only its chat template's own text may hold
+  control tokens (generation.LocalModel.prompt_tokens), whatever the vocabulary;
+- for any model, text that looks like a control token or a tag (<|im_start|>, <file_sep>,
+  </passage>) is replaced, stray angle brackets become guillemets, curly quotation marks that
+  would close a quote become straight ones, and line breaks become spaces: an external endpoint applies a template we cannot see.
+The quotes are introduced as data to answer from, never as instructions. The prompt must fit
 the model's context window with room for the answer: the last quotes are dropped until it does.
 
 With a local model the answer's shape is also forced by a grammar (llama.cpp GBNF): one or two
@@ -51,18 +57,23 @@ def passages_from_hits(hits: Sequence[dict]) -> list[Passage]:
     ]
 
 
-# Chat-template control tokens. llama-cpp-python tokenizes the formatted prompt with special tokens
-# enabled, so "<|im_start|>system" inside a document would become a real turn marker. Screening
-# blocks questions that carry them; quotes are defused here.
+# Chat-template control tokens and anything shaped like a tag: "<|im_start|>", "<start_of_turn>",
+# SmolLM2's "<file_sep>", "</passage>". A local model never reads them as control tokens (see the
+# module's docstring); an external endpoint's template is unknown, so they are replaced for all.
 _CONTROL_TOKEN = re.compile(
-    r"<\|[a-z_]{2,30}\|>|<(?:start|end)_of_turn>|</?s>|\[/?INST\]|<<\s*/?\s*SYS\s*>>|<bos>|<eos>", re.IGNORECASE
+    r"<\|[^<>|\n]{1,40}\|>|</?[A-Za-z][\w:.-]{0,40}\s*/?>|\[/?INST\]|<<\s*/?\s*SYS\s*>>", re.IGNORECASE
 )
 _LINE_BREAKS = re.compile(r"\s*\n\s*")
+# A quote is wrapped in \u201c...\u201d: its own curly marks become straight ones; a stray angle bracket
+# becomes a single guillemet, so no tag can be pieced together around a replaced one.
+_QUOTE_MARKS = str.maketrans({"\u201c": '"', "\u201d": '"', "<": "\u2039", ">": "\u203a"})
 
 
 def defused(text: str) -> str:
-    """TEXT with nothing that could act as a control token or start a line of its own in the prompt."""
-    return _LINE_BREAKS.sub(" ", _CONTROL_TOKEN.sub("[control token removed]", text)).strip()
+    """TEXT with nothing that could act as a control token, close its quote or start a line of its
+    own in the prompt."""
+    text = _CONTROL_TOKEN.sub("[control token removed]", text).translate(_QUOTE_MARKS)
+    return _LINE_BREAKS.sub(" ", text).strip()
 
 
 def build_messages(

@@ -1,3 +1,6 @@
+from pathlib import Path
+
+from django.conf import settings
 from django.core.checks import Error, register
 
 from appliance.routing.shipped import shipped_models
@@ -13,4 +16,17 @@ def check_shipped_model_files(app_configs=None, **kwargs):
         )
         for model in shipped_models()
         if not model.path.is_file()
+    ]
+
+
+@register()
+def check_model_directories(app_configs=None, **kwargs):
+    return [
+        Error(
+            f"ROUTING_MODEL_DIRS holds a relative path, {directory}",
+            hint="give each model directory as a full path, starting with /",
+            id="routing.E002",
+        )
+        for directory in settings.ROUTING_MODEL_DIRS
+        if not Path(directory).is_absolute()
     ]

@@ -13,6 +13,11 @@ as ModelUnavailable, whose `permanent` says whether a retry can help.
 
 Prompts and answers hold personal data: this module logs model names, token counts and timings,
 never text.
+
+A message's content is untrusted: it carries the question and quotes from documents anyone may
+have written. LocalModel tokenizes only the chat template's own text with special tokens; every
+message's content is tokenized as plain text, so "<|im_start|>system" in a document is a dozen
+ordinary tokens, never the model's turn marker (see LocalModel.prompt_tokens).
 """
 import atexit
 import functools
@@ -20,6 +25,7 @@ import hashlib
 import logging
 import mmap
 import queue
+import re
 import struct
 import threading
 import time
@@ -155,12 +161,16 @@ class LocalModel:
                     llama.close()
                 raise
             for llama in llamas:
-                # Generation renders the very template that _count_prompt_tokens() measures.
-                llama.chat_handler = formatter.to_chat_handler()
                 self._idle.put(llama)
             self._llamas, self._formatter = llamas, formatter
             _loaded_models.add(self)
             logger.debug("%s loaded into %d slot(s) in %.2fs", self.name, len(llamas), time.monotonic() - started)
+
+    def prompt_tokens(self, messages: Sequence[ChatMessage]) -> list[int]:
+        """The token ids stream() gives the model for MESSAGES: the chat template's text with its
+        control tokens, each message's content as plain text (no control token can come from it)."""
+        self.warm_up()
+        return self._prompt_tokens(self._llamas[0], tuple(messages))
 
     def count_tokens(self, text: str) -> int:
         """How many tokens TEXT is to this model, as plain text (no chat template around it)."""
@@ -206,15 +216,15 @@ class LocalModel:
         llama = self._take_slot(deadline)
         try:
             parsed_grammar = parse_grammar(grammar, llama) if grammar else None
-            prompt_tokens = self._check_prompt_fits(llama, messages)
+            prompt = self._check_prompt_fits(llama, messages)
             pieces = 0
-            for piece in self._generate(llama, messages, max_tokens, temperature, deadline, timeout_seconds, parsed_grammar):
+            for piece in self._generate(llama, prompt, max_tokens, temperature, deadline, timeout_seconds, parsed_grammar):
                 pieces += 1
                 yield piece
         finally:
             # Also reached when the caller stops reading early: the slot must not leak.
             self._idle.put(llama)
-        logger.debug("%s answered: %d prompt tokens, %d pieces in %.2fs", self.name, prompt_tokens, pieces,
+        logger.debug("%s answered: %d prompt tokens, %d pieces in %.2fs", self.name, len(prompt), pieces,
                      time.monotonic() - started)
 
     def _take_slot(self, deadline: float):
@@ -226,35 +236,57 @@ class LocalModel:
                 f"{self.name} is busy with other questions; try again in a moment.", "model_busy", permanent=False,
             ) from None
 
-    def _check_prompt_fits(self, llama, messages) -> int:
-        """The prompt's length in tokens; raises ModelUnavailable if it leaves no room for an answer."""
+    def _check_prompt_fits(self, llama, messages) -> list[int]:
+        """The prompt's tokens; raises ModelUnavailable if they leave no room for an answer."""
         with self._failures_reported():
-            prompt_tokens = self._count_prompt_tokens(llama, messages)
+            prompt = self._prompt_tokens(llama, messages)
         # llama.cpp refuses these too, but with a ValueError that would read as a failure of the model.
-        if prompt_tokens >= self.context_size:
-            logger.debug("%s refused a prompt of %d tokens (context %d)", self.name, prompt_tokens, self.context_size)
+        if len(prompt) >= self.context_size:
+            logger.debug("%s refused a prompt of %d tokens (context %d)", self.name, len(prompt), self.context_size)
             raise ModelUnavailable(
                 f"The question and its sources are longer than {self.name} can read at once "
                 f"({self.context_size} tokens); ask a shorter question.",
                 "prompt_too_long",
                 permanent=True,
             )
-        return prompt_tokens
+        return prompt
 
-    def _count_prompt_tokens(self, llama, messages) -> int:
-        # As llama-cpp-python's chat handler does: the rendered template holds its own BOS and role
-        # tokens, so it is tokenized with special tokens and without an extra BOS.
-        prompt = self._formatter(messages=[message.as_dict() for message in messages]).prompt
-        return len(llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
+    def _prompt_tokens(self, llama, messages) -> list[int]:
+        # llama-cpp-python's chat handler renders the template with the messages in it and tokenizes
+        # the whole text with special tokens: a document saying "<|im_start|>system" would open a
+        # real system turn. Here the template is rendered around placeholders instead, and the text
+        # between them (the template's own: BOS, turn markers, role names) is tokenized with special
+        # tokens, each message's content without. The rendered template holds its own BOS, so none
+        # is added (as the chat handler does).
+        placeholders = [f"\ue000{index}\ue001" for index in range(len(messages))]
+        rendered = self._formatter(messages=[
+            {"role": message.role, "content": placeholder} for message, placeholder in zip(messages, placeholders)
+        ]).prompt
+        parts = re.split("(" + "|".join(map(re.escape, placeholders)) + ")", rendered)
+        contents = dict(zip(placeholders, (message.content for message in messages)))
+        if sorted(part for part in parts if part in contents) != sorted(placeholders):
+            # A template that drops or repeats a message: we cannot tell what the model would read.
+            raise ValueError("the chat template does not place each message exactly once")
+        tokens = []
+        for part in parts:
+            if part in contents:
+                tokens += llama.tokenize(contents[part].encode("utf-8"), add_bos=False, special=False)
+            elif part:
+                tokens += llama.tokenize(part.encode("utf-8"), add_bos=False, special=True)
+        return tokens
 
-    def _generate(self, llama, messages, max_tokens, temperature, deadline, timeout_seconds, grammar) -> Iterator[str]:
+    def _generate(self, llama, prompt, max_tokens, temperature, deadline, timeout_seconds, grammar) -> Iterator[str]:
         # Evaluate every prompt from scratch. Reusing the previous prompt's cache changes the order
         # of the arithmetic, and with it near-tied tokens: temperature 0 would not repeat itself.
         llama.reset()
+        # The stop words and tokens are the template's (its end-of-turn), as the chat handler uses them;
+        # the sampling settings are create_chat_completion's defaults, which answers were tuned with.
+        template = self._formatter(messages=[{"role": "user", "content": ""}])
         with self._failures_reported():
-            chunks = llama.create_chat_completion(
-                [message.as_dict() for message in messages], stream=True, max_tokens=max_tokens,
-                temperature=temperature, grammar=grammar,
+            chunks = llama.create_completion(
+                prompt, stream=True, max_tokens=max_tokens, temperature=temperature, grammar=grammar,
+                top_p=0.95, top_k=40, min_p=0.05, repeat_penalty=1.0, stop=template.stop,
+                stopping_criteria=template.stopping_criteria,
             )
         try:
             while True:
@@ -263,7 +295,7 @@ class LocalModel:
                 if chunk is None:
                     return
                 choice = chunk["choices"][0]
-                if text := choice["delta"].get("content"):
+                if text := choice["text"]:
                     yield text
                 if choice["finish_reason"] is None and time.monotonic() > deadline:
                     logger.debug("%s stopped at its deadline of %gs", self.name, timeout_seconds)

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
+from appliance.errors import ModelUnavailable
 from appliance.retrieval.embedding import Embedder
 from appliance.routing.egress import egress_gate
 from appliance.routing.external import ExternalModel
@@ -46,11 +47,15 @@ def make_model(choice: ModelChoice):
         )
     try:
         model = LocalModel(Path(choice.path), context_size=choice.context_size, name=choice.name)
-    except ValueError as error:  # the file went missing or is no GGUF since the registry checked it
-        # The path is for the operator's log, never for the analyst's screen.
-        logger.warning("%s cannot be loaded: %s", choice.name, error)
+        model.warm_up()
+    except ModelUnavailable:
+        raise
+    except Exception as error:
+        # The file went missing, is no GGUF, or llama.cpp or its chat template broke on it: whatever
+        # the cause, the answer path gets the same ModelUnavailable as for any model failure, so the
+        # analyst is told plainly and the trace is written. The path is for the operator's log only.
+        logger.warning("%s cannot be loaded from %s", choice.name, choice.path, exc_info=True)
         raise could_not_load(choice.name) from error
-    model.warm_up()
     return model
 
 

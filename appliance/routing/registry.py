@@ -1,5 +1,11 @@
 """The model registry: registering GGUF files, switching them on and off, and which models can be
-used right now. Every change writes its audit event in the same transaction."""
+used right now. Every change writes its audit event in the same transaction.
+
+The registry is not a way to probe the server's files: only files inside the configured model
+directories (ROUTING_MODEL_DIRS, symlinks resolved) can be registered, and any other path, present
+or not, readable or not, gets the same answer. An admin's registration starts disabled; the worker
+reads the file's sha256 (hashing gigabytes has no place in a web request), and the admin enables
+the model once they have seen it."""
 import logging
 import threading
 from dataclasses import dataclass
@@ -36,10 +42,19 @@ SHIPPED_DISABLED = {"Gemma 3 270M Q4_K_M": "base model, not instruction-tuned: i
 
 
 class ModelFileRejected(ApplianceError):
-    """A file that cannot be registered as a model: missing, not a regular file, or not a GGUF model."""
+    """A file that cannot be registered as a model: outside the model directories, missing,
+    unreadable, or not a GGUF model."""
 
     code = "model_file_rejected"
     status = 422
+
+
+class ModelNotReady(ApplianceError):
+    """A model that cannot be enabled yet: its file is being hashed, or its sha256 is not the one
+    the admin was shown."""
+
+    code = "model_not_ready"
+    status = 409
 
 
 @dataclass(frozen=True)
@@ -60,14 +75,15 @@ class ModelChoice:
 def register_model(
     name: str, path: Path, domain: str, actor=None, *, context_size: int = 2048, enabled: bool = True,
 ) -> RegisteredModel:
-    """Hash the file, read its quantization and register it, with its audit event. Raises
-    ModelFileRejected if PATH is not a GGUF file we can read."""
-    path = Path(path)
+    """Hash the file here and now, read its quantization and register it, with its audit event
+    (bootstrap and commands; the web asks the worker to hash: request_registration). Raises
+    ModelFileRejected if PATH is not a GGUF file we can read inside a model directory."""
+    path = model_file(path)
     quantization = read_quantization(path)
-    sha256 = file_sha256(path)
+    sha256, stamp = file_sha256(path), file_stamp(path)
     with transaction.atomic():
         model = RegisteredModel.objects.create(
-            name=name, gguf_path=str(path), sha256=sha256, quantization=quantization,
+            name=name, gguf_path=str(path), sha256=sha256, quantization=quantization, file_stamp=stamp,
             context_size=context_size, domain=domain, perimeter=Perimeter.INTERNAL, enabled=enabled,
         )
         record_event("model.registered", actor, model, name=name, sha256=sha256, quantization=quantization,
@@ -75,21 +91,104 @@ def register_model(
     return model
 
 
+def request_registration(name: str, path: Path, domain: str, actor, *, context_size: int = 2048) -> RegisteredModel:
+    """Register the file disabled, with its audit event, and have the worker hash it (after commit,
+    so that the worker finds the row). The admin enables it once its sha256 is shown. Raises
+    ModelFileRejected if PATH is not a GGUF file we can read inside a model directory."""
+    path = model_file(path)
+    quantization = read_quantization(path)
+    with transaction.atomic():
+        model = RegisteredModel.objects.create(
+            name=name, gguf_path=str(path), sha256="", quantization=quantization, hashing=True,
+            context_size=context_size, domain=domain, perimeter=Perimeter.INTERNAL, enabled=False,
+        )
+        record_event("model.registered", actor, model, name=name, sha256="", quantization=quantization,
+                     enabled=False)
+        transaction.on_commit(lambda: queue_hashing(model.pk))
+    return model
+
+
+def queue_hashing(model_id: int) -> None:
+    from appliance.routing.tasks import hash_model_file
+
+    hash_model_file.delay(model_id)
+
+
+def record_model_hash(model_id: int) -> RegisteredModel | None:
+    """The worker's part: read the sha256 of the model's file and record it, with its audit event
+    ("model.hashed", the old and new sha256). A file gone, unreadable or moved out of the model
+    directories since is recorded as "model.hash_failed" (sha256 left as it was), so the page stops
+    saying "hashing". Returns the model, or None when it was deleted or is not waiting for a hash."""
+    model = RegisteredModel.objects.filter(pk=model_id, hashing=True).first()
+    if model is None:
+        return None
+    try:
+        path = model_file(model.gguf_path)
+        sha256, stamp, quantization = file_sha256(path), file_stamp(path), read_quantization(path)
+    except (ModelFileRejected, OSError) as error:
+        logger.warning("model file %s could not be hashed: %s", model.gguf_path, error)
+        with transaction.atomic():
+            RegisteredModel.objects.filter(pk=model.pk).update(hashing=False)
+            record_event("model.hash_failed", None, model, name=model.name)
+        model.hashing = False
+        return model
+    with transaction.atomic():
+        current = RegisteredModel.objects.select_for_update().get(pk=model.pk)
+        RegisteredModel.objects.filter(pk=model.pk).update(
+            sha256=sha256, quantization=quantization, file_stamp=stamp, hashing=False)
+        record_event("model.hashed", None, model, name=model.name, sha256=[current.sha256, sha256],
+                     quantization=[current.quantization, quantization])
+    model.sha256, model.quantization, model.file_stamp, model.hashing = sha256, quantization, stamp, False
+    return model
+
+
+def model_directories() -> list[Path]:
+    """The directories model files may be registered from, symlinks resolved."""
+    return [Path(directory).resolve() for directory in settings.ROUTING_MODEL_DIRS]
+
+
+def model_file(path) -> Path:
+    """PATH, symlinks resolved, once it is a readable regular file inside a model directory.
+    Raises ModelFileRejected with the same words whatever is wrong (outside, missing, a directory,
+    unreadable): the admin page must not tell which server files exist."""
+    path = Path(path)
+    rejected = ModelFileRejected(
+        f"“{path}” cannot be registered: give the full path of a readable GGUF file inside a model "
+        f"directory ({', '.join(map(str, model_directories()))}).",
+        "model_file_not_allowed",
+    )
+    if not path.is_absolute():
+        raise rejected
+    try:
+        resolved = path.resolve(strict=True)
+        if not any(resolved.is_relative_to(directory) for directory in model_directories()):
+            raise rejected
+        if not resolved.is_file():
+            raise rejected
+        with resolved.open("rb"):
+            pass
+    except OSError:
+        raise rejected from None
+    return resolved
+
+
+def file_stamp(path: Path) -> str:
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
 def read_quantization(path: Path) -> str:
     """The quantization the GGUF file at PATH declares (see gguf_quantization). Raises
-    ModelFileRejected, naming PATH, if it is missing, not a regular file, or not a GGUF file we can read."""
-    if not path.exists():
-        raise ModelFileRejected(f"There is no file at {path}.", "model_file_missing")
-    if not path.is_file():
-        raise ModelFileRejected(f"{path} is not a regular file.", "model_file_not_regular")
+    ModelFileRejected, naming PATH, if it is not a GGUF file we can read. Call it on a path
+    model_file() returned: its messages may say what a file is."""
     try:
         check_gguf_file(path)
     except ValueError:
         raise ModelFileRejected(
             f"{path} is not a GGUF model file (it does not start with the bytes “GGUF”).", "model_file_not_gguf",
         ) from None
-    except OSError as error:
-        raise ModelFileRejected(f"{path} cannot be read: {error.strerror}.", "model_file_unreadable") from None
+    except OSError:
+        raise ModelFileRejected(f"{path} cannot be read.", "model_file_unreadable") from None
     try:
         return gguf_quantization(path)
     except ValueError:
@@ -115,26 +214,34 @@ def update_model(model: RegisteredModel, actor, *, domain: str, context_size: in
     return changes
 
 
-def rehash_model(model: RegisteredModel, actor) -> RegisteredModel:
-    """Accept the file now at the model's path: read its sha256 and quantization again (after an
-    admin replaced the file). Raises ModelFileRejected, changing nothing, if the file is missing or
-    not a GGUF file."""
-    path = Path(model.gguf_path)
-    quantization = read_quantization(path)
-    sha256 = file_sha256(path)
+def request_rehash(model: RegisteredModel, actor) -> RegisteredModel:
+    """Accept the file now at the model's path (after an admin replaced it): the model is disabled
+    and the worker reads its sha256 and quantization again; the admin enables it once they have
+    seen the new sha256. Raises ModelFileRejected, changing nothing, if the file is not a GGUF file
+    we can read inside a model directory."""
+    read_quantization(model_file(model.gguf_path))
     with transaction.atomic():
-        current = RegisteredModel.objects.select_for_update().get(pk=model.pk)
-        RegisteredModel.objects.filter(pk=model.pk).update(sha256=sha256, quantization=quantization)
-        record_event("model.rehashed", actor, model, name=model.name, sha256=[current.sha256, sha256],
-                     quantization=[current.quantization, quantization])
-    model.sha256, model.quantization = sha256, quantization
+        RegisteredModel.objects.filter(pk=model.pk).update(hashing=True, enabled=False)
+        record_event("model.rehash_requested", actor, model, name=model.name, sha256=model.sha256,
+                     was_enabled=model.enabled)
+        transaction.on_commit(lambda: queue_hashing(model.pk))
+    model.hashing, model.enabled = True, False
     return model
 
 
-def set_model_enabled(model: RegisteredModel, enabled: bool, actor=None) -> None:
+def set_model_enabled(model: RegisteredModel, enabled: bool, actor=None, *, sha256: str | None = None) -> None:
+    """Switch the model on or off. Enabling needs SHA256, the hash the admin was shown: raises
+    ModelNotReady while the file is being hashed, or when its sha256 is not that one."""
     with transaction.atomic():
+        current = RegisteredModel.objects.select_for_update().get(pk=model.pk)
+        if enabled and (current.hashing or not current.sha256):
+            raise ModelNotReady(f"Model “{model.name}” cannot be enabled until the worker has read its sha256.")
+        if enabled and sha256 != current.sha256:
+            raise ModelNotReady(
+                f"Model “{model.name}” was not enabled: its sha256 is not the one shown to you; check it and enable it again.")
         RegisteredModel.objects.filter(pk=model.pk).update(enabled=enabled)
-        record_event("model.enabled" if enabled else "model.disabled", actor, model, name=model.name)
+        record_event("model.enabled" if enabled else "model.disabled", actor, model, name=model.name,
+                     **({"sha256": current.sha256} if enabled else {}))
     model.enabled = enabled
 
 
@@ -160,14 +267,26 @@ def model_choices() -> list[ModelChoice]:
     return choices + ([external] if external else [])
 
 
-def internal_choice(model: RegisteredModel) -> ModelChoice:
+def internal_choice(model: RegisteredModel, *, verify_sha256: bool = True) -> ModelChoice:
+    """MODEL as routing sees it. With VERIFY_SHA256 (the worker, before each use) the file's
+    content is checked; without (the web page), only its size and modification time."""
     problem = ""
     path = Path(model.gguf_path)
-    if not model.enabled:
+    # Problems reach the analyst (a refusal's reason): they never name a server path.
+    if model.hashing:
+        problem = f"{model.name} is waiting for the worker to read its sha256."
+    elif not model.enabled:
         problem = f"{model.name} is disabled in the model registry."
     elif not path.is_file():
-        problem = f"{model.name} cannot be used: its file {path} is missing."
-    elif cached_sha256(path) != model.sha256:
+        problem = f"{model.name} cannot be used: its file is missing."
+    elif not is_in_model_directories(path):
+        problem = f"{model.name} cannot be used: its file is no longer inside a model directory."
+    elif not verify_sha256:
+        if model.file_stamp and stamp_of(path) != model.file_stamp:
+            problem = f"{model.name} cannot be used: its file changed since it was registered."
+    elif (sha256 := readable_sha256(path)) is None:
+        problem = f"{model.name} cannot be used: its file cannot be read."
+    elif sha256 != model.sha256:
         problem = f"{model.name} cannot be used: its file changed since it was registered (sha256 mismatch)."
     return ModelChoice(
         model.name, model.perimeter, model.domain, not problem, problem, model.sha256, model.quantization,
@@ -181,6 +300,29 @@ def external_choice() -> ModelChoice | None:
     return ModelChoice(
         settings.APPLIANCE_EXTERNAL_LLM_MODEL, Perimeter.EXTERNAL, EXTERNAL_DOMAIN, True, context_size=8192,
     )
+
+
+def is_in_model_directories(path: Path) -> bool:
+    """Whether PATH, symlinks resolved, is still inside a model directory (a symlink swapped in
+    after registration could point anywhere)."""
+    resolved = path.resolve()
+    return any(resolved.is_relative_to(directory) for directory in model_directories())
+
+
+def stamp_of(path: Path) -> str:
+    try:
+        return file_stamp(path)
+    except OSError:
+        return ""
+
+
+def readable_sha256(path: Path) -> str | None:
+    """The file's sha256 (cached_sha256), or None when it cannot be read; why goes to the log."""
+    try:
+        return cached_sha256(path)
+    except OSError as error:
+        logger.warning("model file %s cannot be read: %s", path, error.strerror)
+        return None
 
 
 _hashes: dict[tuple[str, int, int], str] = {}

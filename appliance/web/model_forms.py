@@ -6,7 +6,7 @@ from django import forms
 
 from appliance.routing.generation import MAX_CONTEXT_SIZE, MIN_CONTEXT_SIZE
 from appliance.routing.models import RegisteredModel
-from appliance.routing.registry import ModelFileRejected, read_quantization
+from appliance.routing.registry import ModelFileRejected, model_file, read_quantization
 
 # The model loader's own bounds (generation.LocalModel): a size it refuses must not get into the registry.
 CONTEXT_SIZES = f"{MIN_CONTEXT_SIZE} to {MAX_CONTEXT_SIZE} tokens"
@@ -38,7 +38,8 @@ class RegisterModelForm(ModelSettingsForm):
     )
     gguf_path = forms.CharField(
         label="GGUF file on the server", max_length=RegisteredModel._meta.get_field("gguf_path").max_length,
-        help_text="The full path of a .gguf file the worker can read, e.g. /srv/models/llama-3.2-1b.Q4_K_M.gguf.",
+        help_text="The full path of a .gguf file inside a model directory (ROUTING_MODEL_DIRS), e.g. "
+                  "/srv/models/llama-3.2-1b.Q4_K_M.gguf.",
         error_messages={"required": "Give the full path of the GGUF file on the server."},
     )
 
@@ -51,13 +52,11 @@ class RegisterModelForm(ModelSettingsForm):
         return name
 
     def clean_gguf_path(self) -> Path:
-        """The path, once it names a GGUF file. Checked here, in the web tier: it runs from the same
-        image and data volume as the worker, so it sees the files the worker will load."""
-        value = self.cleaned_data["gguf_path"]
-        path = Path(value)
-        if not path.is_absolute():
-            raise forms.ValidationError(f"“{value}” is a relative path; give the full path, starting with “/”.")
+        """The path, symlinks resolved, once it names a GGUF file inside a model directory. Checked
+        here, in the web tier: it runs from the same image and data volume as the worker, so it sees
+        the files the worker will load. Reading the header is cheap; the sha256 is the worker's job."""
         try:
+            path = model_file(self.cleaned_data["gguf_path"])
             read_quantization(path)
         except ModelFileRejected as rejection:
             raise forms.ValidationError(rejection.message) from None

@@ -1,5 +1,6 @@
 """Administrators' page for the model registry: what each model is, whether it can be used, and the
-changes an admin may make (register a GGUF file, switch on and off, edit, accept a replaced file)."""
+changes an admin may make (register a GGUF file, switch on and off, edit, accept a replaced file).
+The sha256 of a file is read by the worker; the page says "hashing…" until it has."""
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -29,14 +30,15 @@ def register_model(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            model = registry.register_model(data["name"], data["gguf_path"], data["domain"], request.user,
-                                            context_size=data["context_size"])
+            model = registry.request_registration(data["name"], data["gguf_path"], data["domain"], request.user,
+                                                  context_size=data["context_size"])
         except registry.ModelFileRejected as rejection:  # the file changed after the form read it
             form.add_error("gguf_path", rejection.message)
         except IntegrityError:  # another admin registered the name at the same moment
             form.add_error("name", duplicate_name(data["name"]))
         else:
-            messages.success(request, f"Model “{model.name}” registered: {model.quantization}, sha256 {model.sha256}.")
+            messages.success(request, f"Model “{model.name}” registered ({model.quantization}), disabled: the worker "
+                                      "is reading its sha256. Enable it once you have checked the sha256 shown here.")
             return redirect("model-registry")
     return render_registry(request, register_form=form)
 
@@ -45,8 +47,12 @@ def register_model(request):
 @require_POST
 def enable_model(request, model_id):
     model = get_object_or_404(RegisteredModel, pk=model_id)
-    registry.set_model_enabled(model, True, request.user)
-    problem = registry.internal_choice(model).problem
+    try:
+        registry.set_model_enabled(model, True, request.user, sha256=request.POST.get("sha256", ""))
+    except registry.ModelNotReady as refusal:
+        messages.error(request, refusal.message)
+        return redirect("model-registry")
+    problem = registry.internal_choice(model, verify_sha256=False).problem
     if problem:
         messages.warning(request, f"Model “{model.name}” enabled, but {problem}")
     else:
@@ -82,17 +88,13 @@ def edit_model(request, model_id):
 @require_POST
 def rehash_model(request, model_id):
     model = get_object_or_404(RegisteredModel, pk=model_id)
-    old_sha256 = model.sha256
     try:
-        registry.rehash_model(model, request.user)
+        registry.request_rehash(model, request.user)
     except registry.ModelFileRejected as rejection:
         messages.error(request, f"Model “{model.name}” was not changed. {rejection.message}")
     else:
-        if model.sha256 == old_sha256:
-            messages.info(request, f"The file of “{model.name}” is the one registered (sha256 {model.sha256}).")
-        else:
-            messages.success(request, f"Model “{model.name}” now uses the file with sha256 {model.sha256} "
-                                      f"({model.quantization}).")
+        messages.success(request, f"Model “{model.name}” disabled while the worker reads the sha256 of the file now "
+                                  "at its path. Enable it once you have checked the new sha256.")
     return redirect("model-registry")
 
 
@@ -101,12 +103,15 @@ def render_registry(request, *, register_form=None, edit_forms=None):
     Django's form pages do)."""
     edit_forms = edit_forms or {}
     rows = [
-        (model, registry.internal_choice(model), edit_forms.get(model.pk) or ModelSettingsForm(
+        # No hashing in a web request: the page trusts the file's size and time; the worker checks
+        # the sha256 before each use.
+        (model, registry.internal_choice(model, verify_sha256=False), edit_forms.get(model.pk) or ModelSettingsForm(
             prefix=edit_prefix(model), initial={"domain": model.domain, "context_size": model.context_size}))
         for model in RegisteredModel.objects.all()
     ]
     context = {
         "rows": rows,
+        "model_dirs": registry.model_directories(),
         "external": external_model(),
         "register_form": register_form or RegisterModelForm(),
     }
