@@ -103,10 +103,10 @@ def bulk_entries(count: int, batch: int = 5000) -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from appliance.audit.chain import entry_hash, leaf_of
+    from appliance.audit.chain import entry_hash, entry_mac, leaf_of
     from appliance.audit.merkle import MerkleFrontier
     from appliance.audit.models import LedgerEntry, LedgerHead, SealedPayload
-    from appliance.audit.recording import entry_body
+    from appliance.audit.recording import entry_body, mac_key
     from appliance.audit.sealing import ledger_key
 
     key = ledger_key()
@@ -121,7 +121,8 @@ def bulk_entries(count: int, batch: int = 5000) -> None:
             entry = LedgerEntry(seq=seq, at=timezone.now(), actor_id=None, actor_name="", action="document.uploaded",
                                 target_type="document", target_id=str(seq), details={"collection": "Contracts", "version": 1},
                                 sealed={s.field: s.digest for s in sealed}, prev_hash=prev)
-            entry.entry_hash = prev = entry_hash(entry_body(entry))
+            entry.entry_hash = prev = entry_hash(entry_body(entry, {}))  # no label rows
+            entry.mac = entry_mac(mac_key(), entry.entry_hash)
             frontier.append(leaf_of(entry.entry_hash))
             entries.append(entry)
             seals.append(sealed)
