@@ -5,7 +5,7 @@ import pytest
 
 from appliance.accounts.tokens import issue_api_token
 from appliance.answering.conversations import run_exchange
-from appliance.answering.models import Exchange
+from appliance.answering.models import Conversation, Exchange
 from appliance.audit.models import LedgerEntry
 from guardrails.policy import DEFAULT_RULES
 from guardrails.publishing import publish_policy
@@ -137,3 +137,24 @@ def test_it_publishes_an_openapi_document(client, analyst):
     assert {"/api/v1/questions", "/api/v1/questions/{exchange_id}", "/api/v1/history", "/api/v1/collections"} <= set(schema["paths"])
     reasons = schema["components"]["schemas"]["Exchange"]["properties"]["reasons"]
     assert (reasons["type"], reasons["items"]["type"]) == ("array", "string")
+
+
+def test_it_masks_in_quotes_the_personal_data_the_chat_masks(client, analyst):
+    text = "For taxis call the desk on +31 20 555 0142 before 18:00."
+    phone = text.index("+31")
+    quote = {"n": 1, "chunk_id": "c1", "document": "handbook.md", "page": None, "section": "Travel", "text": text,
+             "start": 100, "end": 100 + len(text)}
+    exchange = Exchange.objects.create(
+        conversation=Conversation.objects.create(user=analyst), question="Whom do I call for a taxi?",
+        status="answered", outcome="quoted", answer=f"The documents say:\n“{text}” [1]", evidence=[quote],
+        sources=[{key: quote[key] for key in ("n", "chunk_id", "document", "page", "section")}], cited=[1],
+        passage_entities={"c1": [[100 + phone, 100 + phone + 15, "PHONE_NUMBER"]]})
+
+    answer = client.get(f"/api/v1/questions/{exchange.pk}", **token_headers(analyst)).json()
+    history = client.get("/api/v1/history", **token_headers(analyst)).json()
+
+    masked = "For taxis call the desk on ••••••••••••••• before 18:00."
+    assert answer["evidence"][0]["text"] == masked
+    assert answer["answer"] == f"The documents say:\n“{masked}” [1]"
+    assert history[0]["exchanges"][0]["evidence"][0]["text"] == masked
+    assert "555 0142" not in json.dumps([answer, history])

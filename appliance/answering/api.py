@@ -8,8 +8,10 @@ from rest_framework.response import Response
 
 from appliance.accounts.roles import has_permission
 from appliance.answering.conversations import ask_in_conversation
+from appliance.answering.masking import masked_quotes
 from appliance.answering.models import Conversation, Exchange
 from appliance.errors import ApplianceError
+from guardrails.publishing import current_policy
 from ingest.models import Collection
 
 
@@ -39,7 +41,8 @@ class SourceSerializer(serializers.Serializer):
 
 
 class QuoteSerializer(SourceSerializer):
-    text = serializers.CharField(help_text="verbatim sentence of passage n")
+    text = serializers.CharField(help_text="verbatim sentence of passage n, with the personal data the answer check "
+                                           "withholds masked by as many \u2022 as it has characters")
     start = serializers.IntegerField(help_text="offset of the quote in passage n's text")
     end = serializers.IntegerField()
 
@@ -65,6 +68,16 @@ class ExchangeSerializer(serializers.Serializer):
         help_text="for a blocked question: why, in plain words (e.g. \"it contains a payment card number\"); "
                   "the answer says the same with the policy version. Empty otherwise")
     trace_id = serializers.CharField()
+
+    def to_representation(self, exchange):
+        """The quotes, and a quoted answer made of them, with personal data masked as the chat masks it."""
+        data = super().to_representation(exchange)
+        if exchange.evidence:
+            quotes = masked_quotes(exchange, current_policy())
+            for raw, masked in zip(exchange.evidence, quotes):
+                data["answer"] = data["answer"].replace(" ".join(raw["text"].split()), " ".join(masked["text"].split()))
+            data["evidence"] = QuoteSerializer(quotes, many=True).data
+        return data
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_reasons(self, exchange) -> list[str]:
