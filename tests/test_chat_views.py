@@ -207,6 +207,20 @@ def test_it_offers_the_closest_passages_when_the_documents_dont_answer(analyst_c
     assert "Also retrieved (1)" in page
 
 
+def test_a_near_miss_says_it_is_not_confirmed_rather_than_not_in_the_documents(analyst_client, analyst):
+    exchange = finished_exchange(analyst, status="answered", outcome="not_found", evidence=[QUOTE],
+                                 answer="The documents may not answer this.")
+
+    page = analyst_client.get(f"/analyst/conversations/{exchange.conversation_id}/").content.decode()
+    state = analyst_client.get(f"/analyst/exchanges/{exchange.pk}/").json()
+
+    assert state["status_label"] == "Not confirmed: read the closest quotes"
+    assert '<span class="status-text">Not confirmed: read the closest quotes</span>' in page
+    assert ("The closest the documents come; the appliance could not confirm that they answer your question:"
+            in page)
+    assert "“Taxi receipts are reimbursed up to 80 euros per trip.”" in page
+
+
 def test_it_says_a_sensitive_question_stayed_inside_even_when_no_model_ran(analyst_client, analyst):
     route = {"reason": "The question contains personal data: answered inside the perimeter by m.",
              "model": "m", "perimeter": "internal", "sensitivity": "restricted"}

@@ -18,6 +18,7 @@ from ingest.models import Chunk, Collection
 
 ask_questions = permission_required("ask_questions")
 RELATED_SHOWN = 3  # a not-found answer offers the closest passages as possibly related
+NEAR_MISS_LABEL = "Not confirmed: read the closest quotes"
 
 
 @ask_questions
@@ -82,6 +83,10 @@ def status_label(exchange: Exchange) -> str:
         if exchange.status == Exchange.Status.ANSWERING:
             return Exchange.Stage.SCREENING.label
         return "Waiting for the worker…"
+    if exchange.outcome == Exchange.Outcome.NOT_FOUND and exchange.evidence:
+        # A near miss: the closest sentences are quoted. "Not in the documents" above a quote that
+        # may well answer read as a wrong refusal to new users; the appliance only could not confirm it.
+        return NEAR_MISS_LABEL
     return exchange.get_outcome_display() if exchange.outcome else exchange.get_status_display()
 
 

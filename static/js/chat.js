@@ -57,7 +57,7 @@
     }
     if (state.evidence.length && kind !== "notice") {
       body.push(el("p", "lead", kind === "quoted" ? "The documents say:" : kind === "not_found" ?
-        "The closest the documents come (they may not answer your question):" : "From the documents:"));
+        "The closest the documents come; the appliance could not confirm that they answer your question:" : "From the documents:"));
       state.evidence.forEach(function (quote) { body.push(quoteNode(article, quote)); });
     }
     if (kind === "quoted" && state.flags.length) {
