@@ -74,3 +74,21 @@ def test_it_summarises_only_what_the_passages_are_about():
     refunds = summary("Summarise the refund document")
     assert not refunds.answers_question
     assert refunds.quotes == ()
+
+
+def test_a_title_heading_above_the_section_does_not_drown_what_the_sentence_means():
+    # A new-user trial: a handbook whose Markdown starts with a title heading was told "not in the
+    # documents" for "how many days of holiday", quoting the very sentence that answers it.
+    selector = evidence_selector()
+    leave = ("Full-time employees receive 25 days of annual leave per year plus public holidays. After 5 years "
+             "of continuous service, entitlement rises to 27 days.")
+    question = "How many days of holiday do I get each year?"
+
+    def judged(section):
+        return selector.run(question, selector.embedder.embed([question])[0], [passage(leave, section=section)])
+
+    titled = judged("Brightwater Staff Handbook > 3. Leave > 3.1 Annual leave")
+    untitled = judged("3.1 Annual leave")
+
+    assert titled.answers_question and "25 days of annual leave" in titled.quotes[0].text
+    assert titled.features == untitled.features
