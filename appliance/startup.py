@@ -10,18 +10,25 @@ from django.core.exceptions import ImproperlyConfigured
 
 
 def load_settings_or_exit(argv: list[str] | None = None) -> None:
-    """Import the settings now; on a configuration error print one line and exit with code 2.
-    ARGV (default sys.argv) is the command line, checked for a debug server bound beyond loopback."""
+    """Import the settings now; on a configuration error print one line and exit with code 2 (3 in a
+    gunicorn worker). ARGV (default sys.argv) is the command line, checked for a debug server bound
+    beyond loopback."""
+    argv = sys.argv if argv is None else argv
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "appliance.settings")
     from django.conf import settings
 
     try:
         settings.INSTALLED_APPS  # noqa: B018 -- touching a setting imports the module
         if settings.DEBUG:
-            refuse_debug_beyond_loopback(sys.argv if argv is None else argv)
+            refuse_debug_beyond_loopback(argv)
     except ImproperlyConfigured as error:
         print(f"appliance: configuration error: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
+        # 3 is gunicorn's "worker failed to boot": the server stops instead of restarting the worker for ever.
+        raise SystemExit(3 if is_gunicorn(argv) else 2) from None
+
+
+def is_gunicorn(argv: list[str]) -> bool:
+    return bool(argv) and "gunicorn" in os.path.basename(argv[0])
 
 
 def refuse_debug_beyond_loopback(argv: list[str]) -> None:
@@ -56,7 +63,7 @@ def bound_addresses(argv: list[str]) -> list[str]:
     if program == "manage.py" and len(argv) > 1 and argv[1] == "runserver":
         positional = [arg for arg in argv[2:] if not arg.startswith("-")]
         return positional[:1]
-    if "gunicorn" in program:
+    if is_gunicorn(argv):
         addresses = []
         for index, arg in enumerate(argv):
             if arg in ("--bind", "-b") and index + 1 < len(argv):
