@@ -9,12 +9,13 @@ import math
 
 from django.http import JsonResponse
 from django.views.defaults import page_not_found
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from appliance.errors import ApplianceError
+from guardrails.policy import MAX_QUESTION_CHARS_LIMIT
 
 API_PREFIX = "/api/"
 
@@ -31,6 +32,32 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+# Text the API keeps never holds a NUL character (PostgreSQL cannot store one; DRF refuses it).
+WITHOUT_NUL = "^[^\\u0000]*$"
+
+
+@extend_schema_field({"type": "string", "pattern": WITHOUT_NUL, "minLength": 1})
+class NameField(StrictCharField):
+    """A name to look up, e.g. a collection's: any JSON string but an empty one, spaces kept."""
+
+    def __init__(self, **kwargs):
+        super().__init__(trim_whitespace=False, **kwargs)
+
+
+# What the schema promises a question is: text with something besides white space, no NUL, and no
+# longer than any policy allows. The checks themselves stay in ask_in_conversation, which says so in words.
+@extend_schema_field({"type": "string", "pattern": "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$",
+                      "maxLength": MAX_QUESTION_CHARS_LIMIT})
+class QuestionField(StrictCharField):
+    def __init__(self, **kwargs):
+        super().__init__(trim_whitespace=False, **kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        # An empty question reaches ask_in_conversation, which says "The question is empty." (as
+        # for one of spaces); allow_blank=True would do the same but put "or empty" in the schema.
+        return "" if data == "" else super().run_validation(data)
 
 
 class StrictIntegerField(serializers.IntegerField):

@@ -11,7 +11,7 @@ from appliance.accounts.roles import has_permission
 from appliance.answering.conversations import ask_in_conversation
 from appliance.answering.models import Conversation, Exchange
 from appliance.answering.rate_limits import AskRateThrottle
-from appliance.api_contract import StrictCharField, StrictIntegerField, error_responses
+from appliance.api_contract import NameField, QuestionField, StrictIntegerField, error_responses
 from appliance.errors import ApplianceError
 from ingest.models import Collection
 
@@ -22,8 +22,8 @@ class CollectionSerializer(serializers.Serializer):
 
 
 class AskSerializer(serializers.Serializer):
-    question = StrictCharField(trim_whitespace=False, allow_blank=True)
-    collections = serializers.ListField(child=StrictCharField(), required=False, default=list,
+    question = QuestionField()
+    collections = serializers.ListField(child=NameField(), required=False, default=list,
                                         help_text="Collections to ask about; empty: every collection granted to you.")
     conversation = StrictIntegerField(required=False, min_value=1, max_value=2**63 - 1,
                                       help_text="Continue this conversation of yours.")
