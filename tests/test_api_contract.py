@@ -1,6 +1,10 @@
 """/api/v1/ keeps its OpenAPI contract: every 4xx body is {error, code}, every status an endpoint
 returns is in the document, and generated requests (schemathesis) find no 5xx and no violation."""
 import pytest
+import schemathesis
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from schemathesis import GenerationMode
 
 from appliance.accounts.tokens import issue_api_token
 from appliance.answering.models import Exchange
@@ -125,8 +129,6 @@ def wsgi_app(db):
 
 @pytest.fixture
 def api_schema(wsgi_app, analyst_token, two_team_corpus, settings):
-    import schemathesis
-
     settings.API_ASK_RATE = "100000/min"  # 429 is tested in test_api_rate_limits.py; here it would hide the rest
     return schemathesis.openapi.from_wsgi("/api/v1/schema?format=json", wsgi_app,
                                           headers={"Authorization": analyst_token})
@@ -143,9 +145,6 @@ def test_generated_requests_find_no_server_error_and_no_contract_violation(api_s
     all its checks on each response: no 5xx, status, content type, headers and body as documented,
     valid data accepted and invalid data rejected, authentication enforced. Derandomized, so a
     failure here is the same failure on every run."""
-    from hypothesis import HealthCheck, given, settings
-    from schemathesis import GenerationMode
-
     generation_mode = GenerationMode.POSITIVE if mode == "positive" else GenerationMode.NEGATIVE
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert {(operation.path, operation.method) for operation in operations} == ENDPOINTS
@@ -153,8 +152,9 @@ def test_generated_requests_find_no_server_error_and_no_contract_violation(api_s
     for operation in operations:
         if mode == "negative" and not (operation.body or operation.path_parameters or operation.query):
             continue  # nothing in the request can be made invalid
-        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
+
+        @hypothesis_settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+                             suppress_health_check=list(HealthCheck))
         @given(case=operation.as_strategy(generation_mode=generation_mode))
         def run(case):
             case.call_and_validate(headers={"Authorization": analyst_token})
