@@ -1,5 +1,8 @@
 """Every page carries the Content-Security-Policy; pages that show decrypted ledger content,
 questions, answers or passages tell browsers and proxies to keep no copy."""
+import re
+from pathlib import Path
+
 import pytest
 
 from appliance.accounts.tokens import issue_api_token
@@ -83,3 +86,14 @@ def test_static_files_stay_cacheable(client):
 
     assert response.status_code == 200
     assert "no-store" not in response.get("Cache-Control", "")
+
+
+def test_no_template_needs_an_inline_script_or_style():
+    """The policy blocks inline code: scripts and styles belong in static/ (test_browser_chat.py
+    drives the chat page under the policy)."""
+    inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle=|\son[a-z]+=|javascript:", re.IGNORECASE)
+    templates = Path(__file__).resolve().parent.parent / "templates"
+
+    found = {str(path.relative_to(templates)): inline.findall(path.read_text()) for path in templates.rglob("*.html")}
+
+    assert {name: hits for name, hits in found.items() if hits} == {}
