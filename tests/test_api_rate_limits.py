@@ -14,7 +14,7 @@ from appliance.accounts.tokens import issue_api_token
 from appliance.answering.models import Exchange
 from tests.conftest import REPO, make_person
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.services]
 
 NOON = datetime(2026, 6, 15, 12, 0, tzinfo=ZoneInfo("UTC"))
 
