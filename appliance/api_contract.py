@@ -84,6 +84,16 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
     return {status: OpenApiResponse(ErrorSerializer, description=ERRORS[status]) for status in statuses}
 
 
+def document_retry_after(result, generator, request, public):
+    """SPECTACULAR_SETTINGS postprocessing hook: every 429 carries the Retry-After header."""
+    for operations in result["paths"].values():
+        for operation in operations.values():
+            if "429" in operation["responses"]:
+                operation["responses"]["429"]["headers"] = {"Retry-After": {
+                    "schema": {"type": "integer"}, "required": True, "description": "seconds to wait"}}
+    return result
+
+
 def api_exception_handler(exc, context) -> Response | None:
     """REST_FRAMEWORK's EXCEPTION_HANDLER: DRF's own handler (which keeps the Retry-After and
     WWW-Authenticate headers), with its body reshaped to `{error, code}`. Returns None for

@@ -368,6 +368,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Ask questions about the collections granted to your teams. Token auth: `Authorization: Token rag_...`.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "appliance.api_contract.document_retry_after"],
 }
 REST_KNOX = {
     "TOKEN_TTL": timedelta(days=env_int("API_TOKEN_TTL_DAYS", 90, minimum=1)),

@@ -105,6 +105,11 @@ def test_every_documented_error_is_the_error_shape(schema):
                         path, method, status)
 
 
+def test_it_documents_when_to_ask_again(schema):
+    assert schema["paths"]["/api/v1/questions"]["post"]["responses"]["429"]["headers"] == {
+        "Retry-After": {"schema": {"type": "integer"}, "required": True, "description": "seconds to wait"}}
+
+
 def test_it_takes_questions_as_json_only(schema):
     assert list(schema["paths"]["/api/v1/questions"]["post"]["requestBody"]["content"]) == ["application/json"]
 
