@@ -6,7 +6,9 @@ Bad values raise ImproperlyConfigured with the variable's name; appliance.startu
 into one line on stderr.
 """
 import base64
+import ipaddress
 import os
+import re
 import secrets
 import sys
 from datetime import timedelta
@@ -15,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
@@ -87,25 +90,61 @@ def writable_dir(name: str, path: Path) -> Path:
     return path
 
 
-DEBUG = env_bool("DEBUG", True)
+def is_loopback(host: str) -> bool:
+    """Whether HOST (a name or an address, IPv6 in brackets or not) is reachable only from this machine."""
+    host = host.strip("[]")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# Django's debug pages show settings, file paths and tracebacks to whoever triggers an error, so
+# debug mode is an explicit opt-in (DEBUG=1), and only for a server that this machine alone can reach.
+DEBUG = env_bool("DEBUG", False)
+# The address bin/run-appliance serves on (appliance.startup also checks gunicorn's and runserver's own).
+APPLIANCE_HOST = env_str("APPLIANCE_HOST", "127.0.0.1")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+if DEBUG:
+    for _name, _host in [("APPLIANCE_HOST", APPLIANCE_HOST), *(("ALLOWED_HOSTS", h) for h in ALLOWED_HOSTS)]:
+        if not is_loopback(_host):
+            raise ImproperlyConfigured(
+                f"DEBUG=1 is refused with {_name} including {_host}: debug pages show settings and paths to "
+                "anyone who can reach the server; unset DEBUG, or serve on 127.0.0.1 only"
+            )
 
 # All local state lives under one directory, so two data dirs never interfere.
 DATA_DIR = writable_dir("APPLIANCE_DATA_DIR", Path(env_str("APPLIANCE_DATA_DIR", str(BASE_DIR / "var"))).resolve())
 
 
 def load_secret(name: str, generate) -> str:
-    """The secret NAME from the environment (or NAME_FILE). Required when DEBUG=0; in development,
-    one is generated per data dir (by GENERATE) and kept there, readable only by its owner."""
+    """The secret NAME from the environment (or NAME_FILE); when neither is set, one is generated
+    (by GENERATE) on first use, kept in the data dir readable only by its owner, and reused after."""
     value = env_secret(name)
     if value:
         return value
-    if not DEBUG:
-        raise ImproperlyConfigured(f"{name} is not set: set {name} (or {name}_FILE) when DEBUG=0")
     path = DATA_DIR / name.lower()
     if not path.exists():
-        path.touch(mode=0o600)
-        path.write_text(generate())
+        write_new_secret(path, generate())
     return path.read_text().strip()
+
+
+def write_new_secret(path: Path, value: str) -> None:
+    """Write VALUE to PATH (mode 0600) unless PATH exists. The web server, the worker and manage.py
+    may start together on a fresh data dir: the file appears whole (written aside, then linked)
+    and only once, so that they never run with different keys."""
+    draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w") as file:
+            file.write(value)
+        os.link(draft, path)
+    except FileExistsError:
+        pass  # another process wrote it first: use theirs
+    finally:
+        draft.unlink()
 
 
 def load_key_bytes(name: str) -> bytes:
@@ -124,7 +163,6 @@ def load_key_bytes(name: str) -> bytes:
 
 
 SECRET_KEY = load_secret("SECRET_KEY", lambda: secrets.token_urlsafe(50))
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
@@ -136,6 +174,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "knox",
+    "csp",
     "axes",
     "appliance.accounts",
     "appliance.audit",
@@ -157,6 +196,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "appliance.web.caching.NoStoreBehindSignIn",
     "axes.middleware.AxesMiddleware",
     "appliance.audit.middleware.RecordDeniedAccess",
 ]
@@ -266,6 +307,51 @@ if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every page (django-csp): scripts, styles and requests only from this
+# server, no inline script or style (templates load static/js and static/css files), no framing.
+# An injected <script> or inline handler does not run even if escaping ever failed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# Shared by every web process on this machine (the API's rate limits count here): a directory
+# under the data dir; with several machines, CACHE_URL=redis://redis:6379/1 (docker-compose.yml).
+CACHE_URL = env_str("CACHE_URL")
+
+
+def load_cache(url: str) -> dict:
+    if not url:
+        return {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "LOCATION": str(writable_dir("APPLIANCE_DATA_DIR", DATA_DIR / "cache"))}
+    if urlsplit(url).scheme in ("redis", "rediss"):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    raise ImproperlyConfigured(f"CACHE_URL={url!r} is not a redis:// URL: use e.g. redis://redis:6379/1, or unset it")
+
+
+CACHES = {"default": load_cache(CACHE_URL)}
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate such as "30/min" (per second, minute, hour or day). Raises ImproperlyConfigured."""
+    value = env_str(name, default)
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a rate: use a count per s, min, hour or day, e.g. 30/min")
+    return value
+
+
+# Questions one person may ask through the API; more get 429 with Retry-After.
+API_ASK_RATE = env_rate("API_ASK_RATE", "30/min")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -275,12 +361,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every 4xx is {"error": ..., "code": ...}, as the OpenAPI document says.
+    "EXCEPTION_HANDLER": "appliance.api_contract.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Compliance RAG appliance API",
     "DESCRIPTION": "Ask questions about the collections granted to your teams. Token auth: `Authorization: Token rag_...`.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "appliance.api_contract.document_retry_after"],
 }
 REST_KNOX = {
     "TOKEN_TTL": timedelta(days=env_int("API_TOKEN_TTL_DAYS", 90, minimum=1)),

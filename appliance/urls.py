@@ -3,6 +3,7 @@ from django.urls import path
 
 from drf_spectacular.views import SpectacularAPIView
 
+from appliance import api_contract
 from appliance.accounts import api as accounts_api
 from appliance.answering import api as answering_api
 from appliance.health.views import healthz
@@ -58,3 +59,6 @@ urlpatterns = [
     path("api/v1/history", answering_api.history, name="api-history"),
     path("api/v1/schema", SpectacularAPIView.as_view(), name="api-schema"),
 ]
+
+# A URL under /api/ that matches nothing answers in the API's {error, code} shape.
+handler404 = api_contract.not_found

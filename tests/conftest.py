@@ -22,6 +22,16 @@ ARTIFACTS = REPO / "test-artifacts"
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """The API's rate-limit counts live in the cache, a directory shared by the whole test run, and
+    user ids repeat from test to test: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 def make_person(username: str, *groups: str) -> User:
     user = User.objects.create_user(username=username, password=PASSWORD)
     for name in groups:

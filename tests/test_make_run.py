@@ -1,5 +1,6 @@
-"""`make run`'s run step from an empty data dir: the login page is served, each demo user signs in
-over real HTTP and lands on its role's home page, and the worker it started checks in."""
+"""`make run`'s run step from an empty data dir: the login page is served (DEBUG off, static files
+too), each demo user signs in over real HTTP and lands on its role's home page, and the worker it
+started checks in."""
 import http.cookiejar
 import json
 import os
@@ -32,7 +33,8 @@ def free_port() -> int:
 def appliance(tmp_path):
     port = free_port()
     env = {
-        **os.environ,
+        # As a person runs it: no DEBUG (the test run's own environment sets DEBUG=1).
+        **{name: value for name, value in os.environ.items() if name != "DEBUG"},
         "APPLIANCE_DATA_DIR": str(tmp_path / "data"),
         "DATABASE_URL": f"sqlite:///{tmp_path}/data/appliance.sqlite3",
         "CELERY_BROKER_URL": "filesystem://localhost/",
@@ -91,6 +93,11 @@ def test_it_serves_each_demo_user_its_home_page(appliance):
         status, url, page = sign_in(base, username)
         assert (status, url) == (200, f"{base}{path}")
         assert f"<h1>{heading}</h1>" in page
+
+    # DEBUG is off, and the stylesheet (collected, hashed) is served all the same.
+    _, _, login_page = fetch(urllib.request.build_opener(), f"{base}/login/")
+    [stylesheet] = re.findall(r'<link rel="stylesheet" href="(/static/css/app\.[0-9a-f]{12}\.css)">', login_page)
+    assert fetch(urllib.request.build_opener(), f"{base}{stylesheet}")[0] == 200
 
     # The worker started alongside the web server checks in.
     wait_until(lambda: json.loads(fetch(urllib.request.build_opener(), f"{base}/healthz")[2])["worker"] == "up", 120)

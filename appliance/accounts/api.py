@@ -4,6 +4,7 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from appliance.accounts.roles import roles_of
+from appliance.api_contract import error_responses
 
 
 class MeSerializer(serializers.Serializer):
@@ -11,7 +12,7 @@ class MeSerializer(serializers.Serializer):
     roles = serializers.ListField(child=serializers.CharField())
 
 
-@extend_schema(responses=MeSerializer)
+@extend_schema(responses={200: MeSerializer, **error_responses(401)})
 @api_view(["GET"])
 def me(request):
     """Who the token belongs to and which roles it carries."""

@@ -1,23 +1,21 @@
 """The analyst API under /api/v1/ (token or session auth, role `analyst`), with the chat's semantics:
 a question is queued for the worker (202) and its answer is read from /api/v1/questions/N."""
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, parser_classes, throttle_classes
 from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from appliance.accounts.roles import has_permission
 from appliance.answering.conversations import ask_in_conversation
 from appliance.answering.masking import masked_quotes
 from appliance.answering.models import Conversation, Exchange
+from appliance.answering.rate_limits import AskRateThrottle
+from appliance.api_contract import NameField, QuestionField, StrictIntegerField, error_responses
 from appliance.errors import ApplianceError
 from guardrails.publishing import current_policy
 from ingest.models import Collection
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = serializers.CharField()
-    code = serializers.CharField()
 
 
 class CollectionSerializer(serializers.Serializer):
@@ -26,10 +24,11 @@ class CollectionSerializer(serializers.Serializer):
 
 
 class AskSerializer(serializers.Serializer):
-    question = serializers.CharField(trim_whitespace=False, allow_blank=True)
-    collections = serializers.ListField(child=serializers.CharField(), required=False, default=list,
+    question = QuestionField()
+    collections = serializers.ListField(child=NameField(), required=False, default=list,
                                         help_text="Collections to ask about; empty: every collection granted to you.")
-    conversation = serializers.IntegerField(required=False, help_text="Continue this conversation of yours.")
+    conversation = StrictIntegerField(required=False, min_value=1, max_value=2**63 - 1,
+                                      help_text="Continue this conversation of yours.")
 
 
 class SourceSerializer(serializers.Serializer):
@@ -101,7 +100,7 @@ def error_response(error: ApplianceError) -> Response:
     return Response({"error": error.message, "code": error.code}, status=error.status)
 
 
-@extend_schema(responses=CollectionSerializer(many=True))
+@extend_schema(responses={200: CollectionSerializer(many=True), **error_responses(401, 403)})
 @api_view(["GET"])
 def collections(request):
     """The collections granted to your teams."""
@@ -110,8 +109,11 @@ def collections(request):
     return Response(CollectionSerializer(granted, many=True).data)
 
 
-@extend_schema(request=AskSerializer, responses={202: ExchangeSerializer, 400: ErrorSerializer, 403: ErrorSerializer})
+@extend_schema(request=AskSerializer,
+               responses={202: ExchangeSerializer, **error_responses(400, 401, 403, 404, 415, 429)})
 @api_view(["POST"])
+@parser_classes([JSONParser])
+@throttle_classes([AskRateThrottle])
 def ask(request):
     """Ask a question. It is screened and answered by the worker; poll the returned question's URL."""
     require_analyst(request)
@@ -132,7 +134,7 @@ def ask(request):
                     headers={"Location": f"/api/v1/questions/{exchange.pk}"})
 
 
-@extend_schema(responses={200: ExchangeSerializer, 404: OpenApiResponse(description="not one of your questions")})
+@extend_schema(responses={200: ExchangeSerializer, **error_responses(401, 403, 404)})
 @api_view(["GET"])
 def question(request, exchange_id: int):
     """One of your questions, with its answer so far."""
@@ -143,7 +145,7 @@ def question(request, exchange_id: int):
     return Response(ExchangeSerializer(exchange).data)
 
 
-@extend_schema(responses=ConversationSerializer(many=True))
+@extend_schema(responses={200: ConversationSerializer(many=True), **error_responses(401, 403)})
 @api_view(["GET"])
 def history(request):
     """Your conversations, newest first (the last 50), with their questions and answers."""
