@@ -73,3 +73,20 @@ def test_every_process_counts_in_the_same_cache():
                    cwd=REPO, check=True, capture_output=True, timeout=120)
 
     assert cache.get("written-by-another-process") == 42
+
+
+def test_the_chat_counts_with_the_api_and_keeps_the_question(client, analyst, two_team_corpus, settings, clock):
+    settings.API_ASK_RATE = "2/min"
+    assert ask(client, analyst).status_code == 202
+    client.force_login(analyst)
+
+    first = client.post("/analyst/ask/send/", {"question": "Where do I park?"})
+    refused = client.post("/analyst/ask/send/", {"question": "Who books hotels?"})
+
+    assert first.status_code == 302
+    assert refused.status_code == 429 and refused["Retry-After"] == "60"
+    page = refused.content.decode()
+    assert ("You have asked many questions in a short time. Your question is still in the box: "
+            "ask it again in 60 seconds.") in page
+    assert ">Who books hotels?</textarea>" in page
+    assert Exchange.objects.count() == 2

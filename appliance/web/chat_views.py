@@ -1,4 +1,5 @@
 """The analyst's chat: ask about granted collections, watch the answer arrive, open its sources."""
+import math
 import re
 from pathlib import PurePath
 
@@ -11,6 +12,7 @@ from appliance.accounts.roles import roles_of
 from appliance.answering.conversations import ask_in_conversation
 from appliance.answering.masking import REVEAL_REFUSED, ShownPassage, masked_passage, masked_quotes
 from appliance.answering.models import Conversation, Exchange
+from appliance.answering.rate_limits import AskRateThrottle
 from appliance.audit.recording import record_event
 from appliance.errors import ApplianceError
 from guardrails.publishing import current_policy
@@ -18,6 +20,8 @@ from ingest.models import Chunk, Collection
 
 ask_questions = permission_required("ask_questions")
 RELATED_SHOWN = 3  # a not-found answer offers the closest passages as possibly related
+ASKED_TOO_OFTEN = ("You have asked many questions in a short time. Your question is still in the box: "
+                   "ask it again in {seconds} seconds.")
 NEAR_MISS_LABEL = "Not confirmed: read the closest quotes"
 
 
@@ -51,6 +55,15 @@ def ask(request):
     if request.POST.get("conversation"):
         conversation = get_object_or_404(Conversation, pk=request.POST["conversation"], user=request.user)
     collections = request.POST.getlist("collection")
+    throttle = AskRateThrottle()
+    if not throttle.allow_request(request, None):
+        # The same count as the API's: one person's questions, however they are asked.
+        wait = math.ceil(throttle.wait() or 1)
+        context = chat_context(request, conversation, collections, question=request.POST.get("question", ""),
+                               error=ASKED_TOO_OFTEN.format(seconds=wait))
+        response = render(request, "web/chat.html", context, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     try:
         exchange = ask_in_conversation(request.user, request.POST.get("question", ""), collections, conversation)
     except ApplianceError as error:
