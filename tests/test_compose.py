@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import REPO, require_tool
 
 REQUIRED = {"SECRET_KEY": "s" * 50, "ALLOWED_HOSTS": "rag.example.org", "POSTGRES_PASSWORD": "pw", "QDRANT_API_KEY": "key",
-            "AUDIT_ENCRYPTION_KEY": "A" * 43 + "=", "AUDIT_SIGNING_KEY": "B" * 43 + "="}
+            "AUDIT_ENCRYPTION_KEY": "A" * 43 + "=", "AUDIT_SIGNING_KEY": "B" * 43 + "=", "AUDIT_MAC_KEY": "C" * 43 + "="}
 
 
 def compose(*args, env):
