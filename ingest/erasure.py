@@ -2,6 +2,7 @@
 and the erasure itself is recorded. Runs in the worker (it owns the embedded store)."""
 from django.db import transaction
 
+from appliance.answering.conversations import forget_erased_document
 from appliance.audit.recording import record_event
 from appliance.retrieval.store import VectorStore
 from ingest.blobs import erase_blob
@@ -33,9 +34,11 @@ def erase_document(document: Document, actor, store: VectorStore) -> None:
     store.delete_document(document.collection.store_key, str(document.uid))
     erase_blob(document)
     with transaction.atomic():
+        exchanges = forget_erased_document(document.filename, set(document.chunks.values_list("chunk_id", flat=True)))
         record_event(
             "document.erased", actor, document, collection=document.collection.name, filename=document.filename,
             version=document.version, sha256=document.content_sha256, chunks=document.chunk_count,
+            exchanges=exchanges,
         )
         document.delete()
 
@@ -46,6 +49,8 @@ def erase_collection(collection: Collection, actor, store: VectorStore) -> None:
     for document in documents:
         erase_blob(document)
     with transaction.atomic():
+        for document in documents:
+            forget_erased_document(document.filename, set(document.chunks.values_list("chunk_id", flat=True)))
         record_event("collection.erased", actor, collection, name=collection.name, documents=len(documents))
         Document.objects.filter(collection=collection).update(replaces=None)
         Document.objects.filter(collection=collection).delete()

@@ -164,3 +164,29 @@ def test_it_erases_a_whole_collection(parts, handbook, admin):
     assert not blob_path(document).exists()
     assert not Document.objects.exists()
     assert LedgerEntry.objects.filter(action="collection.erased").count() == 1
+
+
+def test_erasing_a_document_takes_its_quotes_out_of_the_exchanges_that_showed_them(parts, handbook, admin, analyst):
+    from appliance.answering.conversations import ERASED_ANSWER
+    from appliance.answering.models import Conversation, Exchange
+
+    document = index_document(upload(handbook, "travel.md", POLICY, admin), parts)
+    chunk = Chunk.objects.filter(document=document).first()
+    at = chunk.text.index("14 days")
+    source = {"n": 1, "chunk_id": chunk.chunk_id, "document": "travel.md", "page": None, "section": chunk.section}
+    other = {"n": 2, "chunk_id": "elsewhere", "document": "hours.md", "page": None, "section": "Hours"}
+    kept = {**other, "text": "The office opens at 08:00.", "start": 0, "end": 26}
+    exchange = Exchange.objects.create(
+        conversation=Conversation.objects.create(user=analyst), question="How early do I book flights?",
+        status="answered", outcome="quoted", answer=f"The documents say:\n“{chunk.text[:at + 7]}” [1]", cited=[1],
+        sources=[source, other], evidence=[{**source, "text": chunk.text[:at + 7], "start": 0, "end": at + 7}, kept],
+        passage_entities={chunk.chunk_id: [[0, 4, "PERSON"]], "elsewhere": []})
+
+    erase_document(document, admin, parts.store)
+
+    exchange.refresh_from_db()
+    assert exchange.answer == ERASED_ANSWER and exchange.cited == []
+    assert exchange.evidence == [kept]
+    assert exchange.passage_entities == {"elsewhere": []}
+    assert exchange.sources == [source, other]
+    assert LedgerEntry.objects.get(action="document.erased").details["exchanges"] == 1

@@ -140,3 +140,31 @@ def save_answer(exchange: Exchange, answer: Answer, passage_entities: dict | Non
             taint = max_sensitivity(conversation.sensitivity, answer.route.sensitivity)
             if taint != conversation.sensitivity:
                 Conversation.objects.filter(pk=conversation.pk).update(sensitivity=taint)
+
+
+ERASED_ANSWER = "This answer quoted a document that has since been erased."
+
+
+def forget_erased_document(filename: str, chunk_ids: set[str]) -> int:
+    """An erased document's words leave the exchanges that showed them: its quotes, an answer that
+    cites them (a quoted answer is made of them; a model's answer was written from them) and where
+    personal data sat in its passages. The sources keep the document's name and section, as the
+    ledger's erasure event does. Returns how many exchanges changed. Called by ingest.erasure."""
+    changed = 0
+    # Sources are plain: only exchanges that retrieved the document are opened.
+    for exchange in Exchange.objects.only("id", "uid", "sources").iterator():
+        erased = {source["n"] for source in exchange.sources
+                  if source.get("document") == filename and source.get("chunk_id") in chunk_ids}
+        if not erased:
+            continue
+        exchange = Exchange.objects.get(pk=exchange.pk)
+        evidence = [quote for quote in exchange.evidence if quote.get("n") not in erased]
+        fields = {"sealed_evidence": exchange.seal("evidence", evidence),
+                  "passage_entities": {chunk: spans for chunk, spans in exchange.passage_entities.items()
+                                       if chunk not in chunk_ids}}
+        if erased & set(exchange.cited):
+            fields["sealed_answer"] = exchange.seal("answer", ERASED_ANSWER)
+            fields["cited"] = [n for n in exchange.cited if n not in erased]
+        Exchange.objects.filter(pk=exchange.pk).update(**fields)
+        changed += 1
+    return changed
