@@ -96,6 +96,21 @@ def test_it_shows_live_progress_until_documents_are_ready(admin_client, handbook
     assert '<span class="ok">Ready</span>' in done
 
 
+def test_it_names_the_personal_data_found_in_plain_words_and_dates_apart(admin_client, handbook, parts):
+    record = (b"# Contacts\n\nAsk Maria Jansen on 12 March 2026 or 3 April 2026; her e-mail is "
+              b"maria.jansen@example.com.\n")
+    admin_client.post(f"/administration/collections/{handbook.pk}/upload/", {"files": [SimpleUploadedFile("c.md", record)]})
+    ingest_document(handbook.documents.get().pk)
+
+    table = admin_client.get(f"/administration/collections/{handbook.pk}/documents/").content.decode()
+
+    assert "<th>Personal data found</th>" in table
+    assert '<span class="tag">person&#x27;s name × 1</span>' in table
+    assert '<span class="tag">e-mail address × 1</span>' in table
+    assert '<p class="muted">Also: date or time × 2, web address × 1</p>' in table  # the e-mail's domain
+    assert "DATE_TIME" not in table and "EMAIL_ADDRESS" not in table
+
+
 def test_it_replaces_and_erases_documents_through_the_worker(admin_client, handbook, parts, django_capture_on_commit_callbacks):
     admin_client.post(f"/administration/collections/{handbook.pk}/upload/", {"files": [SimpleUploadedFile("onboarding.md", NOTE)]})
     first = handbook.documents.get()

@@ -1,4 +1,6 @@
 """Administrators' pages for collections and their documents."""
+import re
+
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
@@ -7,6 +9,8 @@ from django.views.decorators.http import require_GET, require_POST
 from appliance.accounts.decorators import permission_required
 from appliance.errors import IngestRejected
 from appliance.web.forms import CollectionForm, ReplaceForm, UploadForm
+from guardrails.publishing import current_policy
+from guardrails.reasons import entity_name
 from guardrails.sensitivity import LEVELS
 from ingest.collections import create_collection, update_collection
 from ingest.erasure import request_collection_erasure, request_document_erasure
@@ -47,8 +51,25 @@ def collection_detail(request, collection_id):
 def documents_context(collection):
     documents = list(collection.documents.select_related("uploaded_by"))
     above = [document for document in documents if is_above_collection(document, collection)]
+    policy = current_policy()
+    for document in documents:
+        document.personal_data, document.other_entities = entities_in_words(document.entity_counts, policy)
     return {"documents": documents, "in_progress": any(document.is_in_progress for document in documents),
             "above": above, "above_ids": {document.pk for document in above}}
+
+
+def entities_in_words(counts: dict[str, int], policy) -> tuple[list[str], str]:
+    """What the scan found, as the admin reads it: the kinds that raise a document's label first,
+    each in plain words with its count ("person's name × 2"); then, in one muted line, those the
+    policy labels public (dates, places, web addresses), which are many in any handbook."""
+    def words(entity_type):
+        return re.sub(r"^(?:a|an) ", "", entity_name(entity_type))
+
+    personal = [f"{words(kind)} × {count}" for kind, count in counts.items()
+                if policy.label_for_entity(kind) != "public"]
+    other = ", ".join(f"{words(kind)} × {count}" for kind, count in counts.items()
+                      if policy.label_for_entity(kind) == "public")
+    return personal, other
 
 
 def is_above_collection(document: Document, collection: Collection) -> bool:
