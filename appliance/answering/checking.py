@@ -277,6 +277,11 @@ def grounding_problems(text: str, quotes: Sequence[Quote], question: str) -> lis
         problems.append("uses words its quotes do not")
     elif sources and not (own_words & quoted_words) and not facts:
         problems.append("says nothing its quotes state")
+    if misquoted := quotations_not_in(body, sources):
+        # 'The document states that "Staff must not post photographs of patients, clients, or the
+        # inside…"': a comma the quote lacks, and a permission beside it turned into a ban. Words
+        # in quotation marks claim to be the document's; they must be, as written.
+        problems.append("puts in quotation marks words its quotes do not say: " + shortened(misquoted, chars=40))
     if YES_OR_NO.search(body):
         problems.append("answers yes or no, which the appliance cannot check against the quotes")
     if MARKUP.search(body):
@@ -284,6 +289,22 @@ def grounding_problems(text: str, quotes: Sequence[Quote], question: str) -> lis
     if repeats_itself(body):
         problems.append("repeats itself")
     return problems
+
+
+QUOTATION = re.compile(r"[\"\u201c\u201e]([^\"\u201c\u201d\u201e]{12,}?)[\"\u201d]")
+ELLIPSIS = re.compile(r"\s*(?:\u2026|\.\.\.)\s*")
+
+
+def quotations_not_in(answer: str, sources: Sequence[str]) -> list[str]:
+    """The passages ANSWER puts in quotation marks that SOURCES do not contain as written (case and
+    spacing aside; an ellipsis may stand for left-out words, and a final full stop may be added)."""
+    quoted = comparable(" ".join(sources))
+    wrong = []
+    for match in QUOTATION.finditer(answer):
+        parts = [comparable(part).rstrip(".") for part in ELLIPSIS.split(match[1])]
+        if not all(part in quoted for part in parts if part):
+            wrong.append(match[1].strip())
+    return wrong
 
 
 def numbers_joined_across_sentences(answer: str, sources: Sequence[str]) -> list[str]:
