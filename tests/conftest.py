@@ -120,6 +120,7 @@ def start_worker(**env) -> subprocess.Popen:
     """A real Celery worker process on this test's database, broker and data dir. Its output goes
     to a file (a pipe nobody reads could fill up and stall it); stop_worker() returns it."""
     log = open(Path(settings.DATA_DIR) / f"worker-{time.monotonic_ns()}.log", "w+")
+    purge_queue()
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "appliance", "worker", "--pool", "threads", "--concurrency", "1",
          "--hostname", "test-worker@%h", "--loglevel", "WARNING"],
@@ -131,6 +132,16 @@ def start_worker(**env) -> subprocess.Popen:
     )
     worker.log = log
     return worker
+
+
+def purge_queue() -> None:
+    """Drop the tasks earlier tests queued on the shared broker: a test with real commits (say, one
+    that asks through the chat and reads the database file) queues its exchange on commit, and a
+    worker started later would run it against rows that no longer exist."""
+    from appliance.celery import app
+
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge(app.conf.task_default_queue)
 
 
 def wait_for(condition, seconds=90):
