@@ -45,14 +45,15 @@ def test_it_ingests_files_and_prints_one_json_line_each(files, roles):
     assert Collection.objects.get(name="Finance").classification == "internal"
 
 
-def test_it_walks_directories_and_reports_duplicates(files, roles):
+def test_it_walks_folders_with_recursive_and_reports_duplicates(files, roles):
     run("ingest", str(files / "expenses.md"), collection="Finance")
+    (files / "expenses copy.md").write_text(GUIDE)
 
-    lines = run("ingest", str(files), collection="Finance")
+    lines = run("ingest", str(files), collection="Finance", recursive=True)
 
-    by_name = {line["file"].rsplit("/", 1)[1]: line for line in lines}
-    assert by_name["expenses.md"]["status"] == "duplicate"
-    assert by_name["contacts.txt"]["status"] == "ready"
+    by_name = {line["document"]: (line["status"], line["action"]) for line in lines}
+    assert by_name == {"contacts.txt": ("ready", "added"), "empty.txt": ("failed", "added"),
+                       "expenses copy.md": ("duplicate", None), "expenses.md": ("ready", "unchanged")}
 
 
 def test_it_grants_teams_and_searches_as_a_user(files, analyst, officer):

@@ -1,30 +1,41 @@
 import json
+import sys
 from pathlib import Path
 
 from django.contrib.auth.models import Group
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
 
 from appliance.errors import IngestRejected, StoreUnavailable
 from appliance.runtime import borrowed_parts
 from ingest.collections import configure_collection
+from ingest.folders import FolderSummary, erase_missing, held_versions, sync_file, walk_folder
 from ingest.indexing import index_document
 from ingest.models import Classification
 from ingest.uploads import accept_upload
 
 
 class Command(BaseCommand):
-    help = "Ingest files into a collection in this process; prints one JSON line per file."
+    help = (
+        "Ingest files, or whole folders with --recursive, into a collection in this process; prints one JSON "
+        "line per file, progress and a summary on stderr."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("paths", nargs="+", metavar="PATH", help="files, or directories to walk")
+        parser.add_argument("paths", nargs="+", metavar="PATH", help="files, or folders with --recursive or --sync")
         parser.add_argument("--collection", required=True)
         parser.add_argument("--classification", choices=Classification.values)
         parser.add_argument("--grant", action="append", default=[], metavar="GROUP", help="team group to grant (repeatable)")
         parser.add_argument("--redact-pii", action="store_true", help="redact personal data before indexing")
+        parser.add_argument("--recursive", action="store_true",
+                            help="walk folders: add new files, replace changed ones, leave unchanged ones alone")
+        parser.add_argument("--sync", action="store_true",
+                            help="like --recursive for one folder, and erase the documents whose file is gone from it")
 
-    def handle(self, *args, paths, collection, classification, grant, redact_pii, **options):
-        files = list(expand(paths))
+    def handle(self, *args, paths, collection, classification, grant, redact_pii, recursive, sync, **options):
+        paths = [Path(name) for name in paths]
+        check_paths(paths, is_folders=recursive or sync, is_sync=sync)
         groups = list(Group.objects.filter(name__in=grant))
         unknown = sorted(set(grant) - {group.name for group in groups})
         if unknown:
@@ -33,19 +44,53 @@ class Command(BaseCommand):
             with borrowed_parts() as parts:
                 target = configure_collection(collection, classification=classification, grant=groups,
                                               redact_pii=redact_pii or None, actor=None)
-                for path in files:
-                    self.stdout.write(json.dumps(ingest_file(target, path, parts)))
+                if recursive or sync:
+                    self.ingest_folders(target, paths, parts, is_sync=sync)
+                else:
+                    for path in paths:
+                        self.stdout.write(json.dumps(ingest_file(target, path, parts)))
         except StoreUnavailable as error:
             raise CommandError(error.message) from None
 
+    def ingest_folders(self, collection, folders, parts, *, is_sync):
+        for folder in folders:
+            try:
+                walk = walk_folder(folder)
+            except OSError as error:
+                raise CommandError(f"cannot read the folder {folder}: {error.strerror}") from None
+            held = held_versions(collection)
+            summary = FolderSummary(walk, is_sync)
+            with tqdm(total=len(walk.files), desc=str(folder), unit="file", file=sys.stderr, disable=None) as bar:
+                for line in erasures_then_files(collection, walk, held, folder, parts, is_sync):
+                    summary.count(line)
+                    with tqdm.external_write_mode(file=sys.stdout):
+                        self.stdout.write(json.dumps(line))
+                    bar.update(line["action"] != "erased")
+            for text in summary.describe():
+                self.stderr.write(text)
 
-def expand(paths):
-    for name in paths:
-        path = Path(name)
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file())
-        else:
-            yield path
+
+def erasures_then_files(collection, walk, held, folder, parts, is_sync):
+    # Erasures first: a file moved to another path is then added there, not refused as a duplicate.
+    if is_sync:
+        yield from erase_missing(held, walk, folder, parts)
+    for file in walk.files:
+        yield sync_file(collection, file, held, parts)
+
+
+def check_paths(paths: list[Path], *, is_folders: bool, is_sync: bool) -> None:
+    """Raise CommandError, naming the path, unless each is a folder with --recursive or --sync and a
+    file (or a missing file, reported on its own JSON line) without."""
+    if is_sync and len(paths) != 1:
+        raise CommandError("--sync takes exactly one folder, the one the collection mirrors.")
+    for path in paths:
+        shown = path.absolute()
+        if is_folders and not path.exists():
+            raise CommandError(f"“{shown}” does not exist.")
+        if is_folders and not path.is_dir():
+            raise CommandError(f"“{shown}” is a file, not a folder: leave out --recursive to ingest single files.")
+        if not is_folders and path.is_dir():
+            raise CommandError(f"“{shown}” is a folder: add --recursive to ingest the files in it and its subfolders.")
 
 
 def ingest_file(collection, path: Path, parts) -> dict:
