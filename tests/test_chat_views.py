@@ -195,16 +195,26 @@ def test_it_shows_quotes_and_why_no_short_answer_was_shown(analyst_client, analy
             "The model&#x27;s answer cites no quote.") in page
 
 
-def test_it_offers_the_closest_passages_when_the_documents_dont_answer(analyst_client, analyst):
+def test_it_offers_the_closest_passages_when_the_documents_nearly_answer(analyst_client, analyst):
+    exchange = finished_exchange(analyst, status="answered", outcome="not_found", evidence=[QUOTE],
+                                 answer="The documents may not answer this.")
+
+    page = analyst_client.get(f"/analyst/conversations/{exchange.conversation_id}/").content.decode()
+
+    assert "Possibly related:" in page
+    assert ">[1] handbook.md · Expenses</button>" in page and ">[3] handbook.md · Travel</button>" in page
+    assert "Also retrieved (1)" in page
+
+
+def test_it_offers_no_related_passages_when_the_documents_are_far_off(analyst_client, analyst):
     exchange = finished_exchange(analyst, status="answered", outcome="not_found",
                                  answer="The documents don't answer this.")
 
     page = analyst_client.get(f"/analyst/conversations/{exchange.conversation_id}/").content.decode()
 
     assert "Not in the documents" in page and "The documents don&#x27;t answer this." in page
-    assert "Possibly related:" in page
-    assert ">[1] handbook.md · Expenses</button>" in page and ">[3] handbook.md · Travel</button>" in page
-    assert "Also retrieved (1)" in page
+    assert "Possibly related:" not in page
+    assert "Also retrieved (4)" in page
 
 
 def test_a_near_miss_says_it_is_not_confirmed_rather_than_not_in_the_documents(analyst_client, analyst):

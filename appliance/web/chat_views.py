@@ -114,8 +114,12 @@ def presented(exchange: Exchange) -> dict:
     kind = presentation_kind(exchange)
     if kind in ("progress", "notice"):
         shown, rest = [], []
-    elif kind == Exchange.Outcome.NOT_FOUND:
+    elif kind == Exchange.Outcome.NOT_FOUND and exchange.evidence:
         shown, rest = sources[:RELATED_SHOWN], sources[RELATED_SHOWN:]
+    elif kind == Exchange.Outcome.NOT_FOUND:
+        # Far off (a football question in a staff handbook): three handbook sections offered as
+        # "possibly related" are noise; they stay under "Also retrieved".
+        shown, rest = [], sources
     else:
         shown = [source for source in sources if source["n"] in exchange.cited]
         rest = [source for source in sources if source["n"] not in exchange.cited]

@@ -65,7 +65,9 @@
         state.flags.join(" ")));
     }
     if (kind === "not_found") {
-      shown = state.sources.slice(0, RELATED_SHOWN); rest = state.sources.slice(RELATED_SHOWN);
+      // Only a near miss (it quotes its closest sentences) offers passages as possibly related.
+      var related = state.evidence.length ? RELATED_SHOWN : 0;
+      shown = state.sources.slice(0, related); rest = state.sources.slice(related);
     } else if (kind === "answered" || kind === "quoted") {
       shown = state.sources.filter(function (source) { return state.cited.indexOf(source.n) >= 0; });
       rest = state.sources.filter(function (source) { return state.cited.indexOf(source.n) < 0; });
