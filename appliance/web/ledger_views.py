@@ -27,15 +27,45 @@ REVIEW_DONE = {
 }
 
 
+OUTCOME_WORDS = {"answered": "Answered", "quoted": "Quoted", "not_found": "Not in the documents",
+                 "refused": "Refused", "blocked": "Blocked"}
+
+
 @read_ledger
 @require_GET
 def ledger(request):
     form = LedgerFilterForm(request.GET)
     chain = shown_chain_state()
-    page = review.read_entries_page(request.user, form.filters(), request.GET.get("page")) if form.is_valid() else None
+    page = None
+    if form.is_valid():
+        page = review.read_entries_page(request.user, form.filters(), request.GET.get("page"),
+                                        fold_own_reads=not form.shows_own_reads())
+        describe_answers(page.object_list)
     context = {"form": form, "page": page, "query": form.query_string(), "known": review.known_labels(),
-               "chain": chain}
+               "chain": chain, "shows_own_reads": form.is_valid() and form.shows_own_reads(),
+               "query_folded": form.query_string(own_reads=False), "today": timezone.now().date()}
     return render(request, "web/ledger_list.html", context)
+
+
+def describe_answers(entries) -> None:
+    """Give each answer trace among ENTRIES its outcome in words (`outcome_words`), the names of its
+    failed output checks (`failed_checks`) and its opened question cut short (`question_excerpt`)."""
+    for entry in entries:
+        if entry.is_answer_trace:
+            outcome = (entry.details.get("outcome")
+                       or next((label.value for label in entry.labels.all() if label.kind == "outcome"), "")
+                       or entry.action.removeprefix("answer."))
+            entry.outcome_words = OUTCOME_WORDS.get(outcome, outcome)
+            entry.failed_checks = [check["name"] for check in entry.details.get("output_checks") or []
+                                   if not check.get("passed")]
+            if entry.question is not None:
+                entry.question_excerpt = excerpt(str(entry.question))
+
+
+def excerpt(text: str, limit: int = 80) -> str:
+    """TEXT on one line, cut at a word before LIMIT characters ("…" marks the cut)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
 
 
 @read_ledger
