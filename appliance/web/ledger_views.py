@@ -1,7 +1,9 @@
 """The compliance console: the audit ledger for compliance officers to filter, read, review,
-export and verify. Every page and file it serves is recorded in the ledger it shows
-(appliance/audit/review.py). Nothing here changes or removes an entry: a review is a new entry.
+export and verify. Every page and file it serves from the ledger is recorded in the ledger it
+shows (appliance/audit/review.py); the public key page shows no entry and is not. Nothing here
+changes or removes an entry: a review is a new entry.
 """
+import hashlib
 import json
 
 from django.contrib import messages
@@ -13,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from appliance.accounts.decorators import permission_required
 from appliance.audit import review
+from appliance.audit.checkpoints import key_id_of, public_key_bytes
 from appliance.audit.models import LedgerEntry
 from appliance.audit.watching import shown_chain_state
 from appliance.errors import ApplianceError
@@ -146,3 +149,25 @@ def ledger_verify(request):
     else:
         messages.error(request, f"Chain broken: {report.problems[0].message}")
     return redirect("ledger")
+
+
+KEY_FILE = "audit-public-key.txt"
+
+
+@read_ledger
+@require_GET
+def public_key(request):
+    """The key that signs checkpoints, for verifying evidence bundles outside the appliance."""
+    key = public_key_bytes()
+    context = {"key": key.hex(), "fingerprint": hashlib.sha256(key).hexdigest(), "key_id": key_id_of(key),
+               "key_file": KEY_FILE}
+    return render(request, "web/public_key.html", context)
+
+
+@read_ledger
+@require_GET
+def public_key_download(request):
+    """The key as tools/verify_evidence.py reads it from a file: 64 hex digits."""
+    response = HttpResponse(public_key_bytes().hex() + "\n", content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{KEY_FILE}"'
+    return response
