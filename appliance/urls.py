@@ -32,6 +32,8 @@ urlpatterns = [
     path("compliance/ledger/entries/<int:seq>/", ledger_views.ledger_entry, name="ledger-entry"),
     path("compliance/ledger/entries/<int:seq>/review/", ledger_views.review_entry, name="review-entry"),
     path("compliance/ledger/entries/<int:seq>/evidence.json", ledger_views.ledger_evidence, name="ledger-evidence"),
+    path("compliance/key/", ledger_views.public_key, name="public-key"),
+    path("compliance/key/audit-public-key.txt", ledger_views.public_key_download, name="public-key-download"),
     path("administration/collections/", collection_views.collection_list, name="collection-list"),
     path("administration/collections/<int:collection_id>/", collection_views.collection_detail, name="collection-detail"),
     path("administration/collections/<int:collection_id>/documents/", collection_views.collection_documents,

@@ -1,5 +1,6 @@
 """A compliance officer reviews an answer in the compliance console in headless Chromium: verifies
-the chain, filters, opens the evidence, marks it reviewed with a note, and exports CSV."""
+the chain, filters, opens the evidence, marks it reviewed with a note, and exports CSV; then opens
+the public key page from the navigation and downloads the key."""
 import csv
 import io
 
@@ -9,6 +10,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
+from appliance.audit.checkpoints import public_key_bytes
 from appliance.audit.models import LedgerEntry
 from appliance.audit.recording import record_event
 from tests.conftest import ARTIFACTS, wait_for
@@ -77,3 +79,22 @@ def test_an_officer_reviews_an_answer_and_exports_the_ledger(  # noqa: F811 (bro
     assert LedgerEntry.objects.get(action="ledger.exported").details == {
         "format": "csv", "filters": {"perimeter": "internal"}, "entries": 1, "sealed_fields": True,
         "channel": "console"}
+
+
+def test_an_officer_finds_the_public_key_from_the_navigation(  # noqa: F811 (browser)
+        browser, live_server, officer, settings, tmp_path):
+    settings.AUDIT_CHECKPOINT_FILE = tmp_path / "checkpoints.jsonl"
+    downloads = tmp_path / "downloads"
+    browser.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    sign_in(browser, live_server, officer.username)
+
+    browser.find_element(By.CSS_SELECTOR, "header nav").find_element(By.LINK_TEXT, "Public key").click()
+
+    assert browser.find_element(By.TAG_NAME, "h1").text == "The ledger's public key"
+    assert browser.find_element(By.ID, "public-key").text == public_key_bytes().hex()
+    assert browser.find_element(By.ID, "verify-command").text == (
+        "python3 tools/verify_evidence.py evidence-entry-N.json --public-key audit-public-key.txt")
+    save_full_page(browser, "officer-public-key.png")
+    browser.find_element(By.ID, "download-key").click()
+    downloaded = wait_for(lambda: [path for path in downloads.glob("audit-public-key.txt")], seconds=20)[0]
+    assert downloaded.read_text() == public_key_bytes().hex() + "\n"

@@ -1,6 +1,7 @@
 """The compliance console: officers filter, read, review, export and verify the audit ledger;
 every look is itself an entry; nobody else gets in, and nothing changes or removes an entry."""
 import csv
+import html
 import io
 import json
 import re
@@ -22,6 +23,7 @@ from appliance.audit.reading import unsealed
 from appliance.audit.recording import record_event
 from appliance.audit.retention import destroy_expired_payloads
 from tests.append_only import triggers_set_aside
+from tests.conftest import make_person
 
 pytestmark = [pytest.mark.django_db, pytest.mark.services]
 
@@ -120,8 +122,8 @@ def test_it_lists_entries_newest_first_with_the_answer_columns(officer_client, l
     row = re.search(r'<tr data-seq="2">(.*?)</tr>', page, re.S).group(1)
     cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
     assert cells[1].startswith(TODAY.isoformat())
-    assert cells[:1] + cells[2:] == ["2", "alice", "answer.answered", "trace t-internal", "internal", "smollm2-135m",
-                                     "unreviewed"]
+    assert cells[:1] + cells[2:] == ["2", "alice", "Answer trace t-internal", "When does the office open?", "Answered",
+                                     "internal", "smollm2-135m", "unreviewed"]
     assert '<a href="/compliance/ledger/entries/2/">' in row
     assert "5 entries" in page
     checked = ChainCheck.objects.get()
@@ -151,13 +153,16 @@ def test_it_lists_entries_newest_first_with_the_answer_columns(officer_client, l
     (f"?date_from={TODAY}&date_to={TODAY}", [5, 4, 3, 2, 1]),
     (f"?date_to={TODAY - timedelta(days=1)}", []),
     (f"?date_from={TODAY + timedelta(days=1)}", []),
+    (f"?date_from={TODAY}+12:00:00&date_to={TODAY}+23:59:59", [5, 4, 3, 2, 1]),
+    (f"?date_to={TODAY}+11:59:59", []),
 ])
 def test_each_filter_narrows_the_list(officer_client, ledger, query, seqs):
     assert listed(officer_client, query) == seqs
 
 
 @pytest.mark.parametrize(("query", "error"), [
-    ("?date_from=04/03/2026", "Write dates as YYYY-MM-DD, for example 2026-03-04."),
+    ("?date_from=04/03/2026", "Write a date as YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC), as the list shows them, "
+                              "for example 2026-03-04 or 2026-03-04 09:30:00."),
     ("?date_from=2026-03-05&date_to=2026-03-04", "The start date 2026-03-05 is after the end date 2026-03-04."),
     ("?action=collection.created", "“collection.created” is not an action the console filters on."),
     ("?review_state=lost", "Select a valid choice. lost is not one of the available choices."),
@@ -183,7 +188,7 @@ def test_it_pages_fifty_entries_at_a_time_keeping_the_filters(officer_client, an
     assert "Page 1 of 2" in first
     assert second == list(range(10, 0, -1))
     assert LedgerEntry.objects.filter(action="ledger.read").last().details == {
-        "what": "list", "filters": {"action": "answer."}, "page": 2}
+        "what": "list", "filters": {"action": "answer."}, "page": 2, "questions_shown": list(range(10, 0, -1))}
 
 
 def test_each_list_and_entry_view_is_recorded_as_a_read(officer_client, ledger):
@@ -192,10 +197,11 @@ def test_each_list_and_entry_view_is_recorded_as_a_read(officer_client, ledger):
 
     reads = LedgerEntry.objects.filter(action="ledger.read").order_by("seq")
     assert [(read.actor_name, read.details) for read in reads] == [
-        ("charlie", {"what": "list", "filters": {"perimeter": "internal", "user": "alice"}, "page": 1}),
+        ("charlie", {"what": "list", "filters": {"perimeter": "internal", "user": "alice"}, "page": 1,
+                     "questions_shown": [2]}),
         ("charlie", {"what": "entry", "seq": 2}),
     ]
-    assert listed(officer_client, "?action=ledger.") == [7, 6]  # reads show up in the next look
+    assert listed(officer_client, "?action=ledger.&own_reads=shown") == [7, 6]  # reads show up in the next look
 
 
 def test_it_shows_the_whole_evidence_of_an_answer(officer_client, ledger):
@@ -413,3 +419,125 @@ def test_no_address_changes_or_removes_an_entry(officer_client, ledger, method):
 
 def test_the_compliance_home_links_to_the_console(officer_client):
     assert '<a href="/compliance/ledger/">Audit ledger</a>' in officer_client.get("/compliance/").content.decode()
+
+
+def cells_of(page: str, seq: int) -> list[str]:
+    row = re.search(rf'<tr data-seq="{seq}">(.*?)</tr>', page, re.S).group(1)
+    return [html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", cell))).strip()
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+
+
+def test_answer_rows_show_the_question_and_the_outcome_in_words(officer_client, ledger, analyst):
+    record_trace("t-quoted", analyst, shown="quoted", question="Which " + "very " * 30 + "long question?")
+    record_trace("t-refused", analyst, outcome="refused", shown="refused", question="Anything?")
+
+    page = officer_client.get("/compliance/ledger/").content.decode()
+
+    assert '<th>Question</th><th>Outcome</th>' in page
+    assert [cells_of(page, seq)[4:6] for seq in (7, 6, 4, 3, 2)] == [
+        ["Anything?", "Refused"],
+        ["Which " + "very " * 14 + "…", "Quoted"],
+        ["When does the office open?", "Not in the documents"],
+        ["What is maria@example.com's salary?", "Blocked"],
+        ["When does the office open?", "Answered"],
+    ]
+    assert cells_of(page, 1)[3:6] == ["collection.created collection 1", "", ""]
+    assert "answer.answered" not in page.split("<tbody>")[1]
+
+
+def test_a_failed_output_check_shows_in_the_outcome(officer_client, analyst):
+    entry = record_trace("t-failed", analyst, shown="quoted")
+    failing = entry.details | {"output_checks": [{"name": "citations", "passed": True, "detail": ""},
+                                                 {"name": "numbers", "passed": False, "detail": "9:00 is not cited"}]}
+    record_event("answer.answered", analyst, ("trace", "t-failed-2"), sealed={"question": "When?"},
+                 labels={"outcome": ["quoted"]}, **failing)
+
+    page = officer_client.get("/compliance/ledger/").content.decode()
+
+    assert cells_of(page, 2)[4:6] == ["When?", "Quoted check failed: numbers"]
+    assert cells_of(page, 1)[5] == "Quoted"
+
+
+def test_the_list_records_the_questions_it_showed(officer_client, ledger, settings):
+    destroy_expired_payloads(now=timezone.now() + timedelta(days=settings.AUDIT_RETENTION_DAYS + 1))
+    record_trace("t-new", None, question="Is the canteen open?")
+
+    page = officer_client.get("/compliance/ledger/?action=answer.").content.decode()
+
+    assert cells_of(page, 7)[4] == "Is the canteen open?"
+    assert cells_of(page, 2)[4] == "destroyed at the end of the retention period"
+    read = LedgerEntry.objects.get(action="ledger.read")
+    assert read.details == {"what": "list", "filters": {"action": "answer."}, "page": 1, "questions_shown": [7]}
+
+
+def test_a_filter_that_matches_nothing_says_so_with_its_count(officer_client, ledger):
+    page = officer_client.get("/compliance/ledger/?collection=Handbook&perimeter=external").content.decode()
+
+    assert "<h2>0 entries</h2>" in page
+    assert "<p>No entries match these filters.</p>" in page
+    assert 'href="/compliance/ledger/export.csv?perimeter=external&amp;collection=Handbook"' in page
+    assert "data-seq" not in page
+
+
+def test_it_counts_the_entries_each_filter_matches(officer_client, ledger):
+    assert "<h2>3 entries</h2>" in officer_client.get("/compliance/ledger/?action=answer.").content.decode()
+    assert "<h2>1 entry</h2>" in officer_client.get("/compliance/ledger/?outcome=blocked").content.decode()
+
+
+def test_it_folds_the_officers_own_reads_into_one_line_a_day(officer_client, ledger, officer):
+    with time_machine.travel(NOON - timedelta(days=1), tick=True):
+        officer_client.get("/compliance/ledger/?user=nobody")
+    for _ in range(3):
+        officer_client.get("/compliance/ledger/?user=nobody")
+    other = make_person("erin", "compliance")
+    officer_client.force_login(other)
+    officer_client.get("/compliance/ledger/?user=nobody")
+    officer_client.force_login(officer)
+
+    page = officer_client.get("/compliance/ledger/").content.decode()
+
+    assert re.findall(r'<tr data-seq="(\d+)"', page) == ["10", "5", "4", "3", "2", "1"]  # erin's read is listed
+    assert re.findall(r'<tr class="folded">\s*<td colspan="9">(.*?)</td>', page, re.S) == [
+        'You read the ledger 3 times today — <a href="?own_reads=shown">show</a>',
+        'You read the ledger once on 2026-06-14 — <a href="?own_reads=shown">show</a>',
+    ]
+    assert "<h2>6 entries</h2>" in page and "4 of your own ledger reads are folded" in page
+    shown = officer_client.get("/compliance/ledger/?own_reads=shown").content.decode()
+    assert re.findall(r'<tr data-seq="(\d+)"', shown)[:6] == ["11", "10", "9", "8", "7", "6"]
+    assert 'class="folded"' not in shown
+    assert '<a href="/compliance/ledger/">Fold my own reads</a>' in shown
+    assert LedgerEntry.objects.filter(action="ledger.read", actor_name="charlie").count() == 6  # all still recorded
+
+
+def test_the_date_filters_take_the_format_the_list_shows(officer_client, ledger):
+    page = officer_client.get("/compliance/ledger/").content.decode()
+    shown = cells_of(page, 3)[1]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", shown)
+
+    assert 3 in listed(officer_client, f"?date_from={shown}&date_to={shown}".replace(" ", "+"))
+    assert '<input type="text" name="date_from" placeholder="YYYY-MM-DD HH:MM:SS"' in page
+
+
+def test_exports_carry_the_review_state_the_reviewer_and_the_notes(officer_client, ledger, officer):
+    officer_client.post("/compliance/ledger/entries/2/review/", {"decision": "annotated", "note": "Asked =HR"})
+    officer_client.post("/compliance/ledger/entries/2/review/", {"decision": "reviewed", "note": "Hours confirmed"})
+    officer_client.post("/compliance/ledger/entries/3/review/", {"decision": "escalated", "note": "Salary question"})
+
+    response = officer_client.get("/compliance/ledger/export.csv?action=answer.")
+    table = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = [json.loads(line) for line in b"".join(officer_client.get(
+        "/compliance/ledger/export.jsonl?action=answer.").streaming_content).decode().splitlines()]
+
+    at = {entry.seq: entry.at for entry in LedgerEntry.objects.filter(action__startswith="review.")}
+    assert [(row["seq"], row["review_state"], row["reviewer"]) for row in table] == [
+        ("2", "reviewed", "charlie"), ("3", "escalated", "charlie"), ("4", "unreviewed", "")]
+    assert table[0]["review_notes"] == (f"#6 {at[6]:%Y-%m-%d %H:%M:%S} charlie, annotated: Asked =HR\n"
+                                        f"#7 {at[7]:%Y-%m-%d %H:%M:%S} charlie, reviewed: Hours confirmed")
+    assert table[1]["review_notes"] == f"#8 {at[8]:%Y-%m-%d %H:%M:%S} charlie, escalated: Salary question"
+    assert rows[0]["review"] == {"state": "reviewed", "reviewer": "charlie", "notes": [
+        {"seq": 6, "at": f"{at[6]:%Y-%m-%dT%H:%M:%S.%fZ}", "by": "charlie", "decision": "annotated", "note": "Asked =HR"},
+        {"seq": 7, "at": f"{at[7]:%Y-%m-%dT%H:%M:%S.%fZ}", "by": "charlie", "decision": "reviewed",
+         "note": "Hours confirmed"}]}
+    assert rows[2]["review"] == {"state": "unreviewed", "reviewer": "", "notes": []}
+    policy = officer_client.get("/compliance/ledger/export.jsonl?action=policy.")
+    assert "review" not in json.loads(b"".join(policy.streaming_content))

@@ -93,10 +93,15 @@ CSV_COLUMNS = ("seq", "at", "actor_name", "action", "target_type", "target_id", 
                "entity_types", "collections", "question", "answer", "details", "entry_hash")
 
 
-def as_csv(rows: Iterator[dict]) -> Iterator[str]:
-    """One line per entry; the answer trace's main fields get columns of their own."""
+# The console's export adds an answer's review (review.with_reviews) in these columns.
+REVIEW_COLUMNS = ("review_state", "reviewer", "review_notes")
+
+
+def as_csv(rows: Iterator[dict], columns: tuple[str, ...] = CSV_COLUMNS) -> Iterator[str]:
+    """One line per entry; the answer trace's main fields (and its review, when a row carries
+    one) get columns of their own."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, CSV_COLUMNS, extrasaction="ignore")
+    writer = csv.DictWriter(buffer, columns, extrasaction="ignore")
     writer.writeheader()
     yield buffer.getvalue()
     for row in rows:
@@ -104,7 +109,12 @@ def as_csv(rows: Iterator[dict]) -> Iterator[str]:
         buffer.truncate()
         details, opened = row["details"], row.get("opened") or {}
         route = details.get("route") or {}
+        review = row.get("review") or {}
         writer.writerow(row | {
+            "review_state": review.get("state", ""), "reviewer": review.get("reviewer", ""),
+            "review_notes": spreadsheet_safe("\n".join(
+                f"#{note['seq']} {note['at'][:19].replace('T', ' ')} {note['by']}, {note['decision']}"
+                + (f": {note['note']}" if note["note"] else "") for note in review.get("notes", []))),
             "route": route.get("name", ""), "perimeter": route.get("perimeter", ""),
             "model": (details.get("model") or {}).get("name", ""),
             "entity_types": " ".join(f["type"] for f in (details.get("verdict") or {}).get("findings", [])),

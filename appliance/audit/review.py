@@ -7,22 +7,26 @@ the ledger is itself an entry.
 - with_review_state(): each answer entry's review state, computed from those entries.
 - read_entries_page(), read_entry(), export_entries(), evidence_of(), verify_and_record(): what
   the console shows or hands out, each recorded as "ledger.read", "ledger.exported",
-  "ledger.evidence_exported" or "ledger.verified".
+  "ledger.evidence_exported" or "ledger.verified". A list page opens the sealed question of each
+  answer it shows, and its "ledger.read" names them (`questions_shown`); an export carries each
+  answer's review state, reviewer and notes.
 """
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import islice
 
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce, Substr
+from django.db.models import Count, Exists, Max, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Substr, TruncDate
 
-from appliance.audit.evidence import as_csv, as_jsonl, evidence_bundle, exported_entries
-from appliance.audit.models import EntryLabel, LedgerEntry
+from appliance.audit.evidence import CSV_COLUMNS, REVIEW_COLUMNS, as_csv, as_jsonl, evidence_bundle, exported_entries
+from appliance.audit.models import EntryLabel, LedgerEntry, SealedPayload
 from appliance.audit.reading import unsealed
 from appliance.audit.recording import record_event
-from appliance.audit.sealing import SealBroken
+from appliance.audit.sealing import SealBroken, ledger_key
 from appliance.audit.verification import VerificationReport
 from appliance.audit.watching import watch_chain
 from appliance.errors import ApplianceError
@@ -33,7 +37,7 @@ REVIEW_STATES = (UNREVIEWED, *DECISIONS)
 MAX_NOTE_CHARS = 4000
 PAGE_SIZE = 50
 LABEL_KINDS = ("outcome", "route", "perimeter", "entity", "collection", "model")
-EXPORT_FORMATS = {"jsonl": as_jsonl, "csv": as_csv}
+EXPORT_FORMATS = ("jsonl", "csv")
 
 
 class ReviewRejected(ApplianceError):
@@ -84,16 +88,18 @@ def filtered_entries(*, user: str = "", date_from: date | None = None, date_to: 
                      outcome: str = "", route: str = "", perimeter: str = "", entity: str = "", collection: str = "",
                      model: str = "", review_state: str = "") -> QuerySet:
     """Entries newest first, narrowed by each filter given. ACTION ending in "." is a family
-    ("answer."); dates are UTC days, both inclusive; outcome to model match the entry's labels."""
+    ("answer."); DATE_FROM and DATE_TO are UTC days or (datetime) seconds, both inclusive; outcome
+    to model match the entry's labels."""
     labels = {"outcome": outcome, "route": route, "perimeter": perimeter, "entity": entity, "collection": collection,
               "model": model}
     entries = with_review_state(LedgerEntry.objects.order_by("-seq"))
     if user:
         entries = entries.filter(actor_name=user)
     if date_from:
-        entries = entries.filter(at__gte=start_of(date_from))
-    if date_to:
-        entries = entries.filter(at__lt=start_of(date_to + timedelta(days=1)))
+        entries = entries.filter(at__gte=date_from if isinstance(date_from, datetime) else start_of(date_from))
+    if date_to:  # through the end of the day, or of the second the list shows
+        entries = entries.filter(at__lt=date_to + timedelta(seconds=1) if isinstance(date_to, datetime)
+                                 else start_of(date_to + timedelta(days=1)))
     if action:
         entries = entries.filter(action__startswith=action) if action.endswith(".") else entries.filter(action=action)
     for kind, value in labels.items():
@@ -110,7 +116,8 @@ def start_of(day: date) -> datetime:
 
 def described(filters: dict) -> dict[str, str]:
     """FILTERS as the ledger records them: the ones given, as text."""
-    return {name: str(value) for name, value in filters.items() if value}
+    return {name: f"{value:%Y-%m-%d %H:%M:%S}" if isinstance(value, datetime) else str(value)
+            for name, value in filters.items() if value}
 
 
 def record_ledger_read(officer, what: str, **details) -> LedgerEntry:
@@ -118,13 +125,77 @@ def record_ledger_read(officer, what: str, **details) -> LedgerEntry:
     return record_event("ledger.read", officer, None, what=what, **details)
 
 
-def read_entries_page(officer, filters: dict, page_number) -> Page:
-    """One page (PAGE_SIZE entries, newest first) of the entries FILTERS select; the read is recorded."""
-    page = Paginator(filtered_entries(**filters), PAGE_SIZE).get_page(page_number)
+@dataclass(frozen=True)
+class FoldedReads:
+    """The viewing officer's own "ledger.read" entries of one UTC day, shown as one line."""
+
+    day: date
+    count: int
+    newest_seq: int
+    is_folded = True  # tells it from an entry in the list's rows
+
+
+def read_entries_page(officer, filters: dict, page_number, *, fold_own_reads: bool = True) -> Page:
+    """One page (PAGE_SIZE entries, newest first) of the entries FILTERS select; the read is
+    recorded, with the answer traces whose question the page shows (`questions_shown`).
+
+    The page also carries `rows`: its entries, with (FOLD_OWN_READS) OFFICER's own reads left out
+    and folded into one FoldedReads line per day, placed where that day's newest read falls;
+    `folded_count` is how many reads are folded in all. Each answer trace gets `question` (the
+    sealed question, opened) and `question_missing` (why it is not shown)."""
+    entries = filtered_entries(**filters)
+    own_reads = entries.filter(action="ledger.read", actor_id=officer.pk)
+    if fold_own_reads:
+        entries = entries.exclude(action="ledger.read", actor_id=officer.pk)
+    page = Paginator(entries.prefetch_related("labels"), PAGE_SIZE).get_page(page_number)
     # The page as it was read: without the entry that records this read.
     page.object_list = list(page.object_list)
-    record_ledger_read(officer, "list", filters=described(filters), page=page.number)
+    folded = folded_reads(own_reads, page, entries) if fold_own_reads else []
+    page.folded_count = sum(line.count for line in folded_reads(own_reads)) if fold_own_reads else 0
+    page.rows = sorted([*page.object_list, *folded], key=lambda row: getattr(row, "seq", None) or row.newest_seq,
+                       reverse=True)
+    shown = open_questions(page.object_list)
+    details = {"questions_shown": shown} if shown else {}
+    record_ledger_read(officer, "list", filters=described(filters), page=page.number, **details)
     return page
+
+
+def folded_reads(own_reads: QuerySet, page: Page | None = None, listed: QuerySet | None = None) -> list[FoldedReads]:
+    """OWN_READS as one line per UTC day, newest first; with PAGE, only the days whose newest read
+    falls between PAGE's rows and the next page's (LISTED: the entries paged), so each day's line
+    shows on exactly one page."""
+    days = (LedgerEntry.objects.filter(pk__in=own_reads.values("pk")).annotate(day=TruncDate("at", tzinfo=UTC))
+            .values("day").annotate(count=Count("pk"), newest_seq=Max("seq")).order_by("-newest_seq"))
+    lines = [FoldedReads(**day) for day in days]
+    if page is None:
+        return lines
+    rows = page.object_list
+    above = listed[page.start_index() - 2].seq if page.has_previous() else None
+    below = rows[-1].seq if rows and page.has_next() else 0
+    return [line for line in lines if below < line.newest_seq and (above is None or line.newest_seq < above)]
+
+
+def open_questions(entries: list[LedgerEntry]) -> list[int]:
+    """Open the sealed question of each answer trace among ENTRIES into `entry.question`; a
+    question not shown says why in `entry.question_missing`. Returns the seqs of the questions
+    opened, newest first: what the caller must record as read."""
+    traces = [entry for entry in entries if entry.is_answer_trace]
+    payloads = {payload.entry_id: bytes(payload.ciphertext)
+                for payload in SealedPayload.objects.filter(entry__in=traces, field="question")}
+    key, shown = ledger_key(), []
+    for entry in traces:
+        entry.question, entry.question_missing = None, ""
+        if "question" not in entry.sealed:
+            entry.question_missing = "no question recorded"
+        elif entry.pk not in payloads:
+            entry.question_missing = "destroyed at the end of the retention period"
+        else:
+            try:
+                entry.question = key.open(entry.seq, "question", payloads[entry.pk], entry.sealed["question"])
+                shown.append(entry.seq)
+            except SealBroken as broken:
+                entry.question_missing = broken.message
+    return shown
 
 
 @dataclass
@@ -173,7 +244,36 @@ def export_entries(officer, filters: dict, fmt: str) -> Iterator[str]:
         entries = entries.filter(seq__lte=last)
         record_event("ledger.exported", officer, None, format=fmt, filters=described(filters), entries=entries.count(),
                      sealed_fields=True, channel="console")
-    return EXPORT_FORMATS[fmt](exported_entries(entries, with_sealed=True))
+    rows = with_reviews(exported_entries(entries, with_sealed=True), through_seq=last)
+    return as_jsonl(rows) if fmt == "jsonl" else as_csv(rows, columns=CSV_COLUMNS + REVIEW_COLUMNS)
+
+
+def with_reviews(rows: Iterator[dict], *, through_seq: int, batch: int = 500) -> Iterator[dict]:
+    """ROWS (exported entries) with each answer trace's "review" added: its state, who decided it
+    (reviewer) and every review with its note opened ("notes"), as of entry THROUGH_SEQ. Notes are
+    sealed: the caller has recorded the export as one that opens sealed fields."""
+    key, rows = ledger_key(), iter(rows)
+    while chunk := list(islice(rows, batch)):
+        traces = [row["target_id"] for row in chunk if row["action"].startswith("answer.")]
+        reviews = defaultdict(list)
+        for review in (LedgerEntry.objects.filter(target_type="trace", target_id__in=traces, action__startswith="review.",
+                                                  seq__lte=through_seq).order_by("seq").prefetch_related("payloads")):
+            reviews[review.target_id].append(review)
+        for row in chunk:
+            if row["action"].startswith("answer."):
+                row["review"] = review_summary(reviews[row["target_id"]], key)
+            yield row
+
+
+def review_summary(reviews: list[LedgerEntry], key) -> dict:
+    """REVIEWS (oldest first) as an export shows them, with the state with_review_state() gives."""
+    decided = [review for review in reviews if review.action in ("review.reviewed", "review.escalated")]
+    deciding = decided[-1] if decided else (reviews[-1] if reviews else None)
+    state = deciding.action.removeprefix("review.") if decided else ANNOTATED if reviews else UNREVIEWED
+    notes = [{"seq": review.seq, "at": review.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+              "by": review.actor_name, "decision": review.action.removeprefix("review."),
+              "note": unsealed(review, key).get("note", "")} for review in reviews]
+    return {"state": state, "reviewer": deciding.actor_name if deciding else "", "notes": notes}
 
 
 def evidence_of(officer, entry: LedgerEntry, channel: str = "console") -> dict:

@@ -1,5 +1,6 @@
 """The compliance console's filters, read from the query string so a filtered list can be
 bookmarked, paged and exported with the same address."""
+from datetime import UTC, date, datetime
 from urllib.parse import urlencode
 
 from django import forms
@@ -23,12 +24,39 @@ OUTCOME_CHOICES = [
     ("", "any outcome"), ("answered", "answered (model text, grounded)"), ("quoted", "quoted (evidence only)"),
     ("not_found", "not in the documents"), ("refused", "refused"), ("blocked", "blocked"),
 ]
-DATE_ERROR = "Write dates as YYYY-MM-DD, for example 2026-03-04."
+DATE_ERROR = ("Write a date as YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC), as the list shows them, "
+              "for example 2026-03-04 or 2026-03-04 09:30:00.")
+SHOWN_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
 
 
-def date_field(label: str) -> forms.DateField:
-    return forms.DateField(label=label, required=False, input_formats=["%Y-%m-%d"],
-                           error_messages={"invalid": DATE_ERROR}, widget=forms.DateInput(attrs={"type": "date"}))
+class MomentField(forms.Field):
+    """A UTC day ("2026-03-04", a date) or a second ("2026-03-04 09:30:00", an aware datetime):
+    what the list shows in its time column, so a time copied from a row filters on it. A text
+    input, not the browser's date picker, which shows dates in the browser's locale."""
+
+    default_error_messages = {"invalid": DATE_ERROR}
+
+    def to_python(self, value):
+        value = (value or "").strip()
+        if not value:
+            return None
+        for fmt in SHOWN_FORMATS:
+            try:
+                return datetime.strptime(value, fmt).replace(tzinfo=UTC)
+            except ValueError:
+                pass
+        try:
+            return datetime.strptime(value, "%Y-%m-%d").date()
+        except ValueError:
+            raise forms.ValidationError(DATE_ERROR, code="invalid") from None
+
+    def prepare_value(self, value):
+        return shown(value) if isinstance(value, date) else value
+
+
+def date_field(label: str) -> MomentField:
+    return MomentField(label=label, required=False,
+                       widget=forms.TextInput(attrs={"placeholder": "YYYY-MM-DD HH:MM:SS", "size": 19}))
 
 
 def label_field(label: str, suggestions: str) -> forms.CharField:
@@ -54,17 +82,36 @@ class LedgerFilterForm(forms.Form):
     review_state = forms.ChoiceField(label="Review state", required=False,
                                      choices=[("", "any review state"), *((state, state) for state in REVIEW_STATES)])
 
+    # Not a filter: whether the viewing officer's own reads are folded (default) or listed.
+    own_reads = forms.ChoiceField(required=False, choices=[("", "folded"), ("shown", "shown")],
+                                  widget=forms.HiddenInput)
+
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
-        if start and end and start > end:
-            raise forms.ValidationError(f"The start date {start} is after the end date {end}.")
+        if start and end and lower_bound(start) > lower_bound(end):
+            raise forms.ValidationError(f"The start date {shown(start)} is after the end date {shown(end)}.")
         return cleaned
 
     def filters(self) -> dict:
         """The cleaned filters, as keyword arguments of review.filtered_entries()."""
-        return {name: value for name, value in self.cleaned_data.items() if value}
+        return {name: value for name, value in self.cleaned_data.items() if value and name != "own_reads"}
 
-    def query_string(self) -> str:
-        """The filters given, as a query string ("" when none) for page and export links."""
-        return urlencode(described(self.filters())) if self.is_valid() else ""
+    def shows_own_reads(self) -> bool:
+        return self.cleaned_data.get("own_reads") == "shown"
+
+    def query_string(self, *, own_reads: bool | None = None) -> str:
+        """The filters given, as a query string ("" when none) for page and export links; with
+        "own_reads=shown" when OWN_READS (default: as given)."""
+        if not self.is_valid():
+            return ""
+        own_reads = self.shows_own_reads() if own_reads is None else own_reads
+        return urlencode(described(self.filters()) | ({"own_reads": "shown"} if own_reads else {}))
+
+
+def lower_bound(moment: date) -> datetime:
+    return moment if isinstance(moment, datetime) else datetime.combine(moment, datetime.min.time(), tzinfo=UTC)
+
+
+def shown(moment: date) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S}" if isinstance(moment, datetime) else moment.isoformat()

@@ -1,7 +1,9 @@
 """The compliance console: the audit ledger for compliance officers to filter, read, review,
-export and verify. Every page and file it serves is recorded in the ledger it shows
-(appliance/audit/review.py). Nothing here changes or removes an entry: a review is a new entry.
+export and verify. Every page and file it serves from the ledger is recorded in the ledger it
+shows (appliance/audit/review.py); the public key page shows no entry and is not. Nothing here
+changes or removes an entry: a review is a new entry.
 """
+import hashlib
 import json
 
 from django.contrib import messages
@@ -13,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from appliance.accounts.decorators import permission_required
 from appliance.audit import review
+from appliance.audit.checkpoints import key_id_of, public_key_bytes
 from appliance.audit.models import LedgerEntry
 from appliance.audit.watching import shown_chain_state
 from appliance.errors import ApplianceError
@@ -27,15 +30,45 @@ REVIEW_DONE = {
 }
 
 
+OUTCOME_WORDS = {"answered": "Answered", "quoted": "Quoted", "not_found": "Not in the documents",
+                 "refused": "Refused", "blocked": "Blocked"}
+
+
 @read_ledger
 @require_GET
 def ledger(request):
     form = LedgerFilterForm(request.GET)
     chain = shown_chain_state()
-    page = review.read_entries_page(request.user, form.filters(), request.GET.get("page")) if form.is_valid() else None
+    page = None
+    if form.is_valid():
+        page = review.read_entries_page(request.user, form.filters(), request.GET.get("page"),
+                                        fold_own_reads=not form.shows_own_reads())
+        describe_answers(page.object_list)
     context = {"form": form, "page": page, "query": form.query_string(), "known": review.known_labels(),
-               "chain": chain}
+               "chain": chain, "shows_own_reads": form.is_valid() and form.shows_own_reads(),
+               "query_folded": form.query_string(own_reads=False), "today": timezone.now().date()}
     return render(request, "web/ledger_list.html", context)
+
+
+def describe_answers(entries) -> None:
+    """Give each answer trace among ENTRIES its outcome in words (`outcome_words`), the names of its
+    failed output checks (`failed_checks`) and its opened question cut short (`question_excerpt`)."""
+    for entry in entries:
+        if entry.is_answer_trace:
+            outcome = (entry.details.get("outcome")
+                       or next((label.value for label in entry.labels.all() if label.kind == "outcome"), "")
+                       or entry.action.removeprefix("answer."))
+            entry.outcome_words = OUTCOME_WORDS.get(outcome, outcome)
+            entry.failed_checks = [check["name"] for check in entry.details.get("output_checks") or []
+                                   if not check.get("passed")]
+            if entry.question is not None:
+                entry.question_excerpt = excerpt(str(entry.question))
+
+
+def excerpt(text: str, limit: int = 80) -> str:
+    """TEXT on one line, cut at a word before LIMIT characters ("…" marks the cut)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
 
 
 @read_ledger
@@ -116,3 +149,25 @@ def ledger_verify(request):
     else:
         messages.error(request, f"Chain broken: {report.problems[0].message}")
     return redirect("ledger")
+
+
+KEY_FILE = "audit-public-key.txt"
+
+
+@read_ledger
+@require_GET
+def public_key(request):
+    """The key that signs checkpoints, for verifying evidence bundles outside the appliance."""
+    key = public_key_bytes()
+    context = {"key": key.hex(), "fingerprint": hashlib.sha256(key).hexdigest(), "key_id": key_id_of(key),
+               "key_file": KEY_FILE}
+    return render(request, "web/public_key.html", context)
+
+
+@read_ledger
+@require_GET
+def public_key_download(request):
+    """The key as tools/verify_evidence.py reads it from a file: 64 hex digits."""
+    response = HttpResponse(public_key_bytes().hex() + "\n", content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{KEY_FILE}"'
+    return response
