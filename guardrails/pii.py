@@ -370,13 +370,32 @@ def is_listed_name(word: str, names) -> bool:
     return (word in names.first or word in names.last) and word not in NAME_PARTICLES and word not in names.common
 
 
+# Handbooks name roles and streets, and spaCy takes some for people: "The Head Nurse supervises
+# all nurses", "the studio in Harrow Lane". A span that opens with a determiner, or is made of role
+# words only, is a role; an unlisted one that ends in a street word is a street ("Lois Lane" keeps
+# its listed first name).
+DETERMINERS = {"the", "a", "an", "our", "your", "their", "this", "that", "each", "every", "any", "all"}
+ROLE_WORDS = {
+    "head", "chief", "senior", "junior", "deputy", "lead", "practice", "office", "line", "general", "finance",
+    "hr", "it", "data", "protection", "safety", "manager", "managers", "director", "officer", "nurse", "nurses",
+    "administrator", "coordinator", "supervisor", "assistant", "secretary", "clerk", "controller", "partner",
+    "receptionist", "president", "chair", "treasurer", "team", "staff", "vet", "surgeon", "engineer",
+}
+STREET_WORDS = {"lane", "street", "road", "avenue", "way", "drive", "close", "square", "place", "court",
+                "crescent", "terrace", "gardens", "row", "mews", "boulevard", "st", "rd", "ave"}
+
+
 def is_unlikely_name(span: str, names) -> bool:
-    """No word of SPAN is in the name lists, and it is one word or has a lower-case word that is
-    not a particle (see UNLISTED_NAME_SCORE)."""
+    """SPAN opens with a determiner or is all role words; or no word of it is in the name lists and
+    it is one word, has a lower-case word that is not a particle, or ends in a street word (see
+    UNLISTED_NAME_SCORE)."""
     words = re.findall(r"[^\W\d_]+", re.sub(r"['’]s\b", "", span))
+    if words and (words[0].casefold() in DETERMINERS or all(word.casefold() in ROLE_WORDS for word in words)):
+        return True
     if any(is_listed_name(word.casefold(), names) for word in words):
         return False
-    return len(words) <= 1 or any(word[0].islower() and word not in NAME_PARTICLES for word in words)
+    return (len(words) <= 1 or any(word[0].islower() and word not in NAME_PARTICLES for word in words)
+            or words[-1].casefold() in STREET_WORDS)
 
 
 def strength(finding: PiiFinding) -> int:
