@@ -191,8 +191,8 @@ def test_it_shows_quotes_and_why_no_short_answer_was_shown(analyst_client, analy
     assert "Quoted from the documents" in page
     assert page.count("The documents say:") == 1
     assert page.count("Taxi receipts are reimbursed up to 80 euros") == 1
-    assert ("Only the quotes are shown: the model's own wording was held back. "
-            "The model&#x27;s answer cites no quote.") in page
+    assert ('<details class="note"><summary>Why only quotes?</summary>The model\'s own wording was held back. '
+            "The model&#x27;s answer cites no quote.</details>") in page
 
 
 def test_it_offers_the_closest_passages_when_the_documents_nearly_answer(analyst_client, analyst):

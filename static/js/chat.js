@@ -61,8 +61,10 @@
       state.evidence.forEach(function (quote) { body.push(quoteNode(article, quote)); });
     }
     if (kind === "quoted" && state.flags.length) {
-      body.push(el("p", "note", "Only the quotes are shown: the model's own wording was held back. " +
-        state.flags.join(" ")));
+      var why = el("details", "note");
+      why.appendChild(el("summary", "", "Why only quotes?"));
+      why.appendChild(document.createTextNode("The model's own wording was held back. " + state.flags.join(" ")));
+      body.push(why);
     }
     if (kind === "not_found") {
       // Only a near miss (it quotes its closest sentences) offers passages as possibly related.
