@@ -73,7 +73,8 @@ NUMBER = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
     r"sixty|hundred|thousand|half|once|twice|daily|weekly|monthly|annually|yearly|noon|midnight)\b", re.IGNORECASE)
 WANTS_NUMBER = re.compile(
-    r"\b(?:how (?:many|much|long|often|soon|early|late|far|old)|when|what time|which (?:day|date|year|time)|"
+    r"\b(?:how (?:many|much|long|often|soon|quickly|fast|early|late|far|old)|when|what time|by what time|"
+    r"which (?:day|date|year|time)|"
     r"what (?:is|are) the (?:limit|maximum|minimum|deadline|amount|rate|fee|cost|price|period|percentage|number)|"
     r"limit|maximum|minimum|deadline|within)\b", re.IGNORECASE)
 
