@@ -199,6 +199,16 @@ def test_it_shows_personal_data_the_analyst_wrote_in_the_question(checker):
     assert not [c for c in checked.checks if c.name == "personal data" and not c.passed]
 
 
+def test_it_withholds_what_the_policys_labels_call_confidential_not_a_table_of_its_own(checker):
+    text = "Notice is 90 days [1]. Mail desk@example.com [1]."
+    passages = [passage(1, "Notice is 90 days. Mail the desk.")]
+    emails_public = Policy.from_rules(
+        {**DEFAULT_RULES, "entity_labels": {**DEFAULT_RULES["entity_labels"], "EMAIL_ADDRESS": "public"}})
+
+    assert "[EMAIL_ADDRESS withheld]" in check(checker, text, passages).text
+    assert "desk@example.com" in check(checker, text, passages, policy=emails_public).text
+
+
 def test_it_withholds_entity_types_the_policy_blocks_even_from_the_passages(checker):
     blocking_email = Policy.from_rules({**DEFAULT_RULES, "entity_actions": {**DEFAULT_RULES["entity_actions"], "EMAIL_ADDRESS": "block"}})
 

@@ -44,7 +44,6 @@ from appliance.answering.prompting import QUOTES_HEADING, Passage
 from guardrails.findings import BLOCK
 from guardrails.pii import PiiScanner
 from guardrails.policy import Policy
-from guardrails.sensitivity import ENTITY_SENSITIVITY, UNKNOWN_ENTITY_LEVEL
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +83,14 @@ WORD = re.compile(r"[^\W\d_]{4,}")
 
 # Levels of personal data worth withholding (see guardrails/sensitivity.py).
 WITHHELD_LEVELS = ("confidential", "restricted")
+
+
+def is_withheld_type(policy: Policy, entity_type: str) -> bool:
+    """Personal data an analyst is not shown unless it is in their passages or question: types the
+    policy blocks, and types the policy labels confidential or restricted (its entity_labels, the
+    same labels documents get). Dates, places and web addresses are shown."""
+    return (policy.action_for_entity(entity_type) == BLOCK
+            or policy.label_for_entity(entity_type) in WITHHELD_LEVELS)
 # Words are compared on their first five letters, so that "terminate" in a quote supports
 # "termination" in the answer.
 STOPWORDS = frozenset(
@@ -168,9 +175,8 @@ class AnswerChecker:
             if withheld and finding.start < withheld[-1].end:
                 continue  # overlaps a value already withheld
             blocked = answer.policy.action_for_entity(finding.entity_type) == BLOCK
-            level = ENTITY_SENSITIVITY.get(finding.entity_type, UNKNOWN_ENTITY_LEVEL)
             value = comparable(answer.text[finding.start:finding.end])
-            if blocked or (level in WITHHELD_LEVELS and value not in visible):
+            if blocked or (is_withheld_type(answer.policy, finding.entity_type) and value not in visible):
                 withheld.append(finding)
         for finding in reversed(withheld):
             answer.text = f"{answer.text[:finding.start]}[{finding.entity_type} withheld]{answer.text[finding.end:]}"

@@ -9,10 +9,8 @@ web view records it).
 """
 from dataclasses import dataclass
 
-from appliance.answering.checking import WITHHELD_LEVELS
-from guardrails.findings import BLOCK
+from appliance.answering.checking import is_withheld_type
 from guardrails.reasons import entity_name, joined
-from guardrails.sensitivity import ENTITY_SENSITIVITY, UNKNOWN_ENTITY_LEVEL
 
 MASK = "•"
 MASKED_NOTICE = "Personal data in this passage is masked: {kinds}."
@@ -30,13 +28,6 @@ class ShownPassage:
     can_reveal: bool = False
     revealed: tuple[str, ...] = ()   # entity types shown unmasked on request
     refused: bool = False            # a reveal was asked for and the policy allows none of it
-
-
-def is_withheld_type(policy, entity_type: str) -> bool:
-    """Personal data the answer check would withhold (checking.withhold_personal_data): types the
-    policy blocks, and confidential or restricted ones. Dates, places and web addresses are shown."""
-    level = ENTITY_SENSITIVITY.get(entity_type, UNKNOWN_ENTITY_LEVEL)
-    return policy.action_for_entity(entity_type) == BLOCK or level in WITHHELD_LEVELS
 
 
 def masked_passage(chunk, spans: list | None, policy, roles: list[str], *, reveal: bool) -> ShownPassage:
