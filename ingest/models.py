@@ -122,3 +122,38 @@ class Chunk(models.Model):
     class Meta:
         ordering = ["document", "ordinal"]
         constraints = [models.UniqueConstraint(fields=["document", "chunk_id"], name="chunk_once_per_document")]
+
+
+class Archive(models.Model):
+    """A zip uploaded into a collection. The web request only stores it; the worker unpacks it
+    into documents (each named by its path inside the archive) and deletes the zip."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to be unpacked"
+        UNPACKING = "unpacking", "Being unpacked"
+        UNPACKED = "unpacked", "Unpacked"
+        REFUSED = "refused", "Refused"
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)  # the stored zip's blob name
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="archives")
+    filename = models.CharField(max_length=255)
+    content_sha256 = models.CharField(max_length=64)
+    size_bytes = models.BigIntegerField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    # What the worker made of it, for the admin: counts by outcome, and refused members with why.
+    counts = models.JSONField(default=dict, blank=True)
+    problems = models.JSONField(default=list, blank=True)  # ["“../x.md” ...", ...]: one sentence each
+    error_code = models.CharField(max_length=50, blank=True)
+    error_message = models.TextField(blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self):
+        return self.filename
+
+    @property
+    def is_in_progress(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.UNPACKING)

@@ -60,7 +60,10 @@ MIME_NAMES = {
 }
 MIME_FAMILY_NAMES = {"image/": "an image", "audio/": "audio", "video/": "a video", "font/": "a font"}
 MAGIC_SAMPLE_BYTES = 65536
+# Zip bombs: no part of a DOCX, nor member of an uploaded zip archive, may expand more than this
+# many times; their total is capped by INGEST_MAX_UNZIPPED_MB.
 MAX_ZIP_RATIO = 100
+MAX_ARCHIVE_MEMBERS = 10_000  # entries in an uploaded zip archive, folders included
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@ from django.contrib.auth.models import User
 
 from appliance.errors import StoreUnavailable
 from appliance.runtime import worker_parts
-from ingest import erasure
+from ingest import archives, erasure
 from ingest.indexing import index_document
-from ingest.models import Collection, Document
+from ingest.models import Archive, Collection, Document
 
 
 @shared_task
@@ -14,6 +14,13 @@ def ingest_document(document_id: int) -> None:
     document = Document.objects.filter(pk=document_id).select_related("collection").first()
     if document is not None:  # erased before the worker got to it: nothing to do
         index_document(document, worker_parts())
+
+
+@shared_task
+def unpack_archive(archive_id: int) -> None:
+    archive = Archive.objects.filter(pk=archive_id).select_related("collection", "uploaded_by").first()
+    if archive is not None:  # its collection was erased before the worker got to it
+        archives.unpack_archive(archive, worker_parts().store)
 
 
 @shared_task(autoretry_for=(StoreUnavailable,), retry_backoff=True, max_retries=10)

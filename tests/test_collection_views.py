@@ -155,3 +155,48 @@ def test_it_lets_only_admins_manage_collections(client, request, handbook, perso
 
     assert response.status_code == 403
     assert Collection.objects.filter(pk=handbook.pk).exists() and Document.objects.filter(pk=document.pk, status="ready").exists()
+
+
+def make_batch(collection, *, ready: int, failed: int, waiting: int, seconds: int, chunks: int) -> None:
+    """A batch uploaded at one moment: READY documents indexed over SECONDS with CHUNKS chunks in
+    all, FAILED and WAITING ones; and an older ready document that is not part of it."""
+    from datetime import datetime, timedelta, timezone
+
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    old = Document.objects.create(collection=collection, filename="old.md", content_sha256="f" * 64, size_bytes=1,
+                                  status="ready", chunk_count=500)
+    Document.objects.filter(pk=old.pk).update(uploaded_at=start - timedelta(days=3),
+                                              indexed_at=start - timedelta(days=3, seconds=-50))
+    statuses = ["ready"] * ready + ["failed"] * failed + ["queued", "embedding"] * (waiting // 2) + ["queued"] * (waiting % 2)
+    for n, status in enumerate(statuses):
+        document = Document.objects.create(collection=collection, filename=f"{n}.md", content_sha256=f"{n:064}",
+                                           size_bytes=1, status=status)
+        done = start + timedelta(seconds=seconds * (n + 1) // ready) if status == "ready" else None
+        Document.objects.filter(pk=document.pk).update(
+            uploaded_at=start + timedelta(milliseconds=n), indexed_at=done,
+            chunk_count=chunks // ready if status == "ready" else 0)
+
+
+def test_it_sums_up_the_progress_of_the_batch_being_indexed(admin_client, handbook):
+    make_batch(handbook, ready=12, failed=0, waiting=28, seconds=60, chunks=1860)
+
+    table = admin_client.get(f"/administration/collections/{handbook.pk}/documents/").content.decode()
+
+    assert ('<p class="notice progress-summary" role="status">'
+            "12 of 40 documents ready · 31 chunks/s · about 2 min left</p>") in table
+
+
+def test_it_counts_failed_documents_and_says_when_it_cannot_estimate_yet(admin_client, handbook):
+    make_batch(handbook, ready=0, failed=2, waiting=5, seconds=0, chunks=0)
+
+    table = admin_client.get(f"/administration/collections/{handbook.pk}/documents/").content.decode()
+
+    assert "0 of 7 documents ready · 2 failed · estimating…</p>" in table
+
+
+def test_it_shows_no_progress_summary_when_nothing_is_being_indexed(admin_client, handbook):
+    make_batch(handbook, ready=3, failed=1, waiting=0, seconds=20, chunks=12)
+
+    table = admin_client.get(f"/administration/collections/{handbook.pk}/documents/").content.decode()
+
+    assert "progress-summary" not in table and "data-poll=" not in table

@@ -1,5 +1,6 @@
 """Administrators' pages for collections and their documents."""
 import re
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,6 +13,7 @@ from appliance.web.forms import CollectionForm, ReplaceForm, UploadForm
 from guardrails.publishing import current_policy
 from guardrails.reasons import entity_name
 from guardrails.sensitivity import LEVELS
+from ingest.archives import accept_archive, describe_archive, is_archive_name
 from ingest.collections import create_collection, update_collection
 from ingest.erasure import request_collection_erasure, request_document_erasure
 from ingest.models import Collection, Document
@@ -48,14 +50,65 @@ def collection_detail(request, collection_id):
     return render(request, "web/collection_detail.html", context)
 
 
+RECENT_ARCHIVES = 5
+
+
 def documents_context(collection):
     documents = list(collection.documents.select_related("uploaded_by"))
     above = [document for document in documents if is_above_collection(document, collection)]
     policy = current_policy()
     for document in documents:
         document.personal_data, document.other_entities = entities_in_words(document.entity_counts, policy)
-    return {"documents": documents, "in_progress": any(document.is_in_progress for document in documents),
-            "above": above, "above_ids": {document.pk for document in above}}
+    archives = list(collection.archives.all()[:RECENT_ARCHIVES])
+    for archive in archives:
+        archive.lines = describe_archive(archive)
+    in_progress = any(item.is_in_progress for item in [*documents, *archives])
+    return {"documents": documents, "in_progress": in_progress, "archives": archives,
+            "progress": describe_progress(documents), "above": above, "above_ids": {document.pk for document in above}}
+
+
+BATCH_SLACK = timedelta(minutes=1)
+INDEXING = (Document.Status.QUEUED, Document.Status.PARSING, Document.Status.SCANNING, Document.Status.EMBEDDING)
+
+
+def describe_progress(documents: list[Document]) -> str | None:
+    """How far the worker is with the documents being indexed, in one line ("12 of 40 documents
+    ready · 31 chunks/s · about 2 min left"), or None when none is.
+
+    The batch is what is waiting, plus what became ready since the oldest of those was uploaded
+    (an upload of 40 files is one batch however far it got). The rate is over the batch so far,
+    from its first upload to its last document ready; until one is ready, it is unknown. A failed
+    document has no timestamp of its end, only of its upload: it counts in the batch when it was
+    uploaded with it (a file refused at upload fails before the good files after it are
+    recorded, hence the slack), and not in the rate.
+    """
+    waiting = [document for document in documents if document.status in INDEXING]
+    if not waiting:
+        return None
+    oldest_waiting = min(document.uploaded_at for document in waiting)
+    ready = [document for document in documents if document.status == Document.Status.READY
+             and document.indexed_at is not None and document.indexed_at >= oldest_waiting]
+    start = min(document.uploaded_at for document in [*waiting, *ready])
+    failed = sum(document.status == Document.Status.FAILED and document.uploaded_at >= start - BATCH_SLACK
+                 for document in documents)
+    words = [f"{len(ready)} of {len(waiting) + len(ready) + failed} documents ready"]
+    if failed:
+        words.append(f"{failed} failed")
+    elapsed = (max(document.indexed_at for document in ready) - start).total_seconds() if ready else 0
+    if elapsed <= 0:
+        return " · ".join([*words, "estimating…"])
+    rate = sum(document.chunk_count for document in ready) / elapsed
+    words.append(f"{rate:.0f} chunks/s" if rate >= 10 else f"{rate:.1f} chunks/s")
+    return " · ".join([*words, time_left_in_words(len(waiting) * elapsed / len(ready))])
+
+
+def time_left_in_words(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return "less than a minute left"
+    if minutes < 60:
+        return f"about {minutes} min left"
+    return f"about {minutes // 60} h {minutes % 60} min left"
 
 
 def entities_in_words(counts: dict[str, int], policy) -> tuple[list[str], str]:
@@ -100,6 +153,10 @@ def upload_documents(request, collection_id):
     queued = 0
     for upload in form.cleaned_data["files"]:
         try:
+            if is_archive_name(upload.name):
+                accept_archive(collection, upload.name, upload, request.user)
+                messages.success(request, f"{upload.name} stored: the worker unpacks it, and its documents appear below.")
+                continue
             document = accept_upload(collection, upload.name, upload, request.user)
         except IngestRejected as rejection:
             messages.warning(request, rejection.message)
