@@ -180,7 +180,8 @@ def test_an_empty_queue_is_still_recorded_as_a_read(officer_client):
 
 
 def queue_place(page: str) -> str:
-    return text_of(re.search(r'<section class="card queue-place" id="queue-place">(.*?)</section>', page, re.S).group(1))
+    place = re.search(r'<section class="card queue-place" id="queue-place">(.*?)</section>', page, re.S)
+    return text_of(place.group(1))
 
 
 def test_next_and_previous_move_through_the_queue_keeping_its_filter(officer_client, queue):
@@ -269,5 +270,6 @@ def test_only_compliance_officers_may_use_the_queue(client, request, queue, pers
 
     assert client.get("/compliance/?kind=blocked").status_code == 403
     assert client.get("/compliance/ledger/entries/6/?queue=all").status_code == 403
-    assert client.post("/compliance/ledger/entries/6/review/", {"decision": "reviewed", "queue": "all"}).status_code == 403
+    review = client.post("/compliance/ledger/entries/6/review/", {"decision": "reviewed", "queue": "all"})
+    assert review.status_code == 403
     assert not LedgerEntry.objects.filter(action__in=["ledger.read", "review.reviewed"]).exists()
