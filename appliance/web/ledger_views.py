@@ -14,12 +14,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from appliance.accounts.decorators import permission_required
-from appliance.audit import review
+from appliance.audit import queue, review
 from appliance.audit.checkpoints import key_id_of, public_key_bytes
 from appliance.audit.models import LedgerEntry
 from appliance.audit.watching import shown_chain_state
 from appliance.errors import ApplianceError
 from appliance.web.ledger_forms import LedgerFilterForm
+from appliance.web.views import people_with_roles
 
 read_ledger = permission_required("read_ledger")
 CONTENT_TYPES = {"jsonl": "application/x-ndjson; charset=utf-8", "csv": "text/csv; charset=utf-8"}
@@ -32,6 +33,42 @@ REVIEW_DONE = {
 
 OUTCOME_WORDS = {"answered": "Answered", "quoted": "Quoted", "not_found": "Not in the documents",
                  "refused": "Refused", "blocked": "Blocked"}
+ROUTE_WORDS = {"local-specialist": "Inside the perimeter", "external-general": "Outside the perimeter",
+               "refuse": "No model allowed"}
+# After these decisions the item is handled: the officer moves on to the next one in the queue.
+# An annotation is a note on an item still open, so the officer stays on it.
+MOVES_ON = (review.REVIEWED, review.ESCALATED)
+
+
+@read_ledger
+@require_GET
+def compliance_home(request):
+    """The officer's home page: the review queue, with its counts per kind as filter links."""
+    kind = request.GET.get("kind", queue.ALL)
+    if kind != queue.ALL and kind not in queue.KINDS:
+        kind = queue.ALL
+    page, everything = queue.read_queue_page(request.user, kind, request.GET.get("page"))
+    describe_answers(page.object_list)
+    for entry in page.object_list:
+        entry.route_words = route_words(entry.details.get("route"))
+        entry.flags = ([f"Output check failed: {name}" for name in entry.failed_checks]
+                       + ([f"Kept inside: {entry.details['route']['sensitivity']}"]
+                          if "sensitive" in entry.queue_kinds else []))
+    counts = queue.open_counts(everything)
+    kinds = [(queue.ALL, "All", sum(1 for item in everything if item.is_open))]
+    kinds += [(key, words, counts[key]) for key, words in queue.KINDS.items()]
+    shown = everything if kind == queue.ALL else [item for item in everything if kind in item.kinds]
+    context = {"page": page, "kind": kind, "kinds": kinds, "to_review": sum(1 for item in shown if item.is_open),
+               "handled": sum(1 for item in shown if not item.is_open), "people": people_with_roles()}
+    return render(request, "web/compliance_home.html", context)
+
+
+def route_words(route: dict | None) -> str:
+    """An answer's ROUTE (trace details) as the officer reads it."""
+    if not route:
+        return "Not routed: stopped at screening"
+    words = ROUTE_WORDS.get(route["name"], route["name"])
+    return f"{words}: {route['model']}" if route.get("model") else words
 
 
 @read_ledger
@@ -80,7 +117,20 @@ def ledger_entry(request, seq):
         raise Http404(f"The ledger has no entry #{seq}.") from None
     context = {"opened": opened, "entry": opened.entry, "review_state": opened.review_state,
                "passages": passages_with_text(opened), "details": plain_details(opened.entry.details)}
+    kind = request.GET.get("queue", "")
+    if opened.entry.is_answer_trace and (kind == queue.ALL or kind in queue.KINDS):
+        context |= queue_place(opened.entry.seq, kind)
     return render(request, "web/ledger_entry.html", context)
+
+
+def queue_place(seq: int, kind: str) -> dict:
+    """Where entry SEQ stands in the queue of KIND: its neighbours, position and length."""
+    items = queue.queue_items(kind)
+    previous, following = queue.neighbours(items, seq)
+    seqs = [item.seq for item in items]
+    return {"queue": kind, "queue_words": queue.KINDS.get(kind, "All"), "queue_previous": previous,
+            "queue_next": following, "queue_position": seqs.index(seq) + 1 if seq in seqs else None,
+            "queue_length": len(items), "queue_to_review": sum(1 for item in items if item.is_open)}
 
 
 def passages_with_text(opened: review.OpenedEntry) -> list[dict]:
@@ -106,7 +156,25 @@ def review_entry(request, seq):
         messages.error(request, error.message)
     else:
         messages.success(request, REVIEW_DONE[decision].format(seq=seq))
-    return redirect("ledger-entry", seq=seq)
+        kind = request.POST.get("queue", "")
+        if decision in MOVES_ON and (kind == queue.ALL or kind in queue.KINDS):
+            return redirect(next_in_queue(seq, kind))
+    return redirect(entry_address(seq, request.POST.get("queue", "")))
+
+
+def entry_address(seq: int, kind: str = "") -> str:
+    """Entry SEQ's page, opened from the queue of KIND when one is given."""
+    address = reverse("ledger-entry", args=[seq])
+    return f"{address}?queue={kind}" if kind == queue.ALL or kind in queue.KINDS else address
+
+
+def next_in_queue(seq: int, kind: str) -> str:
+    """Where an officer goes once entry SEQ is handled: the next item still to review in the queue
+    of KIND, or the queue itself (which then says there is nothing left) when none is."""
+    following = queue.next_open_after(queue.queue_items(kind), seq)
+    if following is not None:
+        return entry_address(following, kind)
+    return reverse("compliance-home") + ("" if kind == queue.ALL else f"?kind={kind}")
 
 
 @read_ledger

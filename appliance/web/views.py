@@ -70,11 +70,6 @@ def change_roles(request, user_id):
     return redirect("admin-home")
 
 
-@permission_required("read_ledger")
-def compliance_home(request):
-    return render(request, "web/compliance_home.html", {"people": people_with_roles()})
-
-
 @login_required
 def api_tokens(request):
     new_token = None
