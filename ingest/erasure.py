@@ -48,6 +48,8 @@ def erase_collection(collection: Collection, actor, store: VectorStore) -> None:
     documents = list(collection.documents.all())
     for document in documents:
         erase_blob(document)
+    for archive in collection.archives.all():  # a zip still waiting to be unpacked
+        erase_blob(archive)
     with transaction.atomic():
         for document in documents:
             forget_erased_document(document.filename, set(document.chunks.values_list("chunk_id", flat=True)))

@@ -1,8 +1,13 @@
 """Indexing runs the real parsers, Presidio, MiniLM and Qdrant Edge (the worker's own parts)."""
+import io
+import zipfile
+
 import pytest
+from django.core.files.base import ContentFile
 
 from appliance.audit.models import LedgerEntry
 from appliance.errors import IngestRejected
+from ingest.archives import accept_archive
 from ingest.blobs import blob_path
 from ingest.collections import create_collection
 from ingest.erasure import erase_collection, erase_document
@@ -154,14 +159,26 @@ def test_it_erases_a_document_from_store_blobs_and_database(parts, handbook, adm
     assert erased.details["filename"] == "travel.md" and erased.details["chunks"] == document.chunk_count
 
 
+def zipped(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
 def test_it_erases_a_whole_collection(parts, handbook, admin):
     document = index_document(upload(handbook, "travel.md", POLICY, admin), parts)
     key = handbook.store_key
+
+    waiting = accept_archive(handbook, "more.zip", ContentFile(zipped({"a.md": b"# A\n\nText."}), name="more.zip"), admin)
+    assert blob_path(waiting).exists()
 
     erase_collection(handbook, admin, parts.store)
 
     assert parts.store.count([key]) == 0
     assert not blob_path(document).exists()
+    assert not blob_path(waiting).exists()  # a zip not unpacked yet leaves no copy behind
     assert not Document.objects.exists()
     assert LedgerEntry.objects.filter(action="collection.erased").count() == 1
 
