@@ -111,8 +111,24 @@ class QuestionScreener:
     def run(self, question: str, policy: Policy) -> Verdict:
         """The verdict on QUESTION under POLICY. Raises QuestionInvalid for a question that is not
         text or is empty."""
-        question = screenable_text(question)
-        results, refused = self._input_rails().run(ScreeningRequest(question, policy, self.embedder))
+        return self._verdict(ScreeningRequest(screenable_text(question), policy, self.embedder))
+
+    def run_under_each(self, question: str, policies) -> list[Verdict]:
+        """The verdicts on QUESTION under each of POLICIES, in order (the policy test bench compares a
+        draft with the version in force). The normalised question, its windows and their embeddings
+        do not depend on the policy: they are computed once and shared. Raises QuestionInvalid."""
+        first = ScreeningRequest(screenable_text(question), policies[0], self.embedder)
+        verdicts = [self._verdict(first)]
+        for policy in policies[1:]:
+            request = ScreeningRequest(first.question, policy, self.embedder)
+            request.__dict__.update({name: first.__dict__[name] for name in ("normalised", "windows", "vectors")
+                                     if name in first.__dict__})  # the cached_property values
+            verdicts.append(self._verdict(request))
+        return verdicts
+
+    def _verdict(self, request: "ScreeningRequest") -> Verdict:
+        question, policy = request.question, request.policy
+        results, refused = self._input_rails().run(request)
         findings = tuple(Finding(**finding) for result in results.values() for finding in result["findings"])
         action = decide(findings)
         if refused and action != BLOCK:
