@@ -122,7 +122,7 @@ def run_trial(trial_id: int, screener) -> bool:
 
 
 def screen_trial_question(trial: PolicyTrial, screener, draft: Policy, current: Policy) -> None:
-    draft_verdict, current_verdict = screener.run_under_each(open_question(trial), [draft, current])
+    [(draft_verdict, current_verdict)] = screener.run_under_each([open_question(trial)], [draft, current])
     result = {"draft": verdict_shown(draft_verdict), "current": verdict_shown(current_verdict)}
     with transaction.atomic():
         # The question goes with the result: from here on the row holds findings only.
@@ -152,12 +152,11 @@ def replay(trial: PolicyTrial, screener, draft: Policy, current: Policy) -> None
     PolicyTrial.objects.filter(pk=trial.pk).update(total=len(ids))
     changes, counts = [], {NEWLY_BLOCKED: 0, NEWLY_ALLOWED: 0, ROUTE_CHANGED: 0, "unchanged": 0}
     for start in range(0, len(ids), REPLAY_BATCH):
-        batch = Exchange.objects.in_bulk(ids[start:start + REPLAY_BATCH])
-        for exchange_id in ids[start:start + REPLAY_BATCH]:
-            exchange = batch.get(exchange_id)
-            if exchange is None:  # deleted (retention) since the replay was asked for
-                continue
-            draft_verdict, current_verdict = screener.run_under_each(exchange.question, [draft, current])
+        found = Exchange.objects.in_bulk(ids[start:start + REPLAY_BATCH])
+        # An exchange deleted (retention) since the replay was asked for is skipped.
+        batch = [found[exchange_id] for exchange_id in ids[start:start + REPLAY_BATCH] if exchange_id in found]
+        verdicts = screener.run_under_each([exchange.question for exchange in batch], [draft, current])
+        for exchange, (draft_verdict, current_verdict) in zip(batch, verdicts):
             change = change_of(current_verdict.action, draft_verdict.action)
             counts[change or "unchanged"] += 1
             if change:
