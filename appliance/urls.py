@@ -10,6 +10,7 @@ from appliance.health.views import healthz
 from appliance.web import chat_views, collection_views, policy_views, views
 from appliance.web import model_views
 from appliance.web import ledger_views
+from appliance.web import policy_bench_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -26,6 +27,9 @@ urlpatterns = [
     path("compliance/", ledger_views.compliance_home, name="compliance-home"),
     path("compliance/policy/", policy_views.policy_editor, name="policy-editor"),
     path("compliance/policy/versions/<int:number>/", policy_views.policy_version, name="policy-version"),
+    path("compliance/policy/bench/question/", policy_bench_views.bench_question, name="policy-bench-question"),
+    path("compliance/policy/bench/replay/", policy_bench_views.bench_replay, name="policy-bench-replay"),
+    path("compliance/policy/bench/trials/<int:trial_id>/", policy_bench_views.trial_state, name="policy-trial"),
     path("compliance/ledger/", ledger_views.ledger, name="ledger"),
     path("compliance/ledger/verify/", ledger_views.ledger_verify, name="ledger-verify"),
     path("compliance/ledger/export.<str:fmt>", ledger_views.ledger_export, name="ledger-export"),

@@ -1,3 +1,6 @@
+import uuid
+
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -26,3 +29,45 @@ class PolicyVersion(models.Model):
 
     def to_policy(self) -> Policy:
         return Policy.from_rules(self.rules, version=self.number)
+
+
+class PolicyTrial(models.Model):
+    """One run of the policy test bench (guardrails/testbench.py): a question screened, or the last N
+    stored questions replayed, under a draft policy and under the version in force.
+
+    The web tier creates the row and queues its id; the worker claims it, fills in done/total as it
+    goes (the editor polls them) and writes the result. A question typed into the bench is sealed
+    (sealed_question, under the ledger key) only until the worker has screened it, then dropped: the
+    result keeps findings (detector, type, span, action), never the text.
+    """
+
+    class Kind(models.TextChoices):
+        QUESTION = "question", "One question"
+        REPLAY = "replay", "Replay of stored questions"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for the worker"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)  # what the sealed question is bound to
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    draft_rules = models.JSONField()
+    draft_digest = models.CharField(max_length=64)
+    current_version = models.PositiveIntegerField()  # the published version the draft is compared with
+    sealed_question = models.JSONField(null=True, blank=True)
+    size = models.PositiveIntegerField(default=1)  # questions asked for (a replay's N)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+
+    @property
+    def is_in_progress(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

@@ -23,11 +23,19 @@ def publish_policy(rules: dict, change_note: str, actor=None) -> PolicyVersion:
             rules=rules,
             digest=rules_digest(rules),
         )
+        replay = last_replay_summary(actor, rules) if actor is not None else None
         record_event(
             "policy.published", actor, version, number=number, digest=version.digest,
             changed=sorted(changed_fields(previous.rules if previous else {}, rules)),
+            **({"last_replay": replay} if replay else {}),
         )
     return version
+
+
+def last_replay_summary(actor, rules: dict) -> dict | None:
+    from guardrails.testbench import last_replay_summary as summary  # testbench imports this module
+
+    return summary(actor, rules)
 
 
 def changed_fields(before: dict, after: dict) -> set[str]:

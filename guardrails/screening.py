@@ -111,8 +111,32 @@ class QuestionScreener:
     def run(self, question: str, policy: Policy) -> Verdict:
         """The verdict on QUESTION under POLICY. Raises QuestionInvalid for a question that is not
         text or is empty."""
-        question = screenable_text(question)
-        results, refused = self._input_rails().run(ScreeningRequest(question, policy, self.embedder))
+        return self._verdict(ScreeningRequest(screenable_text(question), policy, self.embedder))
+
+    def run_under_each(self, questions: list[str], policies) -> list[list[Verdict]]:
+        """For each of QUESTIONS, its verdicts under each of POLICIES, in order (the policy test bench
+        compares a draft with the version in force). The normalised question, its windows and their
+        embeddings do not depend on the policy: they are computed once, the windows of all QUESTIONS
+        embedded in one call (batches of similar length), and shared. Raises QuestionInvalid."""
+        requests = [ScreeningRequest(screenable_text(question), policies[0], self.embedder) for question in questions]
+        texts = [[window.text for window in request.windows] for request in requests]
+        vectors = self.embedder.embed([text for windows in texts for text in windows])
+        start = 0
+        for request, windows in zip(requests, texts):
+            request.__dict__["vectors"] = vectors[start:start + len(windows)]  # the cached_property's value
+            start += len(windows)
+        verdicts = []
+        for first in requests:
+            verdicts.append([self._verdict(first)])
+            for policy in policies[1:]:
+                request = ScreeningRequest(first.question, policy, self.embedder)
+                request.__dict__.update({name: first.__dict__[name] for name in ("normalised", "windows", "vectors")})
+                verdicts[-1].append(self._verdict(request))
+        return verdicts
+
+    def _verdict(self, request: "ScreeningRequest") -> Verdict:
+        question, policy = request.question, request.policy
+        results, refused = self._input_rails().run(request)
         findings = tuple(Finding(**finding) for result in results.values() for finding in result["findings"])
         action = decide(findings)
         if refused and action != BLOCK:

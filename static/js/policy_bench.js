@@ -1,0 +1,64 @@
+// The policy editor's test bench: sends the form's current (unpublished) values with a question or
+// a replay size, then polls the trial the worker runs and shows its state. The state arrives as
+// HTML the server rendered (escaped by Django's templates); no typed text is echoed by this script.
+(function () {
+  "use strict";
+
+  var POLL_MS = 500;
+  var bench = document.getElementById("policy-bench");
+  var policyForm = document.getElementById("policy-form");
+  if (!bench || !policyForm) { return; }
+
+  function showError(target, message) {
+    target.textContent = "";
+    var node = document.createElement("p");
+    node.className = "error"; node.setAttribute("role", "alert"); node.textContent = message;
+    target.appendChild(node);
+  }
+
+  function poll(url, target, button) {
+    fetch(url, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
+      .then(function (response) { return response.json(); })
+      .then(function (state) {
+        target.innerHTML = state.html;
+        target.dataset.status = state.status;
+        if (state.in_progress) {
+          window.setTimeout(function () { poll(url, target, button); }, POLL_MS);
+        } else {
+          button.disabled = false;
+        }
+      })
+      .catch(function () {
+        showError(target, "The page lost contact with the appliance; reload to see the result.");
+        button.disabled = false;
+      });
+  }
+
+  function start(button, extra) {
+    var target = document.getElementById(button.dataset.target);
+    var data = new FormData(policyForm);
+    Object.keys(extra).forEach(function (name) { data.set(name, extra[name]); });
+    button.disabled = true;
+    target.dataset.status = "sending";
+    target.innerHTML = "<p class=\"muted\">Sending your draft to the worker…</p>";
+    fetch(button.dataset.url, {method: "POST", body: data, credentials: "same-origin"})
+      .then(function (response) { return response.json(); })
+      .then(function (answer) {
+        if (answer.error) { showError(target, answer.error); button.disabled = false; return; }
+        poll(answer.url, target, button);
+      })
+      .catch(function () {
+        showError(target, "The page lost contact with the appliance; try again.");
+        button.disabled = false;
+      });
+  }
+
+  document.getElementById("bench-screen").addEventListener("click", function (event) {
+    event.preventDefault();
+    start(event.currentTarget, {bench_question: document.getElementById("bench-question").value});
+  });
+  document.getElementById("bench-replay").addEventListener("click", function (event) {
+    event.preventDefault();
+    start(event.currentTarget, {replay_count: document.getElementById("replay-count").value});
+  });
+}());
