@@ -139,8 +139,14 @@ def verdict_shown(verdict) -> dict:
             "findings": [finding_shown(finding) for finding in verdict.findings]}
 
 
+REPORTED_LIKENESS = "the attack detector saw a faint likeness to an instruction, not enough to act on"
+
+
 def finding_shown(finding) -> dict:
-    words = reason_for(finding)
+    # A classifier score under the threshold is reported, not acted on: "It reads like an
+    # instruction to the assistant" beside an ordinary question would alarm the officer for nothing.
+    words = REPORTED_LIKENESS if (finding.action == "report" and finding.detector == "injection_classifier") \
+        else reason_for(finding)
     if finding.reading != AS_TYPED:
         words = f"{words} ({reading_words(finding.reading)})"
     return {"words": words, "action": finding.action, "action_words": FINDING_ACTION_WORDS.get(finding.action, finding.action),

@@ -186,3 +186,15 @@ def test_it_refuses_the_bench_to_anyone_but_an_officer(client, request, person, 
     response = client.post(url) if "trials" not in url else client.get(url)
 
     assert response.status_code == 403
+
+
+def test_a_classifier_score_it_only_reports_is_not_called_an_instruction():
+    from guardrails.findings import Finding
+    from guardrails.testbench import finding_shown
+
+    faint = Finding(detector="injection_classifier", type="injection", start=0, end=40, score=0.39, action="report")
+    acted = Finding(detector="injection_classifier", type="injection", start=0, end=40, score=0.91, action="block")
+
+    assert finding_shown(faint)["words"] == ("the attack detector saw a faint likeness to an instruction, "
+                                             "not enough to act on")
+    assert finding_shown(acted)["words"] == "it reads like an instruction to the assistant"
