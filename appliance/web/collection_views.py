@@ -118,10 +118,10 @@ def entities_in_words(counts: dict[str, int], policy) -> tuple[list[str], str]:
     def words(entity_type):
         return re.sub(r"^(?:a|an) ", "", entity_name(entity_type))
 
-    personal = [f"{words(kind)} × {count}" for kind, count in counts.items()
-                if policy.label_for_entity(kind) != "public"]
-    other = ", ".join(f"{words(kind)} × {count}" for kind, count in counts.items()
-                      if policy.label_for_entity(kind) == "public")
+    # Most found first, then by name: the stored order is the database's (PostgreSQL's jsonb sorts keys).
+    found = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    personal = [f"{words(kind)} × {count}" for kind, count in found if policy.label_for_entity(kind) != "public"]
+    other = ", ".join(f"{words(kind)} × {count}" for kind, count in found if policy.label_for_entity(kind) == "public")
     return personal, other
 
 
