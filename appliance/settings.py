@@ -217,6 +217,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "appliance.accounts.roles.roles_context",
                 "appliance.audit.watching.chain_alarm",
+                "appliance.audit.review.inbox_context",
             ],
         },
     },
@@ -542,3 +543,13 @@ CELERY_BEAT_SCHEDULE = {
     "audit-retention": {"task": "appliance.audit.tasks.destroy_expired_payloads", "schedule": 24 * 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+
+# E-mail for escalations (appliance/audit/review.py: notify_assignee). Unset EMAIL_HOST (the
+# default, and what an air-gapped site keeps): no mail is sent; escalations wait in the inbox.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "appliance@localhost")

@@ -17,6 +17,7 @@ from django.contrib.messages import get_messages
 from django.db import connection
 from django.utils import timezone
 
+from appliance.accounts.roles import Role
 from appliance.audit.checkpoints import public_key_bytes
 from appliance.audit.models import ChainCheck, LedgerEntry
 from appliance.audit.reading import unsealed
@@ -45,6 +46,12 @@ def clock():
 def checkpoint_file(settings, tmp_path):
     settings.AUDIT_CHECKPOINT_FILE = tmp_path / "audit" / "checkpoints.jsonl"
     return settings.AUDIT_CHECKPOINT_FILE
+
+
+@pytest.fixture
+def colleague(roles):
+    """A second compliance officer, to escalate to."""
+    return make_person("erin", Role.COMPLIANCE)
 
 
 @pytest.fixture
@@ -275,10 +282,11 @@ def test_a_review_is_a_new_entry_with_its_note_sealed(officer_client, ledger):
     assert listed(officer_client, "?review_state=unreviewed") == [4, 3]
 
 
-def test_review_states_follow_the_latest_decision_and_notes_do_not_hide_it(officer_client, ledger):
+def test_review_states_follow_the_latest_decision_and_notes_do_not_hide_it(officer_client, ledger, colleague):
     officer_client.post("/compliance/ledger/entries/3/review/", {"decision": "annotated", "note": "Asked about pay"})
     officer_client.post("/compliance/ledger/entries/4/review/", {"decision": "reviewed"})
-    officer_client.post("/compliance/ledger/entries/4/review/", {"decision": "escalated", "note": "Went outside"})
+    officer_client.post("/compliance/ledger/entries/4/review/", {"decision": "escalated", "note": "Went outside",
+                                                                  "assignee": "erin"})
     officer_client.post("/compliance/ledger/entries/4/review/", {"decision": "annotated", "note": "Legal informed"})
 
     assert listed(officer_client, "?review_state=annotated") == [3]
@@ -518,10 +526,11 @@ def test_the_date_filters_take_the_format_the_list_shows(officer_client, ledger)
     assert '<input type="text" name="date_from" placeholder="YYYY-MM-DD HH:MM:SS"' in page
 
 
-def test_exports_carry_the_review_state_the_reviewer_and_the_notes(officer_client, ledger, officer):
+def test_exports_carry_the_review_state_the_reviewer_and_the_notes(officer_client, ledger, officer, colleague):
     officer_client.post("/compliance/ledger/entries/2/review/", {"decision": "annotated", "note": "Asked =HR"})
     officer_client.post("/compliance/ledger/entries/2/review/", {"decision": "reviewed", "note": "Hours confirmed"})
-    officer_client.post("/compliance/ledger/entries/3/review/", {"decision": "escalated", "note": "Salary question"})
+    officer_client.post("/compliance/ledger/entries/3/review/", {"decision": "escalated", "note": "Salary question",
+                                                                  "assignee": "erin"})
 
     response = officer_client.get("/compliance/ledger/export.csv?action=answer.")
     table = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))

@@ -9,8 +9,10 @@ import pytest
 import time_machine
 from django.contrib.messages import get_messages
 
+from appliance.accounts.roles import Role
 from appliance.audit.models import LedgerEntry
 from appliance.audit.recording import record_event
+from tests.conftest import make_person
 
 pytestmark = [pytest.mark.django_db]
 
@@ -26,6 +28,12 @@ def clock():
 @pytest.fixture(autouse=True)
 def checkpoint_file(settings, tmp_path):
     settings.AUDIT_CHECKPOINT_FILE = tmp_path / "audit" / "checkpoints.jsonl"
+
+
+@pytest.fixture
+def colleague(roles):
+    """A second compliance officer, to escalate to."""
+    return make_person("erin", Role.COMPLIANCE)
 
 
 @pytest.fixture
@@ -120,7 +128,7 @@ def test_it_counts_each_kind_still_to_review_with_a_filter_link(officer_client, 
         ("All 6", "/compliance/"), ("Output check failed 1", "/compliance/?kind=check_failed"),
         ("Quotes only 1", "/compliance/?kind=quoted"), ("Not in the documents 1", "/compliance/?kind=not_found"),
         ("Kept inside: sensitive 3", "/compliance/?kind=sensitive"), ("Blocked 1", "/compliance/?kind=blocked"),
-        ("Refused 1", "/compliance/?kind=refused")]
+        ("Refused 1", "/compliance/?kind=refused"), ("Assigned to me 0", "/compliance/?kind=assigned")]
 
 
 def test_a_kind_link_shows_only_that_kind(officer_client, queue):
@@ -132,9 +140,9 @@ def test_a_kind_link_shows_only_that_kind(officer_client, queue):
     assert '<a href="/compliance/ledger/entries/6/?queue=sensitive">6</a>' in page
 
 
-def test_handled_answers_come_after_the_ones_still_to_review(officer_client, queue, officer):
+def test_handled_answers_come_after_the_ones_still_to_review(officer_client, queue, officer, colleague):
     officer_client.post("/compliance/ledger/entries/6/review/", {"decision": "reviewed"})
-    officer_client.post("/compliance/ledger/entries/3/review/", {"decision": "escalated", "note": "Ask HR"})
+    officer_client.post("/compliance/ledger/entries/3/review/", {"decision": "escalated", "note": "Ask HR", "assignee": "erin"})
     officer_client.post("/compliance/ledger/entries/5/review/", {"decision": "annotated", "note": "Looks odd"})
 
     page = officer_client.get("/compliance/").content.decode()
@@ -225,9 +233,9 @@ def test_marking_reviewed_from_the_queue_moves_on_to_the_next_item(officer_clien
     assert queue_place(page).startswith("Item 2 of 6 in the queue: All. 5 to review.")
 
 
-def test_escalating_from_the_queue_moves_on_too(officer_client, queue):
+def test_escalating_from_the_queue_moves_on_too(officer_client, queue, colleague):
     response = officer_client.post("/compliance/ledger/entries/7/review/",
-                                   {"decision": "escalated", "note": "Legal", "queue": "sensitive"})
+                                   {"decision": "escalated", "note": "Legal", "queue": "sensitive", "assignee": "erin"})
 
     assert response["Location"] == "/compliance/ledger/entries/6/?queue=sensitive"
     assert messages_of(response) == ["Entry #7 escalated."]

@@ -7,7 +7,8 @@ inside the perimeter), or when it was blocked or refused. An item is still to re
 review state (review.with_review_state) is "unreviewed" or "annotated": a note alone judges
 nothing. Marking it reviewed or escalating it moves it behind the open items; it stays listed.
 
-Escalations assigned to a person do not exist yet, so the queue has no "assigned to me" kind.
+An escalation assigned to the officer viewing the queue (review.open_escalations) puts its answer
+in the kind "assigned", and keeps it open for them until they resolve it, whatever its review state.
 
 read_queue_page() records the look as a "ledger.read" (what "queue") naming the questions shown,
 as the ledger list does.
@@ -18,7 +19,8 @@ from django.core.paginator import Page, Paginator
 from django.db.models import OuterRef, Subquery
 
 from appliance.audit.models import EntryLabel, LedgerEntry
-from appliance.audit.review import ANNOTATED, UNREVIEWED, open_questions, record_ledger_read, with_review_state
+from appliance.audit.review import (ANNOTATED, UNREVIEWED, open_escalations, open_questions, record_ledger_read,
+                                    with_review_state)
 
 # Each kind's name as the officer reads it, in the order the counts show.
 KINDS = {
@@ -28,6 +30,7 @@ KINDS = {
     "sensitive": "Kept inside: sensitive",
     "blocked": "Blocked",
     "refused": "Refused",
+    "assigned": "Assigned to me",
 }
 ALL = "all"  # the queue unfiltered, as the entry page's ?queue= names it
 OPEN_STATES = (UNREVIEWED, ANNOTATED)
@@ -42,12 +45,12 @@ class QueueItem:
 
     @property
     def is_open(self) -> bool:
-        return self.review_state in OPEN_STATES
+        return self.review_state in OPEN_STATES or "assigned" in self.kinds
 
 
 def kinds_of(outcome: str, sensitivity: str | None, checks: list | None) -> tuple[str, ...]:
     """Why an answer with OUTCOME, route SENSITIVITY (None when not routed) and output CHECKS
-    needs a look: keys of KINDS; () when it does not."""
+    needs a look: keys of KINDS but "assigned" (queue_items adds it); () when it does not."""
     found = {
         "check_failed": any(not check.get("passed") for check in checks or []),
         "quoted": outcome == "quoted",
@@ -56,21 +59,24 @@ def kinds_of(outcome: str, sensitivity: str | None, checks: list | None) -> tupl
         "blocked": outcome == "blocked",
         "refused": outcome == "refused",
     }
-    return tuple(kind for kind in KINDS if found[kind])
+    return tuple(kind for kind in KINDS if found.get(kind))
 
 
-def queue_items(kind: str = ALL) -> list[QueueItem]:
-    """The queue (of KIND, or every kind for ALL): open items first, then the handled ones, each
-    newest first. Reads only plain details and labels: nothing sealed is opened."""
+def queue_items(kind: str = ALL, officer=None) -> list[QueueItem]:
+    """The queue (of KIND, or every kind for ALL) as OFFICER sees it (the "assigned" kind is
+    theirs): open items first, then the handled ones, each newest first. Reads only plain
+    details and labels: nothing sealed is opened."""
+    assigned = set(open_escalations(officer).values_list("target_id", flat=True)) if officer is not None else set()
     outcome_label = EntryLabel.objects.filter(entry=OuterRef("pk"), kind="outcome").values("value")[:1]
     rows = (with_review_state(LedgerEntry.objects.filter(action__startswith="answer."))
             .annotate(outcome_label=Subquery(outcome_label))
             .values_list("seq", "action", "details__outcome", "outcome_label", "details__route__sensitivity",
-                         "details__output_checks", "review_state"))
+                         "details__output_checks", "review_state", "target_id"))
     items = []
-    for seq, action, outcome, label, sensitivity, checks, state in rows:
+    for seq, action, outcome, label, sensitivity, checks, state, trace_id in rows:
         # Older traces carry the outcome only as a label, or only in the action.
         kinds = kinds_of(outcome or label or action.removeprefix("answer."), sensitivity, checks)
+        kinds += ("assigned",) if trace_id in assigned else ()
         if kinds and (kind == ALL or kind in kinds):
             items.append(QueueItem(seq, kinds, state))
     return sorted(items, key=lambda item: (not item.is_open, -item.seq))
@@ -101,7 +107,7 @@ def read_queue_page(officer, kind: str, page_number) -> tuple[Page, list[QueueIt
     """One page of the queue of KIND, and the whole queue (every kind) for the counts. The page's
     `object_list` is its answer entries, each with `queue_kinds`, its question opened
     (review.open_questions); the read is recorded with the questions shown."""
-    everything = queue_items()
+    everything = queue_items(officer=officer)
     items = everything if kind == ALL else [item for item in everything if kind in item.kinds]
     page = Paginator(items, PAGE_SIZE).get_page(page_number)
     entries = LedgerEntry.objects.filter(seq__in=[item.seq for item in page.object_list]).prefetch_related("labels")

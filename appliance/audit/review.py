@@ -4,6 +4,10 @@ the ledger is itself an entry.
 - review_trace(): an officer marks an answer reviewed, annotates it or escalates it. A review is
   an entry of its own ("review.<decision>", target the trace), never a change to the answer's
   entry, which the database would refuse anyway. The note is sealed: officers may quote PII.
+- Escalations reach a person: "review.escalated" names an `assignee` (another compliance
+  officer), who finds it in their inbox (open_escalations()) and, when SMTP is configured, gets an
+  e-mail that names only the entry; resolve_escalation() closes it with a sealed note, as
+  "review.resolved" naming the `escalation` it resolves.
 - with_review_state(): each answer entry's review state, computed from those entries.
 - read_entries_page(), read_entry(), export_entries(), evidence_of(), verify_and_record(): what
   the console shows or hands out, each recorded as "ledger.read", "ledger.exported",
@@ -11,17 +15,23 @@ the ledger is itself an entry.
   answer it shows, and its "ledger.read" names them (`questions_shown`); an export carries each
   answer's review state, reviewer and notes.
 """
+import logging
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Substr, TruncDate
+from django.urls import reverse
 
+from appliance.accounts.roles import Role, has_permission
 from appliance.audit.evidence import CSV_COLUMNS, REVIEW_COLUMNS, as_csv, as_jsonl, evidence_bundle, exported_entries
 from appliance.audit.models import EntryLabel, LedgerEntry, SealedPayload
 from appliance.audit.reading import unsealed
@@ -32,12 +42,17 @@ from appliance.audit.watching import watch_chain
 from appliance.errors import ApplianceError
 
 REVIEWED, ANNOTATED, ESCALATED, UNREVIEWED = "reviewed", "annotated", "escalated", "unreviewed"
+RESOLVED = "resolved"
 DECISIONS = (REVIEWED, ANNOTATED, ESCALATED)
-REVIEW_STATES = (UNREVIEWED, *DECISIONS)
+REVIEW_STATES = (UNREVIEWED, *DECISIONS, RESOLVED)
+# The reviews that judge an answer: its review state is the latest of these (with_review_state).
+JUDGING_ACTIONS = ("review.reviewed", "review.escalated", "review.resolved")
 MAX_NOTE_CHARS = 4000
 PAGE_SIZE = 50
 LABEL_KINDS = ("outcome", "route", "perimeter", "entity", "collection", "model")
 EXPORT_FORMATS = ("jsonl", "csv")
+
+log = logging.getLogger(__name__)
 
 
 class ReviewRejected(ApplianceError):
@@ -45,11 +60,12 @@ class ReviewRejected(ApplianceError):
     status = 400
 
 
-def review_trace(entry: LedgerEntry, officer, decision: str, note: str = "") -> LedgerEntry:
+def review_trace(entry: LedgerEntry, officer, decision: str, note: str = "", assignee: str = "") -> LedgerEntry:
     """Record OFFICER's DECISION ("reviewed", "annotated" or "escalated") on the answer trace
-    ENTRY, with an optional NOTE (required to annotate). Returns the review's entry; raises
-    ReviewRejected for anything else."""
-    note = note.strip()
+    ENTRY, with an optional NOTE (required to annotate). An escalation names ASSIGNEE, the
+    username of another compliance officer, who is told (notify_assignee). Returns the review's
+    entry; raises ReviewRejected for anything else."""
+    note, assignee = note.strip(), assignee.strip()
     if not entry.is_answer_trace:
         raise ReviewRejected(
             f"Entry #{entry.seq} is not an answer trace: only answers, refusals and blocks are reviewed.")
@@ -59,8 +75,84 @@ def review_trace(entry: LedgerEntry, officer, decision: str, note: str = "") -> 
         raise ReviewRejected("Write a note to annotate this answer: an annotation without a note records nothing.")
     if len(note) > MAX_NOTE_CHARS:
         raise ReviewRejected(f"The note is {len(note)} characters long; shorten it to {MAX_NOTE_CHARS} or fewer.")
-    return record_event(f"review.{decision}", officer, ("trace", entry.target_id), seq=entry.seq,
-                        sealed={"note": note} if note else None)
+    if decision != ESCALATED:
+        return record_event(f"review.{decision}", officer, ("trace", entry.target_id), seq=entry.seq,
+                            sealed={"note": note} if note else None)
+    person = assignee_named(assignee, officer)
+    escalation = record_event("review.escalated", officer, ("trace", entry.target_id), seq=entry.seq,
+                              assignee=person.get_username(), sealed={"note": note} if note else None)
+    notify_assignee(person, entry)
+    return escalation
+
+
+def escalation_assignees(officer):
+    """The people OFFICER may escalate to: active compliance officers other than OFFICER."""
+    return (get_user_model().objects.filter(is_active=True, groups__name=Role.COMPLIANCE.value)
+            .exclude(pk=officer.pk).order_by("username").distinct())
+
+
+def assignee_named(username: str, officer):
+    """The compliance officer USERNAME, to whom OFFICER escalates; raises ReviewRejected."""
+    if not username:
+        raise ReviewRejected("Choose the officer to escalate this answer to: an escalation must reach someone.")
+    if username == officer.get_username():
+        raise ReviewRejected("Escalate to another officer: an escalation to yourself reaches nobody new.")
+    person = escalation_assignees(officer).filter(username=username).first()
+    if person is None or not has_permission(person, "review_traces"):
+        raise ReviewRejected(f"“{username}” is not a compliance officer: escalate to one.")
+    return person
+
+
+def notify_assignee(person, entry: LedgerEntry) -> None:
+    """E-mail PERSON that the answer ENTRY was escalated to them, when SMTP is configured
+    (EMAIL_HOST) and they have an address. The mail names only the entry: the question and the
+    note are sealed and stay in the appliance. A mail that cannot be sent is logged, not raised:
+    the escalation is recorded and waits in the inbox either way."""
+    if not settings.EMAIL_HOST or not person.email:
+        return
+    path = reverse("ledger-entry", args=[entry.seq])
+    body = (f"An answer was escalated to you for review: ledger entry #{entry.seq}.\n\n"
+            f"Open it in the appliance: {path}\n")
+    try:
+        send_mail(f"Answer escalated to you: ledger entry #{entry.seq}", body, None, [person.email])
+    except OSError as error:  # smtplib's errors are OSErrors
+        log.warning("The escalation mail for entry #%s to %s was not sent: %s", entry.seq, person.email, error)
+
+
+def open_escalations(assignee=None) -> QuerySet:
+    """The "review.escalated" entries no "review.resolved" has closed, newest first; with
+    ASSIGNEE, only the ones assigned to that person."""
+    resolved = LedgerEntry.objects.filter(action="review.resolved").values_list("details__escalation", flat=True)
+    escalations = LedgerEntry.objects.filter(action="review.escalated").exclude(seq__in=list(resolved))
+    if assignee is not None:
+        escalations = escalations.filter(details__assignee=assignee.get_username())
+    return escalations.order_by("-seq")
+
+
+def resolve_escalation(escalation: LedgerEntry, officer, note: str) -> LedgerEntry:
+    """Record that OFFICER, the assignee of ESCALATION, resolved it, with a NOTE (required,
+    sealed). Returns the "review.resolved" entry; raises ReviewRejected."""
+    note = note.strip()
+    if escalation.action != "review.escalated":
+        raise ReviewRejected(f"Entry #{escalation.seq} is not an escalation.")
+    assignee = escalation.details.get("assignee", "")
+    if assignee != officer.get_username():
+        raise ReviewRejected(f"Only {assignee or 'its assignee'} can resolve this escalation: it is assigned to them.")
+    if not open_escalations().filter(pk=escalation.pk).exists():
+        raise ReviewRejected(f"The escalation of entry #{escalation.details['seq']} is already resolved.")
+    if not note:
+        raise ReviewRejected("Write a note to resolve this escalation: say what was decided.")
+    if len(note) > MAX_NOTE_CHARS:
+        raise ReviewRejected(f"The note is {len(note)} characters long; shorten it to {MAX_NOTE_CHARS} or fewer.")
+    return record_event("review.resolved", officer, (escalation.target_type, escalation.target_id),
+                        seq=escalation.details["seq"], escalation=escalation.seq, sealed={"note": note})
+
+
+def inbox_context(request) -> dict:
+    """Template context: how many open escalations wait for the signed-in officer (the navigation)."""
+    if not has_permission(request.user, "review_traces"):
+        return {}
+    return {"inbox_count": open_escalations(request.user).count()}
 
 
 def reviews_of(entry: LedgerEntry) -> QuerySet:
@@ -71,10 +163,10 @@ def reviews_of(entry: LedgerEntry) -> QuerySet:
 
 def with_review_state(entries: QuerySet) -> QuerySet:
     """ENTRIES annotated with `review_state`: the latest decision that judged the answer
-    ("reviewed" or "escalated"); "annotated" when it only has notes; else "unreviewed".
+    ("reviewed", "escalated" or "resolved"); "annotated" when it only has notes; else "unreviewed".
     A note added after an escalation does not hide the escalation."""
     reviews = LedgerEntry.objects.filter(target_type="trace", target_id=OuterRef("target_id"))
-    judged = (reviews.filter(action__in=["review.reviewed", "review.escalated"]).order_by("-seq")
+    judged = (reviews.filter(action__in=JUDGING_ACTIONS).order_by("-seq")
               .annotate(decision=Substr("action", len("review.") + 1)).values("decision")[:1])
     annotated = reviews.filter(action="review.annotated").annotate(decision=Value(ANNOTATED)).values("decision")[:1]
     return entries.annotate(review_state=Coalesce(Subquery(judged), Subquery(annotated), Value(UNREVIEWED)))
@@ -267,7 +359,7 @@ def with_reviews(rows: Iterator[dict], *, through_seq: int, batch: int = 500) ->
 
 def review_summary(reviews: list[LedgerEntry], key) -> dict:
     """REVIEWS (oldest first) as an export shows them, with the state with_review_state() gives."""
-    decided = [review for review in reviews if review.action in ("review.reviewed", "review.escalated")]
+    decided = [review for review in reviews if review.action in JUDGING_ACTIONS]
     deciding = decided[-1] if decided else (reviews[-1] if reviews else None)
     state = deciding.action.removeprefix("review.") if decided else ANNOTATED if reviews else UNREVIEWED
     notes = [{"seq": review.seq, "at": review.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),

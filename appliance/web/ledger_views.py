@@ -118,14 +118,18 @@ def ledger_entry(request, seq):
     context = {"opened": opened, "entry": opened.entry, "review_state": opened.review_state,
                "passages": passages_with_text(opened), "details": plain_details(opened.entry.details)}
     kind = request.GET.get("queue", "")
+    if opened.entry.is_answer_trace:
+        context |= {"assignees": review.escalation_assignees(request.user),
+                    "my_escalations": review.open_escalations(request.user).filter(
+                        target_type="trace", target_id=opened.entry.target_id)}
     if opened.entry.is_answer_trace and (kind == queue.ALL or kind in queue.KINDS):
-        context |= queue_place(opened.entry.seq, kind)
+        context |= queue_place(opened.entry.seq, kind, request.user)
     return render(request, "web/ledger_entry.html", context)
 
 
-def queue_place(seq: int, kind: str) -> dict:
-    """Where entry SEQ stands in the queue of KIND: its neighbours, position and length."""
-    items = queue.queue_items(kind)
+def queue_place(seq: int, kind: str, officer) -> dict:
+    """Where entry SEQ stands in OFFICER's queue of KIND: its neighbours, position and length."""
+    items = queue.queue_items(kind, officer)
     previous, following = queue.neighbours(items, seq)
     seqs = [item.seq for item in items]
     return {"queue": kind, "queue_words": queue.KINDS.get(kind, "All"), "queue_previous": previous,
@@ -151,15 +155,40 @@ def review_entry(request, seq):
     entry = get_object_or_404(LedgerEntry, seq=seq)
     decision = request.POST.get("decision", "")
     try:
-        review.review_trace(entry, request.user, decision, request.POST.get("note", ""))
+        review.review_trace(entry, request.user, decision, request.POST.get("note", ""),
+                            request.POST.get("assignee", "") if decision == review.ESCALATED else "")
     except ApplianceError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, REVIEW_DONE[decision].format(seq=seq))
         kind = request.POST.get("queue", "")
         if decision in MOVES_ON and (kind == queue.ALL or kind in queue.KINDS):
-            return redirect(next_in_queue(seq, kind))
+            return redirect(next_in_queue(seq, kind, request.user))
     return redirect(entry_address(seq, request.POST.get("queue", "")))
+
+
+@permission_required("review_traces")
+@require_POST
+def resolve_escalation(request, seq):
+    """The assignee resolves the escalation entry SEQ, with a note; back to the answer's page."""
+    escalation = get_object_or_404(LedgerEntry, seq=seq)
+    answer_seq = escalation.details.get("seq", seq)
+    try:
+        review.resolve_escalation(escalation, request.user, request.POST.get("note", ""))
+    except ApplianceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Escalation of entry #{answer_seq} resolved.")
+    return redirect(entry_address(answer_seq))
+
+
+@permission_required("review_traces")
+@require_GET
+def inbox(request):
+    """The escalations assigned to the signed-in officer that are not resolved, newest first."""
+    escalations = list(review.open_escalations(request.user))
+    review.record_ledger_read(request.user, "inbox", escalations=[escalation.seq for escalation in escalations])
+    return render(request, "web/inbox.html", {"escalations": escalations})
 
 
 def entry_address(seq: int, kind: str = "") -> str:
@@ -168,10 +197,10 @@ def entry_address(seq: int, kind: str = "") -> str:
     return f"{address}?queue={kind}" if kind == queue.ALL or kind in queue.KINDS else address
 
 
-def next_in_queue(seq: int, kind: str) -> str:
-    """Where an officer goes once entry SEQ is handled: the next item still to review in the queue
+def next_in_queue(seq: int, kind: str, officer) -> str:
+    """Where OFFICER goes once entry SEQ is handled: the next item still to review in their queue
     of KIND, or the queue itself (which then says there is nothing left) when none is."""
-    following = queue.next_open_after(queue.queue_items(kind), seq)
+    following = queue.next_open_after(queue.queue_items(kind, officer), seq)
     if following is not None:
         return entry_address(following, kind)
     return reverse("compliance-home") + ("" if kind == queue.ALL else f"?kind={kind}")

@@ -1,0 +1,202 @@
+"""Escalations reach a person: an escalation names another compliance officer, who finds it in
+their inbox (counted in the navigation) and in the queue's "Assigned to me", gets an e-mail when
+SMTP is configured, and resolves it with a note. Every step is a ledger entry."""
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.contrib.messages import get_messages
+from django.core import mail
+
+from appliance.accounts.roles import Role
+from appliance.audit.models import LedgerEntry
+from appliance.audit.reading import unsealed
+from tests.conftest import make_person
+from tests.test_review_queue import counts_of, record_answer, rows_of
+
+pytestmark = [pytest.mark.django_db]
+
+NOON = datetime(2026, 6, 15, 12, 0, tzinfo=ZoneInfo("UTC"))
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with time_machine.travel(NOON, tick=True):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def checkpoint_file(settings, tmp_path):
+    settings.AUDIT_CHECKPOINT_FILE = tmp_path / "audit" / "checkpoints.jsonl"
+
+
+@pytest.fixture(autouse=True)
+def no_smtp(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.EMAIL_HOST = ""
+
+
+@pytest.fixture
+def colleague(roles):
+    person = make_person("erin", Role.COMPLIANCE)
+    person.email = "erin@example.org"
+    person.save()
+    return person
+
+
+@pytest.fixture
+def answers(analyst):
+    """#1 a plain public answer; #2 a sensitive one."""
+    record_answer("t-plain", analyst, "When does the office open?")
+    record_answer("t-sensitive", analyst, "What is Maria Keller's grade?", sensitivity="confidential",
+                  route="local-specialist", model="SmolLM2")
+
+
+def signed_in(client, person):
+    client.force_login(person)
+    return client
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def inbox_rows(client) -> list[int]:
+    return rows_of(client.get("/compliance/inbox/").content.decode())
+
+
+def nav_inbox(page: str) -> str:
+    return re.search(r'<a href="/compliance/inbox/" id="nav-inbox">(.*?)</a>', page).group(1)
+
+
+def escalate(client, seq, assignee="erin", note="Salary question: ask HR"):
+    """Escalate answer SEQ as the signed-in officer; the page it leads to is opened, so the
+    message it shows is read (as a browser would) and does not wait in the session."""
+    response = client.post(f"/compliance/ledger/entries/{seq}/review/",
+                           {"decision": "escalated", "note": note, "assignee": assignee})
+    client.get(response["Location"])
+    return response
+
+
+def test_it_puts_an_escalation_in_the_assignees_inbox_and_counts_it_in_the_navigation(client, officer, colleague,
+                                                                                      answers):
+    response = escalate(signed_in(client, officer), 2)
+    assert messages_of(response) == ["Entry #2 escalated."]
+    escalation = LedgerEntry.objects.get(action="review.escalated")
+    assert (escalation.actor_name, escalation.details) == ("charlie", {"seq": 2, "assignee": "erin"})
+    assert unsealed(escalation) == {"note": "Salary question: ask HR"}
+
+    assert inbox_rows(client) == []  # the escalating officer's inbox
+    assert nav_inbox(client.get("/compliance/").content.decode()) == "Inbox"
+
+    signed_in(client, colleague)
+    assert inbox_rows(client) == [2]
+    page = client.get("/compliance/").content.decode()
+    assert nav_inbox(page) == "Inbox (1)"
+    assert ("Assigned to me 1", "/compliance/?kind=assigned") in counts_of(page)
+    assert rows_of(client.get("/compliance/?kind=assigned").content.decode()) == [2]
+    read = LedgerEntry.objects.filter(action="ledger.read", details__what="inbox").last()
+    assert (read.actor_name, read.details["escalations"]) == ("erin", [escalation.seq])
+
+
+def test_it_refuses_an_escalation_without_a_colleague_to_reach(client, officer, colleague, analyst, answers):
+    signed_in(client, officer)
+    refusals = [messages_of(escalate(client, 2, assignee=name)) for name in ("", "charlie", "alice", "nobody")]
+
+    assert refusals == [
+        ["Choose the officer to escalate this answer to: an escalation must reach someone."],
+        ["Escalate to another officer: an escalation to yourself reaches nobody new."],
+        ["“alice” is not a compliance officer: escalate to one."],
+        ["“nobody” is not a compliance officer: escalate to one."],
+    ]
+    assert not LedgerEntry.objects.filter(action="review.escalated").exists()
+
+
+def test_the_escalate_form_offers_the_other_officers(client, officer, colleague, answers):
+    page = signed_in(client, officer).get("/compliance/ledger/entries/2/").content.decode()
+
+    options = re.search(r'<select name="assignee" id="id_assignee">(.*?)</select>', page, re.S).group(1)
+    assert re.findall(r'<option value="([^"]*)"', options) == ["", "erin"]
+
+
+def test_it_refuses_to_resolve_without_a_note(client, officer, colleague, answers):
+    escalate(signed_in(client, officer), 2)
+    escalation = LedgerEntry.objects.get(action="review.escalated")
+    signed_in(client, colleague)
+    assert f'action="/compliance/ledger/entries/{escalation.seq}/resolve/"' in client.get(
+        "/compliance/ledger/entries/2/").content.decode()
+
+    response = client.post(f"/compliance/ledger/entries/{escalation.seq}/resolve/", {"note": "   "})
+
+    assert response["Location"] == "/compliance/ledger/entries/2/"
+    assert messages_of(response) == ["Write a note to resolve this escalation: say what was decided."]
+    assert not LedgerEntry.objects.filter(action="review.resolved").exists()
+    assert inbox_rows(client) == [2]
+
+
+def test_only_the_assignee_resolves_an_escalation(client, officer, colleague, answers):
+    escalate(signed_in(client, officer), 2)
+    escalation = LedgerEntry.objects.get(action="review.escalated")
+
+    response = client.post(f"/compliance/ledger/entries/{escalation.seq}/resolve/", {"note": "Done"})
+
+    assert messages_of(response) == ["Only erin can resolve this escalation: it is assigned to them."]
+    assert not LedgerEntry.objects.filter(action="review.resolved").exists()
+
+
+def test_it_resolves_with_a_note_and_every_step_is_a_ledger_entry(client, officer, colleague, answers):
+    escalate(signed_in(client, officer), 2)
+    escalation = LedgerEntry.objects.get(action="review.escalated")
+    signed_in(client, colleague)
+
+    response = client.post(f"/compliance/ledger/entries/{escalation.seq}/resolve/", {"note": "HR confirmed: fine"})
+
+    assert messages_of(response) == ["Escalation of entry #2 resolved."]
+    resolved = LedgerEntry.objects.get(action="review.resolved")
+    assert (resolved.actor_name, resolved.target_type, resolved.target_id) == ("erin", "trace", "t-sensitive")
+    assert resolved.details == {"seq": 2, "escalation": escalation.seq}
+    assert unsealed(resolved) == {"note": "HR confirmed: fine"}
+    assert inbox_rows(client) == []
+    page = client.get("/compliance/").content.decode()
+    assert nav_inbox(page) == "Inbox"
+    assert ("Assigned to me 0", "/compliance/?kind=assigned") in counts_of(page)
+    assert list(LedgerEntry.objects.filter(action__startswith="review.").values_list("action", "actor_name")) == [
+        ("review.escalated", "charlie"), ("review.resolved", "erin")]
+    entry_page = client.get("/compliance/ledger/entries/2/").content.decode()
+    assert '<span class="review review-resolved">resolved</span>' in entry_page
+    assert "/resolve/" not in entry_page
+
+    again = client.post(f"/compliance/ledger/entries/{escalation.seq}/resolve/", {"note": "Again"})
+    assert messages_of(again) == ["The escalation of entry #2 is already resolved."]
+
+
+def test_it_mails_the_assignee_when_smtp_is_configured_and_says_nothing_sealed(client, officer, colleague, answers,
+                                                                              settings):
+    settings.EMAIL_HOST = "smtp.example.org"
+
+    escalate(signed_in(client, officer), 2)
+
+    assert len(mail.outbox) == 1
+    sent = mail.outbox[0]
+    assert sent.to == ["erin@example.org"]
+    assert sent.subject == "Answer escalated to you: ledger entry #2"
+    assert sent.body == ("An answer was escalated to you for review: ledger entry #2.\n\n"
+                         "Open it in the appliance: /compliance/ledger/entries/2/\n")
+    assert "Maria" not in sent.subject + sent.body and "Salary" not in sent.subject + sent.body
+
+
+def test_it_sends_no_mail_without_smtp(client, officer, colleague, answers):
+    escalate(signed_in(client, officer), 2)
+
+    assert mail.outbox == []
+    assert LedgerEntry.objects.filter(action="review.escalated").count() == 1
+
+
+@pytest.mark.parametrize("person", ["analyst", "admin", "outsider"])
+def test_the_inbox_is_for_officers_only(client, request, person):
+    signed_in(client, request.getfixturevalue(person))
+
+    assert client.get("/compliance/inbox/").status_code == 403
+    assert client.post("/compliance/ledger/entries/1/resolve/", {"note": "x"}).status_code == 403
