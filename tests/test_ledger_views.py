@@ -130,7 +130,7 @@ def test_it_lists_entries_newest_first_with_the_answer_columns(officer_client, l
     cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
     assert cells[1].startswith(TODAY.isoformat())
     assert cells[:1] + cells[2:] == ["2", "alice", "Answer trace t-internal", "When does the office open?", "Answered",
-                                     "internal", "smollm2-135m", "unreviewed"]
+                                     "Inside", "smollm2-135m", "unreviewed"]
     assert '<a href="/compliance/ledger/entries/2/">' in row
     assert "5 entries" in page
     checked = ChainCheck.objects.get()
@@ -550,3 +550,15 @@ def test_exports_carry_the_review_state_the_reviewer_and_the_notes(officer_clien
     assert rows[2]["review"] == {"state": "unreviewed", "reviewer": "", "notes": []}
     policy = officer_client.get("/compliance/ledger/export.jsonl?action=policy.")
     assert "review" not in json.loads(b"".join(policy.streaming_content))
+
+
+def test_it_says_inside_or_outside_and_no_model_where_none_ran(officer_client, ledger, analyst):
+    record_trace("t-answered-inside", analyst)
+
+    page = officer_client.get("/compliance/ledger/?action=answer.").content.decode()
+    rows = dict(re.findall(r'<tr data-seq="(\d+)".*?<span class="outcome[^>]*>[^<]*</span>.*?</td>\s*(.*?)\s*<td><span class="review',
+                           page, re.S))
+
+    assert re.sub(r"\s+", " ", rows["6"]) == "<td>Inside</td> <td>smollm2-135m</td>"  # answered inside
+    assert rows["4"].strip() == '<td colspan="2" class="muted">no model ran</td>'  # not in the documents
+    assert rows["3"].strip() == '<td colspan="2" class="muted">no model ran</td>'  # blocked

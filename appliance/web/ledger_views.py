@@ -33,6 +33,7 @@ REVIEW_DONE = {
 
 OUTCOME_WORDS = {"answered": "Answered", "quoted": "Quoted", "not_found": "Not in the documents",
                  "refused": "Refused", "blocked": "Blocked"}
+MODEL_NOT_RUN = ("not_found", "blocked", "refused")
 ROUTE_WORDS = {"local-specialist": "Inside the perimeter", "external-general": "Outside the perimeter",
                "refuse": "No model allowed"}
 # After these decisions the item is handled: the officer moves on to the next one in the queue.
@@ -88,14 +89,18 @@ def ledger(request):
 
 
 def describe_answers(entries) -> None:
-    """Give each answer trace among ENTRIES its outcome in words (`outcome_words`), the names of its
-    failed output checks (`failed_checks`) and its opened question cut short (`question_excerpt`)."""
+    """Give each answer trace among ENTRIES its outcome in words (`outcome_words`), whether a model
+    was called (`model_ran`), the names of its failed output checks (`failed_checks`) and its
+    opened question cut short (`question_excerpt`)."""
     for entry in entries:
         if entry.is_answer_trace:
             outcome = (entry.details.get("outcome")
                        or next((label.value for label in entry.labels.all() if label.kind == "outcome"), "")
                        or entry.action.removeprefix("answer."))
             entry.outcome_words = OUTCOME_WORDS.get(outcome, outcome)
+            # A trace names the route chosen even when the documents did not answer and no model
+            # was called: the list must not say a model answered.
+            entry.model_ran = outcome not in MODEL_NOT_RUN and bool(entry.details.get("model"))
             entry.failed_checks = [check["name"] for check in entry.details.get("output_checks") or []
                                    if not check.get("passed")]
             if entry.question is not None:
