@@ -109,7 +109,7 @@ def test_it_lists_the_answers_that_need_a_look_newest_first(officer_client, queu
     assert summary_of(page) == "6 to review."
     assert [cells_of(page, seq)[2:] for seq in (7, 6, 5, 4, 3, 2)] == [
         ["Summarise the salary review", "Refused", "No model allowed", "Kept inside: restricted", "unreviewed"],
-        ["What is the canteen menu?", "Not in the documents", "Inside the perimeter: SmolLM2", "Kept inside: internal",
+        ["What is the canteen menu?", "Not in the documents", "Inside the perimeter: no model ran", "Kept inside: internal",
          "unreviewed"],
         ["Who approves travel?", "Answered", "Outside the perimeter: gpt-ext", "Output check failed: personal data",
          "unreviewed"],

@@ -51,7 +51,7 @@ def compliance_home(request):
     page, everything = queue.read_queue_page(request.user, kind, request.GET.get("page"))
     describe_answers(page.object_list)
     for entry in page.object_list:
-        entry.route_words = route_words(entry.details.get("route"))
+        entry.route_words = route_words(entry.details.get("route"), entry.model_ran)
         entry.flags = ([f"Output check failed: {name}" for name in entry.failed_checks]
                        + ([f"Kept inside: {entry.details['route']['sensitivity']}"]
                           if "sensitive" in entry.queue_kinds else []))
@@ -64,11 +64,14 @@ def compliance_home(request):
     return render(request, "web/compliance_home.html", context)
 
 
-def route_words(route: dict | None) -> str:
-    """An answer's ROUTE (trace details) as the officer reads it."""
+def route_words(route: dict | None, model_ran: bool = True) -> str:
+    """An answer's ROUTE (trace details) as the officer reads it; the model is named only when
+    MODEL_RAN (a question the documents do not answer is routed, but no model is called)."""
     if not route:
         return "Not routed: stopped at screening"
     words = ROUTE_WORDS.get(route["name"], route["name"])
+    if not model_ran and route["name"] != "refuse":
+        return f"{words}: no model ran"
     return f"{words}: {route['model']}" if route.get("model") else words
 
 
@@ -100,7 +103,7 @@ def describe_answers(entries) -> None:
             entry.outcome_words = OUTCOME_WORDS.get(outcome, outcome)
             # A trace names the route chosen even when the documents did not answer and no model
             # was called: the list must not say a model answered.
-            entry.model_ran = outcome not in MODEL_NOT_RUN and bool(entry.details.get("model"))
+            entry.model_ran = outcome not in MODEL_NOT_RUN
             entry.failed_checks = [check["name"] for check in entry.details.get("output_checks") or []
                                    if not check.get("passed")]
             if entry.question is not None:
