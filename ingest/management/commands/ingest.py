@@ -10,7 +10,7 @@ from tqdm import tqdm
 from appliance.errors import IngestRejected, StoreUnavailable
 from appliance.runtime import borrowed_parts
 from ingest.collections import configure_collection
-from ingest.folders import FolderSummary, erase_missing, held_versions, sync_file, walk_folder
+from ingest.folders import FolderSummary, erase_missing, held_versions, outcome, sync_file, walk_folder
 from ingest.indexing import index_document
 from ingest.models import Classification
 from ingest.uploads import accept_upload
@@ -104,6 +104,6 @@ def ingest_file(collection, path: Path, parts) -> dict:
         return {**line, "status": rejection.code, "error": rejection.message}
     if document.status == document.Status.QUEUED:
         document = index_document(document, parts)
-    return {**line, "status": document.status, "chunks": document.chunk_count, "entities": document.entity_counts,
-            "sensitivity": document.sensitivity or None, "sensitivity_reason": document.sensitivity_reason or None,
-            "error": document.error_message or None}
+    done = outcome(document)
+    del done["version"]  # a single file's line keeps the keys it always had
+    return {**line, **done}
