@@ -12,42 +12,8 @@ further) and never an internal code such as US_SSN. The compliance officer reads
 """
 import re
 
+from appliance.plain_words import entity_name
 from guardrails.findings import BLOCK, Finding
-
-# Entity types in plain words, with their article: "it contains {name}". Other modules may show
-# them too (entity_name()); a type missing here is never shown by its code.
-ENTITY_NAMES = {
-    "PERSON": "a person's name",
-    "NRP": "a nationality, religion or political group",
-    "LOCATION": "a place",
-    "DATE_TIME": "a date or time",
-    "EMAIL_ADDRESS": "an e-mail address",
-    "PHONE_NUMBER": "a phone number",
-    "URL": "a web address",
-    "IP_ADDRESS": "an IP address",
-    "MAC_ADDRESS": "a network hardware (MAC) address",
-    "CREDIT_CARD": "a payment card number",
-    "IBAN_CODE": "a bank account number (IBAN)",
-    "CRYPTO": "a cryptocurrency wallet address",
-    "US_BANK_NUMBER": "a US bank account number",
-    "US_SSN": "a US social security number",
-    "US_ITIN": "a US taxpayer identification number",
-    "US_PASSPORT": "a US passport number",
-    "US_DRIVER_LICENSE": "a US driver's licence number",
-    "MEDICAL_LICENSE": "a medical licence number",
-    "UK_NHS": "a UK NHS number",
-    "ES_NIF": "a Spanish tax id (NIF)",
-    "ES_NIE": "a Spanish foreigner's id (NIE)",
-    "IT_FISCAL_CODE": "an Italian fiscal code",
-    "PL_PESEL": "a Polish national id (PESEL)",
-    "FI_PERSONAL_IDENTITY_CODE": "a Finnish personal identity code",
-    "SE_PERSONNUMMER": "a Swedish personal identity number",
-    "NL_BSN": "a Dutch citizen service number (BSN)",
-    "FR_NIR": "a French social security number (NIR)",
-    "BE_NATIONAL_NUMBER": "a Belgian national register number",
-    "DE_TAX_ID": "a German tax id (Steuer-ID)",
-}
-UNNAMED_ENTITY = "a kind of personal data the policy does not allow"
 
 # How text hidden in a question was written, for a finding in a reading other than the question
 # as typed: "it contains a US social security number (encoded in base64)".
@@ -87,11 +53,6 @@ FAIL_CLOSED = "a screening check could not run, and the policy holds questions b
 INSTRUCTION = "it reads like an instruction to the assistant"
 HARMFUL = "it asks for a way to cause serious harm (weapons, drugs, poisons, malware or break-ins)"
 TIMED_OUT = " (timed out)"
-
-
-def entity_name(entity_type: str) -> str:
-    """ENTITY_TYPE (e.g. "US_SSN") in plain words with its article ("a US social security number")."""
-    return ENTITY_NAMES.get(entity_type, UNNAMED_ENTITY)
 
 
 def reasons_for(verdict) -> list[str]:

@@ -9,9 +9,10 @@ draft and under the version in force, and write one ledger event when done: who,
 digest, the versions compared and the verdicts or counts, never a question's text.
 
 A question typed into the bench is sealed under the ledger key until the worker has screened it,
-then dropped from the row. A replay opens the sealed questions of the last N answered exchanges
-(blocked questions are never kept, so they cannot be replayed) and keeps, for each one whose
-verdict would change, the exchange, its trace and the two verdicts: never the text.
+then dropped from the row. A replay opens the sealed questions of the last N exchanges that keep
+theirs (a blocked question is dropped from the analyst's exchange and sealed only in its trace in
+the ledger, so blocks are not replayed) and keeps, for each one whose verdict would change, the
+exchange, its trace and the two verdicts: never the text.
 """
 import base64
 
@@ -24,7 +25,8 @@ from appliance.audit.models import LedgerEntry
 from appliance.audit.recording import record_event
 from appliance.audit.sealing import ledger_key
 from appliance.errors import ApplianceError, QuestionInvalid
-from guardrails.findings import BLOCK, SENSITIVE
+from appliance.plain_words import VERDICT_WORDS, finding_action_words
+from guardrails.findings import BLOCK, REPORT, SENSITIVE
 from guardrails.models import PolicyTrial, PolicyVersion
 from guardrails.policy import MAX_QUESTION_CHARS_LIMIT, Policy, rules_digest
 from guardrails.publishing import current_policy_version
@@ -34,8 +36,6 @@ MAX_REPLAY = 5000
 REPLAY_BATCH = 50  # questions screened between two progress updates (and two short transactions)
 SEAL_SEQ = 0  # as for exchanges: no ledger entry has sequence 0, so the associated data is unique
 NEWLY_BLOCKED, NEWLY_ALLOWED, ROUTE_CHANGED = "newly_blocked", "newly_allowed", "route_changed"
-VERDICT_WORDS = {BLOCK: "blocked", SENSITIVE: "kept inside: sensitive", "clean": "clean"}
-FINDING_ACTION_WORDS = {BLOCK: "blocks", SENSITIVE: "keeps it inside", "report": "reported only"}
 
 
 class ReplayTooLarge(ApplianceError):
@@ -140,16 +140,22 @@ def verdict_shown(verdict) -> dict:
 
 
 REPORTED_LIKENESS = "the attack detector saw a faint likeness to an instruction, not enough to act on"
+REPORTED_TOPIC = "it comes close to the denied topic '{name}', not close enough to block"
 
 
 def finding_shown(finding) -> dict:
-    # A classifier score under the threshold is reported, not acted on: "It reads like an
-    # instruction to the assistant" beside an ordinary question would alarm the officer for nothing.
-    words = REPORTED_LIKENESS if (finding.action == "report" and finding.detector == "injection_classifier") \
-        else reason_for(finding)
+    """A finding as the bench lists it: what it is in words, what it does, and its code (secondary)."""
+    words = reason_for(finding)
+    # A score under the threshold is reported, not acted on: "It reads like an instruction to the
+    # assistant" or "it matches the denied topic" beside an ordinary question would alarm the
+    # officer for nothing.
+    if finding.action == REPORT and finding.detector == "injection_classifier":
+        words = REPORTED_LIKENESS
+    elif finding.action == REPORT and finding.detector == "denied_topic":
+        words = REPORTED_TOPIC.format(name=finding.type)
     if finding.reading != AS_TYPED:
         words = f"{words} ({reading_words(finding.reading)})"
-    return {"words": words, "action": finding.action, "action_words": FINDING_ACTION_WORDS.get(finding.action, finding.action),
+    return {"words": words, "action": finding.action, "action_words": finding_action_words(finding.action),
             "code": finding.type if finding.detector in ("pii", "length", "obfuscation") else finding.detector}
 
 

@@ -295,3 +295,31 @@ def test_it_refuses_a_paraphrase_with_a_word_of_its_own(checker):
                        question="What is the guest Wi-Fi password?")
 
     assert checked.flags == ["The model's answer uses words its quotes do not."]
+
+
+def test_a_name_found_as_overlapping_spans_is_withheld_whole():
+    from appliance.answering.checking import withheld_spans
+    from guardrails.pii import PiiFinding
+
+    text = "Ask Maria Keller or Jan de Vries."
+    findings = [PiiFinding("PERSON", 4, 9, 0.85, "NameListRecognizer"), PiiFinding("PERSON", 4, 16, 0.85, "SpacyRecognizer"),
+                PiiFinding("PERSON", 20, 23, 0.85, "SpacyRecognizer"), PiiFinding("PERSON", 24, 32, 0.85, "SpacyRecognizer")]
+
+    spans = withheld_spans(text, findings, lambda finding: True)
+
+    # The first span alone used to be withheld, leaving "[PERSON withheld] Keller".
+    assert [(span.start, span.end, span.entity_type) for span in spans] == [(4, 16, "PERSON"), (20, 32, "PERSON")]
+
+
+def test_overlapping_spans_are_withheld_when_any_of_them_must_be():
+    from appliance.answering.checking import withheld_spans
+    from guardrails.pii import PiiFinding
+
+    text = "Call 020 7946 0958 today."
+    date = PiiFinding("DATE_TIME", 5, 13, 0.6, "SpacyRecognizer")
+    phone = PiiFinding("PHONE_NUMBER", 5, 18, 0.75, "PhoneRecognizer")
+
+    spans = withheld_spans(text, [date, phone], lambda finding: finding.entity_type == "PHONE_NUMBER")
+
+    assert [(span.start, span.end, span.entity_type) for span in spans] == [(5, 18, "PHONE_NUMBER")]
+    assert withheld_spans(text, [date], lambda finding: False) == []

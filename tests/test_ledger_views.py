@@ -62,10 +62,13 @@ def officer_client(client, officer):
 
 def record_trace(trace_id: str, actor, *, outcome="answered", shown="answered", collection="Handbook", perimeter="internal",
                  route="local-specialist", model="smollm2-135m", entities=("PERSON",),
-                 question="When does the office open?", answer="At 8:00 on weekdays [1].") -> LedgerEntry:
-    """An answer trace with the shapes record_answer_trace writes (no model is run)."""
-    findings = [{"detector": "pii", "type": entity, "start": 0, "end": 5, "score": 0.85, "action": "sensitive",
-                 "reading": "normalised"} for entity in entities]
+                 question="When does the office open?", answer="At 8:00 on weekdays [1].", findings=None,
+                 passage="The office opens at 8:00 on weekdays.", quotes=None) -> LedgerEntry:
+    """An answer trace with the shapes record_answer_trace writes (no model is run). QUOTES: the
+    evidence's quotes ({"n", "start", "end", "score"}), offsets in PASSAGE."""
+    if findings is None:
+        findings = [{"detector": "pii", "type": entity, **span_of(question, entity), "score": 0.85, "action": "sensitive",
+                     "reading": "normalised"} for entity in entities]
     routed = outcome != "blocked"
     details = {
         "collections": [collection],
@@ -78,6 +81,8 @@ def record_trace(trace_id: str, actor, *, outcome="answered", shown="answered", 
         "passages": [{"n": 1, "chunk_id": "c" * 64, "document": "Hours.md", "document_id": 3, "version": 1,
                       "page": None, "section": "Hours", "score": 0.71, "sensitivity": "internal"}] if routed else [],
         "citations": [1] if routed else [],
+        "evidence": {"quotes": quotes, "answers_question": True, "confidence": 0.8, "features": {},
+                     "withheld_sentences": 0} if quotes else None,
         "output_checks": [{"name": "citations", "passed": True, "detail": ""}] if routed else [],
         "error": "",
         "timings": {"screen_ms": 12.5, "generate_ms": 800.0},
@@ -88,11 +93,22 @@ def record_trace(trace_id: str, actor, *, outcome="answered", shown="answered", 
         if routed else None,
         "raw_answer": "At 8:00 on weekdays [1]. <|im_end|>" if routed else "",
         "answer": answer,
-        "passage_texts": {"1": "The office opens at 8:00 on weekdays."} if routed else {},
+        "passage_texts": {"1": passage} if routed else {},
     }
     labels = {"outcome": [shown], "collection": [collection], "entity": list(entities), "route": [route] if routed else [],
               "perimeter": [perimeter] if routed else [], "model": [model] if routed else []}
     return record_event(f"answer.{outcome}", actor, ("trace", trace_id), sealed=sealed, labels=labels, **details)
+
+
+# Where a finding of each type sits in the questions below; a question without such a value gets
+# an empty span at its start (the filters read the finding's type only).
+VALUES = {"EMAIL_ADDRESS": re.compile(r"\S+@\S+\.com"), "PERSON": re.compile(r"Maria Keller"),
+          "CREDIT_CARD": re.compile(r"\d{4} \d{4} \d{4} \d{4}")}
+
+
+def span_of(question: str, entity: str) -> dict:
+    found = VALUES[entity].search(question) if entity in VALUES else None
+    return {"start": found.start(), "end": found.end()} if found else {"start": 0, "end": 0}
 
 
 @pytest.fixture
@@ -218,11 +234,11 @@ def test_it_shows_the_whole_evidence_of_an_answer(officer_client, ledger):
     assert '<blockquote class="sealed-text" id="question">When does the office open?</blockquote>' in page
     assert '<div class="answer sealed-text" id="answer">At 8:00 on weekdays [1].</div>' in page
     assert '<pre id="raw-answer">At 8:00 on weekdays [1]. &lt;|im_end|&gt;</pre>' in page
-    assert ("<td>pii</td><td><code>PERSON</code></td><td>0–5</td>\n"
-            "        <td>0.85</td><td>sensitive</td><td>v1</td>") in page
-    assert "<dt>Route</dt><dd>local-specialist</dd>" in page
+    assert rows_of_table(page, "findings") == [
+        ["Personal data scanner pii", "Person's name PERSON", "0–0", "0.85", "Keeps it inside", "v1"]]
+    assert '<dt>Route</dt><dd>Inside the perimeter <span class="muted code">local-specialist</span></dd>' in page
     assert "<dt>Reason</dt><dd>The collection is internal.</dd>" in page
-    assert '<span class="tag">collections: internal</span>' in page
+    assert '<span class="tag">the collections asked: internal</span>' in page
     assert "<dt>Model</dt><dd>smollm2-135m (internal, Q4_1)</dd>" in page
     assert f'<code class="hash">{"ab" * 32}</code>' in page
     assert "<strong>[1]</strong> Hours.md v1, Hours" in page and "· <strong>cited</strong>" in page
@@ -230,7 +246,7 @@ def test_it_shows_the_whole_evidence_of_an_answer(officer_client, ledger):
     assert '<p class="muted">system</p><pre>You answer questions.</pre>' in page
     assert f'<code class="hash">{entry.entry_hash}</code>' in page
     assert f'<code class="hash">{entry.prev_hash}</code>' in page
-    assert '<span class="tag">generate_ms: 800.0</span>' in page
+    assert '<span class="tag" title="generate_ms">Generating the answer: 800 ms</span>' in page
     assert "Nobody has reviewed this answer yet." in page
     assert 'href="/compliance/ledger/entries/2/evidence.json"' in page
 
@@ -429,6 +445,14 @@ def test_the_compliance_home_links_to_the_console(officer_client):
     assert '<a href="/compliance/ledger/">Audit ledger</a>' in officer_client.get("/compliance/").content.decode()
 
 
+def rows_of_table(page: str, table_class: str) -> list[list[str]]:
+    """The body rows of the page's table of TABLE_CLASS (or id), as text."""
+    table = re.search(rf'<table (?:class|id)="{table_class}">(.*?)</table>', page, re.S).group(1)
+    return [[html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", cell))).strip()
+             for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1], re.S)]
+
+
 def cells_of(page: str, seq: int) -> list[str]:
     row = re.search(rf'<tr data-seq="{seq}">(.*?)</tr>', page, re.S).group(1)
     return [html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", cell))).strip()
@@ -444,9 +468,9 @@ def test_answer_rows_show_the_question_and_the_outcome_in_words(officer_client, 
     assert '<th>Question</th><th>Outcome</th>' in page
     assert [cells_of(page, seq)[4:6] for seq in (7, 6, 4, 3, 2)] == [
         ["Anything?", "Refused"],
-        ["Which " + "very " * 14 + "…", "Quoted"],
+        ["Which " + "very " * 14 + "…", "Quotes only"],
         ["When does the office open?", "Not in the documents"],
-        ["What is maria@example.com's salary?", "Blocked"],
+        ["What is [e-mail address]'s salary?", "Blocked"],
         ["When does the office open?", "Answered"],
     ]
     assert cells_of(page, 1)[3:6] == ["collection.created collection 1", "", ""]
@@ -462,8 +486,8 @@ def test_a_failed_output_check_shows_in_the_outcome(officer_client, analyst):
 
     page = officer_client.get("/compliance/ledger/").content.decode()
 
-    assert cells_of(page, 2)[4:6] == ["When?", "Quoted check failed: numbers"]
-    assert cells_of(page, 1)[5] == "Quoted"
+    assert cells_of(page, 2)[4:6] == ["When?", "Quotes only check failed: numbers"]
+    assert cells_of(page, 1)[5] == "Quotes only"
 
 
 def test_the_list_records_the_questions_it_showed(officer_client, ledger, settings):
@@ -562,3 +586,88 @@ def test_it_says_inside_or_outside_and_no_model_where_none_ran(officer_client, l
     assert re.sub(r"\s+", " ", rows["6"]) == "<td>Inside</td> <td>smollm2-135m</td>"  # answered inside
     assert rows["4"].strip() == '<td colspan="2" class="muted">no model ran</td>'  # not in the documents
     assert rows["3"].strip() == '<td colspan="2" class="muted">no model ran</td>'  # blocked
+
+
+CARD_QUESTION = "Why was card 4111 1111 1111 1111 of Maria Keller refused on 3 May?"
+CARD_FINDINGS = [
+    {"detector": "pii", "type": "CREDIT_CARD", "start": 13, "end": 32, "score": 1.0, "action": "block", "reading": "normalised"},
+    # Overlapping spans of one value are masked as one; a date the policy only reports stays.
+    {"detector": "pii", "type": "PERSON", "start": 36, "end": 41, "score": 0.85, "action": "sensitive", "reading": "normalised"},
+    {"detector": "pii", "type": "PERSON", "start": 36, "end": 48, "score": 0.85, "action": "sensitive", "reading": "normalised"},
+    {"detector": "pii", "type": "DATE_TIME", "start": 60, "end": 65, "score": 0.85, "action": "report", "reading": "normalised"},
+]
+
+
+def test_lists_mask_the_personal_data_of_a_question_by_kind_and_the_entry_shows_it_whole(officer_client, analyst):
+    record_trace("t-card", analyst, outcome="blocked", shown="blocked", question=CARD_QUESTION, findings=CARD_FINDINGS)
+
+    listed_page = officer_client.get("/compliance/ledger/").content.decode()
+    queue_page = officer_client.get("/compliance/").content.decode()
+    entry_page = officer_client.get("/compliance/ledger/entries/1/").content.decode()
+
+    masked = "Why was card [payment card number] of [person's name] refused on 3 May?"
+    assert cells_of(listed_page, 1)[4] == masked
+    assert masked in html.unescape(queue_page)
+    assert "4111" not in listed_page and "Keller" not in listed_page
+    assert "4111" not in queue_page and "Keller" not in queue_page
+    assert f'<blockquote class="sealed-text" id="question">{html.escape(CARD_QUESTION)}</blockquote>' in entry_page
+    assert rows_of_table(entry_page, "findings")[0] == [
+        "Personal data scanner pii", "Payment card number CREDIT_CARD", "13–32", "1.00", "Blocks", "v1"]
+    assert rows_of_table(entry_page, "findings")[3][4] == "Recorded for officers; does not stop the question"
+
+
+PASSAGE = "Opening hours: 8:00 to 18:00. Questions go to the front desk on 020 7946 0958 during those hours."
+QUOTE = "Questions go to the front desk on 020 7946 0958 during those hours."
+PHONE = PASSAGE.index("020")
+
+
+def test_the_answer_shown_is_masked_as_the_analyst_saw_it(officer_client, analyst):
+    from appliance.answering.models import Conversation, Exchange
+
+    start = PASSAGE.index(QUOTE)
+    record_trace("t-quoted", analyst, shown="quoted", question="Who answers questions?",
+                 answer=f"The documents say:\n\u201c{QUOTE}\u201d [1]", passage=PASSAGE,
+                 quotes=[{"n": 1, "start": start, "end": start + len(QUOTE), "score": 0.9}])
+    conversation = Conversation.objects.create(user=analyst)
+    Exchange.objects.create(conversation=conversation, trace_id="t-quoted",
+                            passage_entities={"c" * 64: [[PHONE, PHONE + 13, "PHONE_NUMBER"]]})
+
+    page = officer_client.get("/compliance/ledger/entries/1/").content.decode()
+
+    answer = re.search(r'<div class="answer sealed-text" id="answer">(.*?)</div>', page, re.S).group(1)
+    assert html.unescape(answer) == ("The documents say:\n\u201cQuestions go to the front desk on \u2022\u2022\u2022"
+                                     "\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u2022 during those hours.\u201d [1]")
+    assert "As the analyst saw it: phone number masked" in page
+    # The passages, labelled unmasked, keep the number for the officer.
+    assert f'<blockquote class="sealed-text">{PASSAGE}</blockquote>' in page
+    assert "As the documents hold them, unmasked" in page
+
+
+def test_an_answer_whose_exchange_is_gone_says_its_masks_are_unknown(officer_client, analyst):
+    start = PASSAGE.index(QUOTE)
+    record_trace("t-gone", analyst, shown="quoted", answer=f"The documents say:\n\u201c{QUOTE}\u201d [1]", passage=PASSAGE,
+                 quotes=[{"n": 1, "start": start, "end": start + len(QUOTE), "score": 0.9}])
+
+    page = officer_client.get("/compliance/ledger/entries/1/").content.decode()
+
+    assert "020 7946 0958 during those hours" in page.split('id="answer-masked"')[0]
+    assert "The analyst&#x27;s conversation is no longer stored" in page
+
+
+def test_the_evidence_names_timings_and_checks_in_words_with_units(officer_client, analyst):
+    entry = record_trace("t-timed", analyst)
+    details = entry.details | {
+        "timings": {"screen_ms": 41.23, "retrieve_ms": 180.0, "generate_ms": 12345.0, "pieces": 17},
+        "output_checks": [{"name": "grounding", "passed": False, "detail": "9:00 is not in the quotes"}]}
+    record_event("answer.answered", analyst, ("trace", "t-timed-2"), sealed={"question": "When?"},
+                 labels={"outcome": ["quoted"]}, **details)
+
+    page = officer_client.get("/compliance/ledger/entries/2/").content.decode()
+
+    timings = re.search(r'<p id="timings">(.*?)</p>', page, re.S).group(1)
+    assert [html.unescape(tag) for tag in re.findall(r'<span class="tag" title="[a-z_]+">(.*?)</span>', timings)] == [
+        "Screening the question: 41 ms", "Retrieving passages: 180 ms", "Generating the answer: 12.3 s",
+        "Pieces the model wrote: 17"]
+    assert rows_of_table(page, "output-checks") == [
+        ["Grounding: says only what its quotes say (figures, names, quotations)", "failed", "9:00 is not in the quotes"]]
+    assert "screen_ms:" not in page

@@ -198,3 +198,16 @@ def test_a_classifier_score_it_only_reports_is_not_called_an_instruction():
     assert finding_shown(faint)["words"] == ("the attack detector saw a faint likeness to an instruction, "
                                              "not enough to act on")
     assert finding_shown(acted)["words"] == "it reads like an instruction to the assistant"
+
+
+def test_a_denied_topic_it_only_reports_says_what_that_does():
+    from guardrails.findings import Finding
+    from guardrails.testbench import finding_shown
+
+    near = Finding(detector="denied_topic", type="Mergers", start=0, end=40, score=0.7, action="report")
+    matched = Finding(detector="denied_topic", type="Mergers", start=0, end=40, score=0.9, action="block")
+
+    assert finding_shown(near) == {
+        "words": "it comes close to the denied topic 'Mergers', not close enough to block", "action": "report",
+        "action_words": "recorded for officers; does not stop the question", "code": "denied_topic"}
+    assert finding_shown(matched)["words"] == "it matches the denied topic 'Mergers'"

@@ -1,4 +1,5 @@
 """The policy editor: compliance officers publish versions in the browser; nobody else may."""
+import html
 import re
 
 import pytest
@@ -41,6 +42,33 @@ def test_it_shows_the_current_version_to_an_officer(officer_client):
     assert '<option value="block" selected>block</option>' in page
 
 
+def test_it_names_each_type_of_personal_data_in_words_with_its_code_beside(officer_client):
+    current_policy_version()
+
+    page = officer_client.get("/compliance/policy/").content.decode()
+
+    rows = re.findall(r'<tr><td>([^<]*) <span class="muted code">([A-Z_]+)</span></td>', page)
+    assert ("Nationality, religion or political group", "NRP") in [(html.unescape(words), code) for words, code in rows]
+    assert ("Belgian national register number", "BE_NATIONAL_NUMBER") in [(html.unescape(w), c) for w, c in rows]
+    assert ("US taxpayer identification number", "US_ITIN") in [(html.unescape(w), c) for w, c in rows]
+    assert "<code>NRP</code>" not in page and "<td><code>" not in page
+    # In the order an officer reads them: by their words.
+    assert [html.unescape(words) for words, _ in rows] == sorted((html.unescape(words) for words, _ in rows), key=str.casefold)
+
+
+def test_it_says_what_report_only_does_and_what_the_replay_leaves_out(officer_client):
+    current_policy_version()
+
+    page = html.unescape(officer_client.get("/compliance/policy/").content.decode())
+
+    assert "“report only” records the finding for officers in the question's trace and changes nothing else: " \
+           "the question is still answered." in page
+    assert "From 0.9 of it, a question is only reported: recorded for officers in its trace, and still answered." in page
+    assert "never kept" not in page
+    assert ("blocked questions are not among them: the appliance drops a blocked question from the analyst's "
+            "conversation and keeps it only sealed in its trace in the audit ledger") in page
+
+
 def test_it_publishes_a_new_version_from_the_form(officer_client):
     current_policy_version()
     data = submitted_form(
@@ -79,7 +107,7 @@ def test_it_lets_an_officer_choose_which_personal_data_raises_a_documents_label(
     event = LedgerEntry.objects.filter(action="policy.published").last()
     assert "entity_labels" in event.details["changed"]
     shown = officer_client.get("/compliance/policy/versions/2/").content.decode()
-    assert "<tr><td><code>LOCATION</code></td><td>internal</td></tr>" in shown
+    assert '<tr><td>Place <span class="muted code">LOCATION</span></td><td>internal</td></tr>' in shown
 
 
 @pytest.mark.parametrize(("changes", "error"), [

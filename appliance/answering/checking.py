@@ -37,12 +37,12 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from appliance.answering.evidence import NUMBER, SENTENCE_BREAK, WANTS_NUMBER, Quote
 from appliance.answering.prompting import QUOTES_HEADING, Passage
 from guardrails.findings import BLOCK
-from guardrails.pii import PiiScanner
+from guardrails.pii import PiiFinding, PiiScanner
 from guardrails.policy import Policy
 
 logger = logging.getLogger(__name__)
@@ -170,14 +170,13 @@ class AnswerChecker:
     def withhold_personal_data(self, answer: AnswerUnderCheck) -> None:
         findings = self.scanner.scan([answer.text], score_threshold=answer.policy.pii_min_score)[0]
         visible = comparable(" ".join([answer.question, *(passage.text for passage in answer.passages)]))
-        withheld = []
-        for finding in sorted(findings, key=lambda found: found.start):
-            if withheld and finding.start < withheld[-1].end:
-                continue  # overlaps a value already withheld
+
+        def is_withheld(finding) -> bool:
             blocked = answer.policy.action_for_entity(finding.entity_type) == BLOCK
             value = comparable(answer.text[finding.start:finding.end])
-            if blocked or (is_withheld_type(answer.policy, finding.entity_type) and value not in visible):
-                withheld.append(finding)
+            return blocked or (is_withheld_type(answer.policy, finding.entity_type) and value not in visible)
+
+        withheld = withheld_spans(answer.text, findings, is_withheld)
         for finding in reversed(withheld):
             answer.text = f"{answer.text[:finding.start]}[{finding.entity_type} withheld]{answer.text[finding.end:]}"
         if withheld:
@@ -189,6 +188,34 @@ class AnswerChecker:
             ))
         else:
             answer.checks.append(OutputCheck("personal data", True, "No personal data you may not see."))
+
+
+def withheld_spans(text: str, findings, is_withheld) -> list[PiiFinding]:
+    """The spans of TEXT to withhold, in order, for the scanner's FINDINGS of which IS_WITHHELD
+    picks some. Findings that overlap are one value (the scanner keeps overlapping spans of the
+    same strength, such as "Maria" and "Maria Keller"): if any of them is withheld, their whole
+    extent is, named by the longest withheld one. Two withheld spans of one type with only spaces between them
+    ("Maria" "Keller") are one value too. Withholding the first of two overlapping spans alone
+    left the rest of the name showing ("[PERSON withheld] Keller")."""
+    groups: list[list] = []
+    for finding in sorted(findings, key=lambda found: (found.start, -found.end)):
+        if groups and finding.start < groups[-1][-1].end:
+            groups[-1].append(finding)
+        else:
+            groups.append([finding])
+    spans = []
+    for group in groups:
+        chosen = [finding for finding in group if is_withheld(finding)]
+        if not chosen:
+            continue
+        longest = max(chosen, key=lambda found: found.end - found.start)
+        span = replace(longest, start=group[0].start, end=max(finding.end for finding in group))
+        previous = spans[-1] if spans else None
+        if previous and previous.entity_type == span.entity_type and not text[previous.end:span.start].strip():
+            spans[-1] = replace(previous, end=span.end)
+        else:
+            spans.append(span)
+    return spans
 
 
 WITHHELD_UNCHECKED = "The answer was withheld: it could not be checked before being shown."

@@ -10,7 +10,9 @@ web view records it).
 from dataclasses import dataclass
 
 from appliance.answering.checking import is_withheld_type
-from guardrails.reasons import entity_name, joined
+from appliance.answering.models import Exchange
+from appliance.plain_words import entity_name, entity_words
+from guardrails.reasons import joined
 
 MASK = "•"
 MASKED_NOTICE = "Personal data in this passage is masked: {kinds}."
@@ -81,3 +83,71 @@ def masked_quotes(exchange, policy) -> list[dict]:
     """EXCHANGE's quotes with their `text` masked (see masked_quote)."""
     return [quote | {"text": masked_quote(quote, exchange.passage_entities.get(quote.get("chunk_id")), policy)}
             for quote in exchange.evidence]
+
+
+# Detectors whose findings are personal data (or what the organisation's patterns protect) at a
+# known place in the question; a finding that only reports (a date, a place) is not masked.
+MASKED_DETECTORS = ("pii", "policy_pattern")
+TIMED_OUT = " (timed out)"  # a pattern that ran out of time names the whole question, not a value
+
+
+def masked_question(question: str, findings: list[dict]) -> str:
+    """QUESTION with each value its screening FINDINGS (a trace's verdict findings, spans in the
+    question as received) blocked or kept inside for replaced by its kind in brackets: "card
+    [payment card number] declined". For lists, where a question is one line among many; the
+    entry page shows it whole. Overlapping spans are masked as one, named by each kind."""
+    spans = sorted((finding["start"], finding["end"], mask_words(finding)) for finding in findings
+                   if finding.get("detector") in MASKED_DETECTORS and finding.get("action") != "report"
+                   and not finding.get("type", "").endswith(TIMED_OUT)
+                   and 0 <= finding.get("start", -1) < finding.get("end", -1) <= len(question))
+    merged: list[list] = []
+    for start, end, words in spans:
+        if merged and start < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+            merged[-1][2] = list(dict.fromkeys([*merged[-1][2], words]))
+        else:
+            merged.append([start, end, [words]])
+    for start, end, words in reversed(merged):
+        question = f"{question[:start]}[{' or '.join(words)}]{question[end:]}"
+    return question
+
+
+def mask_words(finding: dict) -> str:
+    if finding["detector"] == "pii":
+        return entity_words(finding["type"])
+    return finding["type"]  # the pattern's name, as the officer wrote it
+
+
+@dataclass(frozen=True)
+class AnswerAsShown:
+    text: str                       # the answer, its quotes masked as the analyst read them
+    quotes: tuple[dict, ...] = ()   # the quotes, masked: {"n": passage number, "text": one line}
+    masked: tuple[str, ...] = ()    # entity types masked in them
+    is_known: bool = True           # False: the exchange that held the spans is no longer stored
+
+    @property
+    def masked_words(self) -> list[str]:
+        return [entity_words(entity) for entity in self.masked]
+
+
+def answer_as_shown(answer: str, details: dict, passage_texts: dict, trace_id: str, policy) -> AnswerAsShown:
+    """An answer trace's ANSWER (sealed) and quotes as the analyst read them: each quote masked as
+    the chat masks it (masked_quote) with the spans the worker recorded on the analyst's exchange
+    for the trace TRACE_ID, under POLICY (the verdict's version). DETAILS are the trace's details
+    (its quotes' passages and offsets); PASSAGE_TEXTS its sealed passages ({"n": text})."""
+    quotes = (details.get("evidence") or {}).get("quotes") or []
+    exchange = Exchange.objects.filter(trace_id=trace_id).only("passage_entities").first() if quotes else None
+    chunks = {str(passage["n"]): passage["chunk_id"] for passage in details.get("passages") or []}
+    shown, masked_types = [], []
+    for quote in quotes:
+        n = str(quote["n"])
+        raw = (passage_texts.get(n) or "")[quote["start"]:quote["end"]]
+        spans = exchange.passage_entities.get(chunks.get(n, "")) if exchange is not None else None
+        masked = masked_quote({"text": raw, "start": quote["start"]}, spans, policy)
+        if masked != raw:
+            answer = answer.replace(" ".join(raw.split()), " ".join(masked.split()))
+            masked_types += [entity for start, end, entity in spans
+                             if start < quote["end"] and quote["start"] < end and is_withheld_type(policy, entity)]
+        shown.append({"n": quote["n"], "text": " ".join(masked.split())})
+    return AnswerAsShown(answer, tuple(shown), tuple(dict.fromkeys(masked_types)),
+                         is_known=not quotes or exchange is not None)

@@ -1,5 +1,4 @@
 """Administrators' pages for collections and their documents."""
-import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -9,9 +8,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from appliance.accounts.decorators import permission_required
 from appliance.errors import IngestRejected
+from appliance.plain_words import entity_words
 from appliance.web.forms import CollectionForm, ReplaceForm, UploadForm
 from guardrails.publishing import current_policy
-from guardrails.reasons import entity_name
 from guardrails.sensitivity import LEVELS
 from ingest.archives import accept_archive, describe_archive, is_archive_name
 from ingest.collections import create_collection, update_collection
@@ -115,13 +114,10 @@ def entities_in_words(counts: dict[str, int], policy) -> tuple[list[str], str]:
     """What the scan found, as the admin reads it: the kinds that raise a document's label first,
     each in plain words with its count ("person's name × 2"); then, in one muted line, those the
     policy labels public (dates, places, web addresses), which are many in any handbook."""
-    def words(entity_type):
-        return re.sub(r"^(?:a|an) ", "", entity_name(entity_type))
-
     # Most found first, then by name: the stored order is the database's (PostgreSQL's jsonb sorts keys).
     found = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    personal = [f"{words(kind)} × {count}" for kind, count in found if policy.label_for_entity(kind) != "public"]
-    other = ", ".join(f"{words(kind)} × {count}" for kind, count in found if policy.label_for_entity(kind) == "public")
+    personal = [f"{entity_words(kind)} × {count}" for kind, count in found if policy.label_for_entity(kind) != "public"]
+    other = ", ".join(f"{entity_words(kind)} × {count}" for kind, count in found if policy.label_for_entity(kind) == "public")
     return personal, other
 
 

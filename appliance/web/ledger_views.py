@@ -14,13 +14,19 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from appliance.accounts.decorators import permission_required
+from appliance.answering.masking import answer_as_shown, masked_question
 from appliance.audit import queue, review
 from appliance.audit.checkpoints import key_id_of, public_key_bytes
 from appliance.audit.models import LedgerEntry
 from appliance.audit.watching import shown_chain_state
 from appliance.errors import ApplianceError
+from appliance.plain_words import (check_short_words, check_words, detector_words, finding_action_words,
+                                   finding_type_words, outcome_words, perimeter_words, route_name_words, source_words,
+                                   timing_rows, verdict_words)
 from appliance.web.ledger_forms import LedgerFilterForm
 from appliance.web.views import people_with_roles
+from guardrails.models import PolicyVersion
+from guardrails.publishing import current_policy
 
 read_ledger = permission_required("read_ledger")
 CONTENT_TYPES = {"jsonl": "application/x-ndjson; charset=utf-8", "csv": "text/csv; charset=utf-8"}
@@ -31,11 +37,7 @@ REVIEW_DONE = {
 }
 
 
-OUTCOME_WORDS = {"answered": "Answered", "quoted": "Quoted", "not_found": "Not in the documents",
-                 "refused": "Refused", "blocked": "Blocked"}
 MODEL_NOT_RUN = ("not_found", "blocked", "refused")
-ROUTE_WORDS = {"local-specialist": "Inside the perimeter", "external-general": "Outside the perimeter",
-               "refuse": "No model allowed"}
 # After these decisions the item is handled: the officer moves on to the next one in the queue.
 # An annotation is a note on an item still open, so the officer stays on it.
 MOVES_ON = (review.REVIEWED, review.ESCALATED)
@@ -52,7 +54,7 @@ def compliance_home(request):
     describe_answers(page.object_list)
     for entry in page.object_list:
         entry.route_words = route_words(entry.details.get("route"), entry.model_ran)
-        entry.flags = ([f"Output check failed: {name}" for name in entry.failed_checks]
+        entry.flags = ([f"Output check failed: {check_short_words(name)}" for name in entry.failed_checks]
                        + ([f"Kept inside: {entry.details['route']['sensitivity']}"]
                           if "sensitive" in entry.queue_kinds else []))
     counts = queue.open_counts(everything)
@@ -69,7 +71,7 @@ def route_words(route: dict | None, model_ran: bool = True) -> str:
     MODEL_RAN (a question the documents do not answer is routed, but no model is called)."""
     if not route:
         return "Not routed: stopped at screening"
-    words = ROUTE_WORDS.get(route["name"], route["name"])
+    words = route_name_words(route["name"])
     if not model_ran and route["name"] != "refuse":
         return f"{words}: no model ran"
     return f"{words}: {route['model']}" if route.get("model") else words
@@ -94,20 +96,22 @@ def ledger(request):
 def describe_answers(entries) -> None:
     """Give each answer trace among ENTRIES its outcome in words (`outcome_words`), whether a model
     was called (`model_ran`), the names of its failed output checks (`failed_checks`) and its
-    opened question cut short (`question_excerpt`)."""
+    opened question cut short with its personal data masked by kind (`question_excerpt`: lists show
+    many questions at once; the entry page shows the question whole)."""
     for entry in entries:
         if entry.is_answer_trace:
             outcome = (entry.details.get("outcome")
                        or next((label.value for label in entry.labels.all() if label.kind == "outcome"), "")
                        or entry.action.removeprefix("answer."))
-            entry.outcome_words = OUTCOME_WORDS.get(outcome, outcome)
+            entry.outcome_words = outcome_words(outcome)
             # A trace names the route chosen even when the documents did not answer and no model
             # was called: the list must not say a model answered.
             entry.model_ran = outcome not in MODEL_NOT_RUN
             entry.failed_checks = [check["name"] for check in entry.details.get("output_checks") or []
                                    if not check.get("passed")]
             if entry.question is not None:
-                entry.question_excerpt = excerpt(str(entry.question))
+                findings = (entry.details.get("verdict") or {}).get("findings") or []
+                entry.question_excerpt = excerpt(masked_question(str(entry.question), findings))
 
 
 def excerpt(text: str, limit: int = 80) -> str:
@@ -127,6 +131,7 @@ def ledger_entry(request, seq):
                "passages": passages_with_text(opened), "details": plain_details(opened.entry.details)}
     kind = request.GET.get("queue", "")
     if opened.entry.is_answer_trace:
+        context |= evidence_in_words(opened)
         context |= {"assignees": review.escalation_assignees(request.user),
                     "my_escalations": review.open_escalations(request.user).filter(
                         target_type="trace", target_id=opened.entry.target_id)}
@@ -143,6 +148,38 @@ def queue_place(seq: int, kind: str, officer) -> dict:
     return {"queue": kind, "queue_words": queue.KINDS.get(kind, "All"), "queue_previous": previous,
             "queue_next": following, "queue_position": seqs.index(seq) + 1 if seq in seqs else None,
             "queue_length": len(items), "queue_to_review": sum(1 for item in items if item.is_open)}
+
+
+def evidence_in_words(opened: review.OpenedEntry) -> dict:
+    """What the evidence page says in words beside the trace's codes: the answer and quotes as the
+    analyst was shown them (masked), each finding, the route, the output checks and the timings."""
+    details = opened.entry.details
+    verdict = details.get("verdict") or {}
+    route = details.get("route") or {}
+    context = {
+        "outcome_words": outcome_words(details.get("outcome") or opened.entry.action.removeprefix("answer.")),
+        "verdict_words": verdict_words(verdict.get("action", "")),
+        "findings": [finding | {"detector_words": detector_words(finding.get("detector", "")),
+                                "type_words": finding_type_words(finding.get("detector", ""), finding.get("type", "")),
+                                "action_words": finding_action_words(finding.get("action", ""))}
+                     for finding in verdict.get("findings") or []],
+        "route_words": route_name_words(route.get("name", "")) if route else "",
+        "perimeter_words": perimeter_words(route.get("perimeter")) if route else "",
+        "route_sources": [(source_words(source), level) for source, level in (route.get("sources") or {}).items()],
+        "checks": [check | {"words": check_words(check.get("name", ""))} for check in details.get("output_checks") or []],
+        "timings": timing_rows(details.get("timings") or {}),
+    }
+    if "answer" in opened.values and "answer" not in opened.destroyed:
+        context["shown"] = answer_as_shown(opened.values["answer"] or "", details, opened.values.get("passage_texts") or {},
+                                           opened.entry.target_id, policy_of(verdict))
+    return context
+
+
+def policy_of(verdict: dict):
+    """The policy version that judged VERDICT (the one whose masks the analyst saw), or the current
+    one when that version is unknown."""
+    version = PolicyVersion.objects.filter(number=verdict.get("policy_version")).first()
+    return version.to_policy() if version is not None else current_policy()
 
 
 def passages_with_text(opened: review.OpenedEntry) -> list[dict]:

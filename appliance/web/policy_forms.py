@@ -11,10 +11,11 @@ same validation a stored version passes.
 """
 from django import forms
 
+from appliance.plain_words import entity_words
 from guardrails.pii import PiiScanner
 from guardrails.policy import MAX_QUESTION_CHARS_LIMIT, Policy, PolicyInvalid
 
-ENTITY_CHOICES = [("", "report only"), ("sensitive", "sensitive: perimeter only"), ("block", "block")]
+ENTITY_CHOICES = [("", "report only: recorded for officers"), ("sensitive", "sensitive: perimeter only"), ("block", "block")]
 LABEL_CHOICES = [
     ("public", "does not raise it"), ("internal", "internal"), ("confidential", "confidential"),
     ("restricted", "restricted"),
@@ -31,7 +32,8 @@ class PolicyForm(forms.Form):
     injection_min_score = score_field(
         "Injection classifier threshold", "The classifier's probability from which a question is blocked as an attack.")
     topic_min_similarity = score_field(
-        "Denied-topic similarity", "Similarity to a topic's example from which a question is blocked.")
+        "Denied-topic similarity", "Similarity to a topic's example from which a question is blocked. From 0.9 of it, "
+                                   "a question is only reported: recorded for officers in its trace, and still answered.")
     max_question_chars = forms.IntegerField(
         label="Longest question (characters)", min_value=1, max_value=MAX_QUESTION_CHARS_LIMIT,
         help_text="Longer questions are blocked before any other check.")
@@ -55,18 +57,20 @@ class PolicyForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.entities = entities
         for entity in entities:
-            self.fields[f"action_{entity}"] = forms.ChoiceField(choices=ENTITY_CHOICES, required=False, label=entity)
-            self.fields[f"min_score_{entity}"] = score_field(f"Minimum score for {entity}", "", required=False)
+            words = entity_words(entity)
+            self.fields[f"action_{entity}"] = forms.ChoiceField(choices=ENTITY_CHOICES, required=False, label=words)
+            self.fields[f"min_score_{entity}"] = score_field(f"Minimum score for {words}", "", required=False)
             self.fields[f"label_{entity}"] = forms.ChoiceField(
-                choices=LABEL_CHOICES, label=f"Label a document containing {entity} at least")
+                choices=LABEL_CHOICES, label=f"Label a document containing {words} at least")
             self.fields[f"reveal_{entity}"] = forms.BooleanField(
-                required=False, label=f"Analysts may reveal {entity} in a source passage")
+                required=False, label=f"Analysts may reveal {words} in a source passage")
 
     def entity_rows(self):
-        """(entity type, action field, min-score field, document label field, passage reveal field) for
-        the table in the template."""
-        return [(entity, self[f"action_{entity}"], self[f"min_score_{entity}"], self[f"label_{entity}"],
-                 self[f"reveal_{entity}"]) for entity in self.entities]
+        """(entity type in words, its code, action field, min-score field, document label field, passage
+        reveal field) for the table in the template, in the order of the words."""
+        rows = [(entity_words(entity), entity, self[f"action_{entity}"], self[f"min_score_{entity}"],
+                 self[f"label_{entity}"], self[f"reveal_{entity}"]) for entity in self.entities]
+        return sorted(rows, key=lambda row: (row[0].casefold(), row[1]))
 
     def clean_denied_topics(self):
         topics: dict[str, list[str]] = {}

@@ -1,0 +1,200 @@
+"""What a code means to the person reading it.
+
+Traces, policies and findings store codes ("CREDIT_CARD", "injection_classifier", "local-specialist",
+"not_found", "screen_ms"). Every page an officer, analyst or admin reads names them from here, in
+words; where a page shows the code too, it is secondary (muted) text beside the words. Nothing here
+changes what is stored: the ledger and the policies keep their codes.
+
+    entity_name("IBAN_CODE")   -> "a bank account number (IBAN)"   (in a sentence)
+    entity_words("IBAN_CODE")  -> "bank account number (IBAN)"     (a label, a column, a mask)
+    detector_words("pii")      -> "personal data scanner"
+    outcome_words("not_found") -> "Not in the documents"
+    route_name_words("local-specialist") -> "Inside the perimeter"
+    check_words("grounding")   -> "grounding: says only what its quotes say"
+    timing_rows({"screen_ms": 41.2}) -> [("screening", "41 ms", "screen_ms")]
+"""
+import re
+
+# Entity types with their article, as a sentence reads them: "it contains {name}". A type missing
+# here is never shown by its code alone (UNNAMED_ENTITY, with the code as secondary text).
+ENTITY_NAMES = {
+    "PERSON": "a person's name",
+    "NRP": "a nationality, religion or political group",
+    "LOCATION": "a place",
+    "DATE_TIME": "a date or time",
+    "EMAIL_ADDRESS": "an e-mail address",
+    "PHONE_NUMBER": "a phone number",
+    "URL": "a web address",
+    "IP_ADDRESS": "an IP address",
+    "MAC_ADDRESS": "a network hardware (MAC) address",
+    "CREDIT_CARD": "a payment card number",
+    "IBAN_CODE": "a bank account number (IBAN)",
+    "CRYPTO": "a cryptocurrency wallet address",
+    "US_BANK_NUMBER": "a US bank account number",
+    "US_SSN": "a US social security number",
+    "US_ITIN": "a US taxpayer identification number",
+    "US_PASSPORT": "a US passport number",
+    "US_DRIVER_LICENSE": "a US driver's licence number",
+    "MEDICAL_LICENSE": "a medical licence number",
+    "UK_NHS": "a UK NHS number",
+    "ES_NIF": "a Spanish tax id (NIF)",
+    "ES_NIE": "a Spanish foreigner's id (NIE)",
+    "IT_FISCAL_CODE": "an Italian fiscal code",
+    "PL_PESEL": "a Polish national id (PESEL)",
+    "FI_PERSONAL_IDENTITY_CODE": "a Finnish personal identity code",
+    "SE_PERSONNUMMER": "a Swedish personal identity number",
+    "NL_BSN": "a Dutch citizen service number (BSN)",
+    "FR_NIR": "a French social security number (NIR)",
+    "BE_NATIONAL_NUMBER": "a Belgian national register number",
+    "DE_TAX_ID": "a German tax id (Steuer-ID)",
+}
+UNNAMED_ENTITY = "a kind of personal data the policy does not allow"
+UNNAMED_ENTITY_WORDS = "another kind of personal data"
+
+# Screening detectors (Finding.detector), as the officer reads them.
+DETECTOR_WORDS = {
+    "length": "question length",
+    "pii": "personal data scanner",
+    "policy_pattern": "organisation pattern",
+    "injection_rules": "injection rules",
+    "injection_classifier": "injection classifier",
+    "harmful_request": "harmful-request detector",
+    "obfuscation": "hidden-text check",
+    "denied_topic": "denied topic",
+    "llm_self_check": "model self-check",
+    "screening": "a check that could not run",
+}
+
+# What a finding asks for under the policy (Finding.action), as a verb on the question. A report
+# finding is kept in the trace the officers read and changes nothing (guardrails/findings.py).
+FINDING_ACTION_WORDS = {
+    "block": "blocks",
+    "sensitive": "keeps it inside",
+    "report": "recorded for officers; does not stop the question",
+}
+
+# A whole verdict (Verdict.action).
+VERDICT_WORDS = {"block": "blocked", "sensitive": "kept inside: sensitive", "clean": "clean"}
+
+# An answer trace's outcome.
+OUTCOME_WORDS = {
+    "answered": "Answered",
+    "quoted": "Quotes only",
+    "not_found": "Not in the documents",
+    "refused": "Refused",
+    "blocked": "Blocked",
+}
+
+# Routes (routing/decision.py) and perimeters.
+ROUTE_WORDS = {
+    "local-specialist": "Inside the perimeter",
+    "external-general": "Outside the perimeter",
+    "refuse": "No model allowed",
+}
+PERIMETER_WORDS = {"internal": "Inside the perimeter", "external": "Outside the perimeter"}
+# Where a route's sensitivity came from (Route.sources).
+SOURCE_WORDS = {
+    "question": "the question",
+    "collections": "the collections asked",
+    "chunks": "the passages retrieved",
+    "conversation": "the conversation so far",
+}
+
+# Output checks (answering/checking.py), each with what it checks.
+CHECK_WORDS = {
+    "grounding": "grounding: says only what its quotes say (figures, names, quotations)",
+    "personal data": "personal data: none the analyst may not see",
+    "outside links": "outside links: none to hosts outside",
+    "prompt echo": "prompt echo: does not repeat its instructions",
+}
+
+# Timings of an answer trace (pipeline.answer_question), in the order the steps run.
+TIMING_WORDS = {
+    "screen_ms": "screening the question",
+    "retrieve_ms": "retrieving passages",
+    "evidence_ms": "choosing the quotes",
+    "evidence_shown_ms": "quotes shown, from the question",
+    "first_piece_ms": "first words of the answer, from the question",
+    "generate_ms": "generating the answer",
+    "last_piece_ms": "last words of the answer, from the question",
+    "check_ms": "checking the answer",
+    "pieces": "pieces the model wrote",
+}
+
+
+def entity_name(entity_type: str) -> str:
+    """ENTITY_TYPE (e.g. "US_SSN") in plain words with its article ("a US social security number")."""
+    return ENTITY_NAMES.get(entity_type, UNNAMED_ENTITY)
+
+
+def entity_words(entity_type: str) -> str:
+    """ENTITY_TYPE in plain words without an article, for a label or a mask: "payment card number"."""
+    if entity_type not in ENTITY_NAMES:
+        return UNNAMED_ENTITY_WORDS
+    return re.sub(r"^(?:a|an) ", "", ENTITY_NAMES[entity_type])
+
+
+def detector_words(detector: str) -> str:
+    return DETECTOR_WORDS.get(detector, detector.replace("_", " "))
+
+
+def finding_type_words(detector: str, finding_type: str) -> str:
+    """What a finding is about, in words: the entity type for personal data, the name an officer
+    gave for a pattern or a topic, the kind of hidden text; "" when its detector says it all."""
+    if detector == "pii":
+        return entity_words(finding_type)
+    if detector in ("policy_pattern", "denied_topic", "obfuscation"):
+        return finding_type
+    return ""
+
+
+def finding_action_words(action: str) -> str:
+    return FINDING_ACTION_WORDS.get(action, action)
+
+
+def verdict_words(action: str) -> str:
+    return VERDICT_WORDS.get(action, action)
+
+
+def outcome_words(outcome: str) -> str:
+    return OUTCOME_WORDS.get(outcome, outcome.replace("_", " ").capitalize())
+
+
+def route_name_words(name: str) -> str:
+    return ROUTE_WORDS.get(name, name)
+
+
+def perimeter_words(perimeter: str | None) -> str:
+    return PERIMETER_WORDS.get(perimeter or "", "—")
+
+
+def source_words(source: str) -> str:
+    return SOURCE_WORDS.get(source, source)
+
+
+def check_words(name: str) -> str:
+    """An output check's name with what it checks; an unknown check reads as its name."""
+    return CHECK_WORDS.get(name, name)
+
+
+def check_short_words(name: str) -> str:
+    """An output check's name alone, for a flag: "grounding"."""
+    return check_words(name).split(":", 1)[0]
+
+
+def timing_rows(timings: dict) -> list[tuple[str, str, str]]:
+    """An answer trace's TIMINGS as (step in words, value with its unit, key), known steps in the
+    order they run, then any other in the stored order."""
+    known = [key for key in TIMING_WORDS if key in timings]
+    others = [key for key in timings if key not in TIMING_WORDS]
+    return [(TIMING_WORDS.get(key, key.removesuffix("_ms").replace("_", " ")), duration_words(key, timings[key]), key)
+            for key in known + others]
+
+
+def duration_words(key: str, value) -> str:
+    """A timing's VALUE with its unit: milliseconds under a second, seconds above; a count as is."""
+    if not key.endswith("_ms") or not isinstance(value, int | float):
+        return str(value)
+    if value < 1000:
+        return f"{value:.0f} ms"
+    return f"{value / 1000:.1f} s"

@@ -1,0 +1,7 @@
+"""Template filters that name a code in words (appliance/plain_words.py): `{{ entity|entity_words }}`."""
+from django import template
+
+from appliance import plain_words
+
+register = template.Library()
+register.filter("entity_words", plain_words.entity_words)
