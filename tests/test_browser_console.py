@@ -63,6 +63,10 @@ def test_an_officer_reviews_an_answer_and_exports_the_ledger(  # noqa: F811 (bro
 
     browser.find_element(By.CSS_SELECTOR, 'tr[data-seq="2"] a').click()
     assert browser.find_element(By.ID, "question").text == "When does the office open?"
+    # Codes read as words, the code beside in muted text.
+    finding = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "table.findings tbody td")][:2]
+    assert finding == ["Personal data scanner pii", "Person's name PERSON"]
+    assert browser.find_element(By.ID, "timings").text == "Screening the question: 12 ms Generating the answer: 800 ms"
     browser.find_element(By.ID, "id_note").send_keys("Hours confirmed with facilities; no personal data shown.")
     browser.find_element(By.CSS_SELECTOR, "#review-form button[value=reviewed]").click()
 

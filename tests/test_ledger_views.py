@@ -671,3 +671,10 @@ def test_the_evidence_names_timings_and_checks_in_words_with_units(officer_clien
     assert rows_of_table(page, "output-checks") == [
         ["Grounding: says only what its quotes say (figures, names, quotations)", "failed", "9:00 is not in the quotes"]]
     assert "screen_ms:" not in page
+
+
+def test_the_filters_suggest_entity_types_and_routes_in_words(officer_client, ledger):
+    page = officer_client.get("/compliance/ledger/").content.decode()
+
+    assert '<option value="EMAIL_ADDRESS" label="e-mail address">' in page
+    assert '<option value="external-general" label="Outside the perimeter">' in page

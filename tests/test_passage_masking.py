@@ -133,7 +133,7 @@ def test_an_officer_lets_analysts_reveal_a_type_in_the_policy_editor(client, off
     assert response.status_code == 302
     assert dict(current_policy().passage_reveal) == {"analyst": ("EMAIL_ADDRESS",)}
     shown = client.get("/compliance/policy/versions/2/").content.decode()
-    assert ('<p class="passage-reveal">Analysts may reveal <code>EMAIL_ADDRESS</code> in a source passage; each reveal '
-            "is recorded.</p>") in shown
+    assert ('<p class="passage-reveal">Analysts may reveal e-mail address <span class="muted code">EMAIL_ADDRESS</span> '
+            "in a source passage; each reveal is recorded.</p>") in shown
     assert ('<input type="checkbox" name="reveal_EMAIL_ADDRESS" id="id_reveal_EMAIL_ADDRESS" checked>'
             in client.get("/compliance/policy/").content.decode())

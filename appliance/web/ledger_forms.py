@@ -21,7 +21,7 @@ ACTION_CHOICES = [
                 ("ledger.", "ledger reads, exports and verification")]),
 ]
 OUTCOME_CHOICES = [
-    ("", "any outcome"), ("answered", "answered (model text, grounded)"), ("quoted", "quoted (evidence only)"),
+    ("", "any outcome"), ("answered", "answered (model text, grounded)"), ("quoted", "quotes only (evidence only)"),
     ("not_found", "not in the documents"), ("refused", "refused"), ("blocked", "blocked"),
 ]
 DATE_ERROR = ("Write a date as YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC), as the list shows them, "

@@ -5,3 +5,4 @@ from appliance import plain_words
 
 register = template.Library()
 register.filter("entity_words", plain_words.entity_words)
+register.filter("route_words", plain_words.route_name_words)
