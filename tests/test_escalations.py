@@ -268,11 +268,13 @@ def test_any_officer_of_the_team_resolves_it_once_for_everyone(client, officer, 
     own = client.post(f"/compliance/ledger/entries/{escalation.seq}/resolve/", {"note": "Done"})
     assert messages_of(own) == [
         "You escalated this to the team “Fraud review”: another officer of the team resolves it."]
+    client.get(own["Location"])  # read, as a browser would
     outsider_officer = make_person("hal", Role.COMPLIANCE)
     other = signed_in(client, outsider_officer).post(f"/compliance/ledger/entries/{escalation.seq}/resolve/",
                                                      {"note": "Done"})
     assert messages_of(other) == [
         "Only an officer of the team “Fraud review” can resolve this escalation: it is assigned to them."]
+    client.get(other["Location"])
 
     frank = fraud_team.user_set.get(username="frank")
     response = signed_in(client, frank).post(f"/compliance/ledger/entries/{escalation.seq}/resolve/",

@@ -151,7 +151,8 @@ def test_handled_answers_come_after_the_ones_still_to_review(officer_client, que
     assert summary_of(page) == "4 to review. 2 already handled."
     assert counts_of(page)[0] == ("All 4", "/compliance/")
     assert counts_of(page)[4] == ("Kept inside: sensitive 1", "/compliance/?kind=sensitive")
-    assert [cells_of(page, seq)[-1] for seq in (5, 6, 3)] == ["annotated", "reviewed", "escalated"]
+    assert [cells_of(page, seq)[-1] for seq in (5, 6, 3)] == [
+        "annotated", "reviewed by charlie on 2026-06-15 12:00", "escalated by charlie on 2026-06-15 12:00"]
 
 
 def test_an_empty_queue_says_so_plainly(officer_client, analyst):

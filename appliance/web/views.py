@@ -69,9 +69,9 @@ def people(request):
         form = PersonForm()
     context = {"form": form, "created": created, "one_time_password": password, "people": people_with_roles(),
                "can_change_roles": True, "roles": list(Role), "teams": list(teams())}
-    response = render(request, "web/people.html", context, status=400 if form.errors else 200)
-    response["Cache-Control"] = "no-store"  # the one-time password must not stay in a cache
-    return response
+    # Like every page behind sign-in, it is sent with Cache-Control: no-store (caching.py): the
+    # one-time password stays in no cache.
+    return render(request, "web/people.html", context, status=400 if form.errors else 200)
 
 
 @permission_required("manage_users")
