@@ -152,7 +152,7 @@ def test_the_escalate_form_offers_the_other_officers_and_the_teams_with_officers
 
     options = re.search(r'<select name="assignee" id="id_assignee">(.*?)</select>', page, re.S).group(1)
     assert re.findall(r'<option value="([^"]*)">([^<]*)</option>', options) == [
-        ("", "Choose an officer or a team (needed to escalate)"), ("erin", "erin"), ("frank", "frank"),
+        ("", "Choose an officer or team"), ("erin", "erin"), ("frank", "frank"),
         ("team:Fraud review", "Team: Fraud review (2 officers)")]
 
 
