@@ -322,11 +322,12 @@ def test_a_second_mark_reviewed_is_a_visible_choice_not_a_silent_duplicate(clien
 
     signed_in(client, colleague)
     page = client.get("/compliance/ledger/entries/2/").content.decode()
-    assert ('<p class="decided" id="decided">Reviewed by charlie on <span class="nowrap">2026-06-15 12:00 UTC</span>.</p>'
-            in page)
+    assert ('<p class="decided" id="decided">Reviewed by charlie on '
+            '<span class="nowrap">2026-06-15 12:00 UTC</span>.</p>') in page
     assert review_buttons(page) == ["Review again", "Annotate", "Escalate"]
     queue_row = re.search(r'<tr data-seq="2"[^>]*>(.*?)</tr>', client.get("/compliance/").content.decode(), re.S)
-    assert '<span class="decider">by charlie on <span class="nowrap">2026-06-15 12:00</span></span>' in queue_row.group(1)
+    assert ('<span class="decider">by charlie on <span class="nowrap">2026-06-15 12:00</span></span>'
+            in queue_row.group(1))
 
     # erin had the page open from before charlie's review: her "Mark reviewed" says so instead
     stale = client.post("/compliance/ledger/entries/2/review/", {"decision": "reviewed", "note": "Fine"})

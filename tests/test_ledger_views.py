@@ -277,8 +277,8 @@ def test_a_review_is_a_new_entry_with_its_note_sealed(officer_client, ledger):
     assert unsealed(review) == {"note": "Maria Keller confirmed the hours."}
     page = response.content.decode()
     assert re.search(r'<td>charlie</td>\s*<td><span class="review review-reviewed">reviewed</span></td></tr>\s*'
-                     r'<tr class="review-note"><td colspan="3" class="sealed-text">Maria Keller confirmed the hours.</td>',
-                     page)
+                     r'<tr class="review-note"><td colspan="3" class="sealed-text">'
+                     r'Maria Keller confirmed the hours.</td>', page)
     assert listed(officer_client, "?review_state=reviewed") == [2]
     assert listed(officer_client, "?review_state=unreviewed") == [4, 3]
 

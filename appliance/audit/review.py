@@ -214,7 +214,7 @@ def open_escalations(assignee=None) -> QuerySet:
     resolved = LedgerEntry.objects.filter(action="review.resolved").values_list("details__escalation", flat=True)
     escalations = LedgerEntry.objects.filter(action="review.escalated").exclude(seq__in=list(resolved))
     if assignee is not None:
-        their_teams = list(assignee.groups.exclude(name__in=[role.value for role in Role]).values_list("name", flat=True))
+        their_teams = list(teams().filter(pk__in=assignee.groups.values("pk")).values_list("name", flat=True))
         escalations = escalations.filter(Q(details__assignee=assignee.get_username())
                                          | Q(details__assignee_team__in=their_teams) & ~Q(actor_id=assignee.pk))
     return escalations.order_by("-seq")
@@ -459,7 +459,8 @@ def export_entries(officer, filters: dict, fmt: str, *, channel: str = "console"
     return as_jsonl(rows) if fmt == "jsonl" else as_csv(rows, columns=CSV_COLUMNS + REVIEW_COLUMNS)
 
 
-def with_reviews(rows: Iterator[dict], *, through_seq: int, with_notes: bool = True, batch: int = 500) -> Iterator[dict]:
+def with_reviews(rows: Iterator[dict], *, through_seq: int, with_notes: bool = True,
+                 batch: int = 500) -> Iterator[dict]:
     """ROWS (exported entries) with each answer trace's "review" added: its state, who decided it
     (reviewer) and every review ("notes"), as of entry THROUGH_SEQ. Notes are sealed: each is
     opened only WITH_NOTES, and the caller has recorded the export as one that opens sealed fields."""

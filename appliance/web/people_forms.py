@@ -15,7 +15,8 @@ class PersonForm(forms.Form):
     email = forms.EmailField(required=False, label="E-mail (optional)",
                              help_text="Escalations are mailed here when the appliance has SMTP.")
     password1 = forms.CharField(
-        label="Password", required=False, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        label="Password", required=False, strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text="Leave both empty to have a one-time password made and shown once.")
     password2 = forms.CharField(label="Password again", required=False, strip=False,
                                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
