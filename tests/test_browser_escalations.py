@@ -5,7 +5,9 @@ third officer in a new team on the people page, A escalates to the team, and the
 resolves it for the whole team. Screenshots: test-artifacts/officer-escalation-*.png."""
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.select import Select
+from selenium.webdriver.support.wait import WebDriverWait
 
 from appliance.accounts.roles import Role
 from appliance.audit.models import LedgerEntry
@@ -107,7 +109,9 @@ def test_an_officer_escalates_to_a_team_made_on_the_people_page(  # noqa: F811 (
     erin_row = browser.find_element(By.CSS_SELECTOR, 'tr[data-username="erin"]')
     erin_row.find_element(By.XPATH, ".//label[contains(., 'Fraud review')]/input").click()
     erin_row.find_element(By.XPATH, ".//button[text()='Save teams']").click()
-    assert browser.find_element(By.CSS_SELECTOR, ".notice.success").text == "erin: joined Fraud review."
+    # The page that confirmed frank has a success notice too: wait for the next page first.
+    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(erin_row))
+    assert browser.find_element(By.CSS_SELECTOR, "p.notice.success").text == "erin: joined Fraud review."
     save_full_page(browser, "officer-escalation-people.png")
 
     sign_in(browser, live_server, officer.username)
