@@ -110,7 +110,8 @@ def test_an_officer_works_through_the_review_queue(  # noqa: F811 (browser)
 
     assert browser.find_element(By.ID, "queue-summary").text == "3 to review."
     assert queue_counts(browser) == ["All 3", "Output check failed 0", "Quotes only 1", "Not in the documents 0",
-                                     "Kept inside: sensitive 1", "Blocked 1", "Refused 1", "Assigned to me 0"]
+                                     "Kept inside: sensitive 1", "Blocked 1", "Refused 1",
+                                     "Assigned to me or my team 0"]
     browser.find_element(By.CSS_SELECTOR, "tr[data-seq] a").click()
     assert browser.find_element(By.ID, "question").text == "Summarise the salary review"
     assert browser.find_element(By.ID, "queue-place").text.startswith("Item 1 of 3 in the queue: All. 3 to review.")

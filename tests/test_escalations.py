@@ -1,12 +1,16 @@
-"""Escalations reach a person: an escalation names another compliance officer, who finds it in
-their inbox (counted in the navigation) and in the queue's "Assigned to me", gets an e-mail when
-SMTP is configured, and resolves it with a note. Every step is a ledger entry."""
+"""Escalations reach a person: an escalation names another compliance officer or a team with
+officers, who find it in their inbox (counted in the navigation) and in the queue's "Assigned to
+me or my team", get an e-mail when SMTP is configured, and resolve it with a note. Every step is a
+ledger entry. Also the officer trial's findings: a refused escalation keeps what was typed, and an
+answer already marked reviewed says by whom and is marked again only on purpose."""
+import html
 import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
 from django.core import mail
 
@@ -76,8 +80,15 @@ def escalate(client, seq, assignee="erin", note="Salary question: ask HR"):
     message it shows is read (as a browser would) and does not wait in the session."""
     response = client.post(f"/compliance/ledger/entries/{seq}/review/",
                            {"decision": "escalated", "note": note, "assignee": assignee})
-    client.get(response["Location"])
+    if response.status_code == 302:
+        client.get(response["Location"])
     return response
+
+
+def field_errors(response) -> dict[str, str]:
+    """{field: message} the review form shows beside its fields."""
+    return dict(re.findall(r'<p class="field-error" id="(\w+)-error" role="alert">(.*?)</p>',
+                           html.unescape(response.content.decode())))
 
 
 def test_it_puts_an_escalation_in_the_assignees_inbox_and_counts_it_in_the_navigation(client, officer, colleague,
@@ -95,7 +106,7 @@ def test_it_puts_an_escalation_in_the_assignees_inbox_and_counts_it_in_the_navig
     assert inbox_rows(client) == [2]
     page = client.get("/compliance/").content.decode()
     assert nav_inbox(page) == "Inbox (1)"
-    assert ("Assigned to me 1", "/compliance/?kind=assigned") in counts_of(page)
+    assert ("Assigned to me or my team 1", "/compliance/?kind=assigned") in counts_of(page)
     assert rows_of(client.get("/compliance/?kind=assigned").content.decode()) == [2]
     read = LedgerEntry.objects.filter(action="ledger.read", details__what="inbox").last()
     assert (read.actor_name, read.details["escalations"]) == ("erin", [escalation.seq])
@@ -103,22 +114,46 @@ def test_it_puts_an_escalation_in_the_assignees_inbox_and_counts_it_in_the_navig
 
 def test_it_refuses_an_escalation_without_a_colleague_to_reach(client, officer, colleague, analyst, answers):
     signed_in(client, officer)
-    refusals = [messages_of(escalate(client, 2, assignee=name)) for name in ("", "charlie", "alice", "nobody")]
+    refusals = [field_errors(escalate(client, 2, assignee=name))
+                for name in ("", "charlie", "alice", "nobody", "team:analysts", "team:nowhere")]
 
     assert refusals == [
-        ["Choose the officer to escalate this answer to: an escalation must reach someone."],
-        ["Escalate to another officer: an escalation to yourself reaches nobody new."],
-        ["“alice” is not a compliance officer: escalate to one."],
-        ["“nobody” is not a compliance officer: escalate to one."],
+        {"assignee": "Choose the officer or team to escalate this answer to: an escalation must reach someone."},
+        {"assignee": "Escalate to another officer: an escalation to yourself reaches nobody new."},
+        {"assignee": "“alice” is not a compliance officer: escalate to one."},
+        {"assignee": "“nobody” is not a compliance officer: escalate to one."},
+        {"assignee": "The team “analysts” has no other compliance officer: escalate to a team that has one."},
+        {"assignee": "The team “nowhere” has no other compliance officer: escalate to a team that has one."},
     ]
     assert not LedgerEntry.objects.filter(action="review.escalated").exists()
 
 
-def test_the_escalate_form_offers_the_other_officers(client, officer, colleague, answers):
+def test_a_refused_escalation_keeps_the_note_and_the_choice(client, officer, colleague, answers):
+    response = escalate(signed_in(client, officer), 2, assignee="", note="Salary <question>: ask HR")
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert ">Salary &lt;question&gt;: ask HR</textarea>" in page
+    assert 'aria-invalid="true" aria-describedby="assignee-error"' in page
+
+    response = client.post("/compliance/ledger/entries/2/review/", {"decision": "annotated", "note": "",
+                                                                    "assignee": "erin"})
+    assert field_errors(response) == {
+        "note": "Write a note to annotate this answer: an annotation without a note records nothing."}
+    assert '<option value="erin" selected>erin</option>' in response.content.decode()
+
+
+def test_the_escalate_form_offers_the_other_officers_and_the_teams_with_officers(client, officer, colleague, answers):
+    fraud = Group.objects.create(name="Fraud review")
+    for person in (officer, colleague, make_person("frank", Role.COMPLIANCE), make_person("gina", Role.ANALYST)):
+        person.groups.add(fraud)
+    Group.objects.create(name="Empty team")
     page = signed_in(client, officer).get("/compliance/ledger/entries/2/").content.decode()
 
     options = re.search(r'<select name="assignee" id="id_assignee">(.*?)</select>', page, re.S).group(1)
-    assert re.findall(r'<option value="([^"]*)"', options) == ["", "erin"]
+    assert re.findall(r'<option value="([^"]*)">([^<]*)</option>', options) == [
+        ("", "Choose an officer or team"), ("erin", "erin"), ("frank", "frank"),
+        ("team:Fraud review", "Team: Fraud review (2 officers)")]
 
 
 def test_it_refuses_to_resolve_without_a_note(client, officer, colleague, answers):
@@ -161,7 +196,7 @@ def test_it_resolves_with_a_note_and_every_step_is_a_ledger_entry(client, office
     assert inbox_rows(client) == []
     page = client.get("/compliance/").content.decode()
     assert nav_inbox(page) == "Inbox"
-    assert ("Assigned to me 0", "/compliance/?kind=assigned") in counts_of(page)
+    assert ("Assigned to me or my team 0", "/compliance/?kind=assigned") in counts_of(page)
     assert list(LedgerEntry.objects.filter(action__startswith="review.").values_list("action", "actor_name")) == [
         ("review.escalated", "charlie"), ("review.resolved", "erin")]
     entry_page = client.get("/compliance/ledger/entries/2/").content.decode()
@@ -192,6 +227,120 @@ def test_it_sends_no_mail_without_smtp(client, officer, colleague, answers):
 
     assert mail.outbox == []
     assert LedgerEntry.objects.filter(action="review.escalated").count() == 1
+
+
+@pytest.fixture
+def fraud_team(officer, colleague, analyst):
+    """Team "Fraud review": officers charlie, erin and frank, and analyst alice."""
+    frank = make_person("frank", Role.COMPLIANCE)
+    frank.email = "frank@example.org"
+    frank.save()
+    team = Group.objects.create(name="Fraud review")
+    for person in (officer, colleague, frank, analyst):
+        person.groups.add(team)
+    return team
+
+
+def test_an_escalation_to_a_team_reaches_each_of_its_officers(client, officer, colleague, fraud_team, answers):
+    response = escalate(signed_in(client, officer), 2, assignee="team:Fraud review")
+
+    assert messages_of(response) == ["Entry #2 escalated."]
+    escalation = LedgerEntry.objects.get(action="review.escalated")
+    assert escalation.details == {"seq": 2, "assignee_team": "Fraud review", "officers": ["erin", "frank"]}
+    assert inbox_rows(client) == []  # the officer who escalated is in the team, but it is not for them
+    frank = fraud_team.user_set.get(username="frank")
+    for person in (colleague, frank):
+        signed_in(client, person)
+        assert inbox_rows(client) == [2]
+        page = client.get("/compliance/").content.decode()
+        assert nav_inbox(page) == "Inbox (1)"
+        assert ("Assigned to me or my team 1", "/compliance/?kind=assigned") in counts_of(page)
+    assert "<td>Team: Fraud review</td>" in client.get("/compliance/inbox/").content.decode()
+    entry_page = client.get("/compliance/ledger/entries/2/").content.decode()
+    assert "Escalated to your team Fraud review by charlie" in entry_page
+    assert "to team Fraud review" in entry_page
+
+
+def test_any_officer_of_the_team_resolves_it_once_for_everyone(client, officer, colleague, fraud_team, answers):
+    escalate(signed_in(client, officer), 2, assignee="team:Fraud review")
+    escalation = LedgerEntry.objects.get(action="review.escalated")
+
+    own = client.post(f"/compliance/ledger/entries/{escalation.seq}/resolve/", {"note": "Done"})
+    assert messages_of(own) == [
+        "You escalated this to the team “Fraud review”: another officer of the team resolves it."]
+    client.get(own["Location"])  # read, as a browser would
+    outsider_officer = make_person("hal", Role.COMPLIANCE)
+    other = signed_in(client, outsider_officer).post(f"/compliance/ledger/entries/{escalation.seq}/resolve/",
+                                                     {"note": "Done"})
+    assert messages_of(other) == [
+        "Only an officer of the team “Fraud review” can resolve this escalation: it is assigned to them."]
+    client.get(other["Location"])
+
+    frank = fraud_team.user_set.get(username="frank")
+    response = signed_in(client, frank).post(f"/compliance/ledger/entries/{escalation.seq}/resolve/",
+                                             {"note": "Checked with HR"})
+
+    assert messages_of(response) == ["Escalation of entry #2 resolved."]
+    resolved = LedgerEntry.objects.get(action="review.resolved")
+    assert (resolved.actor_name, resolved.details) == ("frank", {"seq": 2, "escalation": escalation.seq})
+    assert inbox_rows(client) == []
+    assert inbox_rows(signed_in(client, colleague)) == []
+    assert nav_inbox(client.get("/compliance/").content.decode()) == "Inbox"
+
+
+def test_a_new_team_member_sees_the_teams_open_escalations(client, officer, colleague, fraud_team, answers):
+    escalate(signed_in(client, officer), 2, assignee="team:Fraud review")
+    newcomer = make_person("ivy", Role.COMPLIANCE)
+
+    assert inbox_rows(signed_in(client, newcomer)) == []
+    newcomer.groups.add(fraud_team)
+    assert inbox_rows(client) == [2]
+
+
+def test_a_team_escalation_mails_each_officer_and_says_nothing_sealed(client, officer, colleague, fraud_team,
+                                                                        answers, settings):
+    settings.EMAIL_HOST = "smtp.example.org"
+
+    escalate(signed_in(client, officer), 2, assignee="team:Fraud review")
+
+    assert [sent.to for sent in mail.outbox] == [["erin@example.org"], ["frank@example.org"]]
+    sent = mail.outbox[0]
+    assert sent.subject == "Answer escalated to your team: ledger entry #2"
+    assert sent.body == ("An answer was escalated to your team for review: ledger entry #2.\n\n"
+                         "Open it in the appliance: /compliance/ledger/entries/2/\n")
+
+
+def review_buttons(page: str) -> list[str]:
+    form = re.search(r'<div class="review-buttons">(.*?)</div>', page, re.S).group(1)
+    return [text.strip() for text in re.findall(r"<button[^>]*>([^<]*)</button>", form)]
+
+
+def test_a_second_mark_reviewed_is_a_visible_choice_not_a_silent_duplicate(client, officer, colleague, answers):
+    page = signed_in(client, officer).get("/compliance/ledger/entries/2/").content.decode()
+    assert review_buttons(page) == ["Mark reviewed", "Annotate", "Escalate"]
+    client.post("/compliance/ledger/entries/2/review/", {"decision": "reviewed"})
+
+    signed_in(client, colleague)
+    page = client.get("/compliance/ledger/entries/2/").content.decode()
+    assert ('<p class="decided" id="decided">Reviewed by charlie on '
+            '<span class="nowrap">2026-06-15 12:00 UTC</span>.</p>') in page
+    assert review_buttons(page) == ["Review again", "Annotate", "Escalate"]
+    queue_row = re.search(r'<tr data-seq="2"[^>]*>(.*?)</tr>', client.get("/compliance/").content.decode(), re.S)
+    assert ('<span class="decider">by charlie on <span class="nowrap">2026-06-15 12:00</span></span>'
+            in queue_row.group(1))
+
+    # erin had the page open from before charlie's review: her "Mark reviewed" says so instead
+    stale = client.post("/compliance/ledger/entries/2/review/", {"decision": "reviewed", "note": "Fine"})
+    assert stale.status_code == 400
+    assert field_errors(stale) == {"decision": "Entry #2 was already marked reviewed by charlie on 2026-06-15 12:00 "
+                                               "UTC. To add your own review, press “Review again”."}
+    assert ">Fine</textarea>" in stale.content.decode()
+    assert LedgerEntry.objects.filter(action="review.reviewed").count() == 1
+
+    again = client.post("/compliance/ledger/entries/2/review/", {"decision": "reviewed", "again": "1"})
+    assert again.status_code == 302
+    assert list(LedgerEntry.objects.filter(action="review.reviewed").values_list("actor_name", flat=True)) == [
+        "charlie", "erin"]
 
 
 @pytest.mark.parametrize("person", ["analyst", "admin", "outsider"])

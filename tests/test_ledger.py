@@ -205,13 +205,51 @@ def test_export_writes_jsonl_and_csv_and_records_itself(tmp_path):
     call_command("audit", "export", "--format", "csv", "--since", "2000-01-01", "--output", str(tmp_path / "ledger.csv"))
 
     rows = [json.loads(line) for line in (tmp_path / "ledger.jsonl").read_text().splitlines()]
-    assert [row["action"] for row in rows] == ["answer.answered", "collection.created", "ledger.exported"]
+    # as recorded: the entries up to the export's own, which is left out
+    assert [row["action"] for row in rows] == ["answer.answered", "collection.created"]
     assert rows[0]["opened"]["answer"] == "Answer 1 [1]."
-    assert all(entry_hash({k: v for k, v in row.items() if k not in ("entry_hash", "mac", "opened")}) == row["entry_hash"] for row in rows)
+    outside_the_body = ("entry_hash", "mac", "opened", "review")
+    assert all(entry_hash({k: v for k, v in row.items() if k not in outside_the_body}) == row["entry_hash"]
+               for row in rows)
     table = list(csv.DictReader(io.StringIO((tmp_path / "ledger.csv").read_text())))
     assert table[0]["question"].startswith("'=HYPERLINK")  # not a live formula in a spreadsheet
     assert table[0]["perimeter"] == "internal" and table[1]["action"] == "collection.created"
-    assert LedgerEntry.objects.filter(action="ledger.exported").count() == 2
+    assert list(LedgerEntry.objects.filter(action="ledger.exported").values_list("details", flat=True)) == [
+        {"format": "jsonl", "filters": {}, "entries": 2, "sealed_fields": True, "channel": "command"},
+        {"format": "csv", "filters": {"date_from": "2000-01-01"}, "entries": 3, "sealed_fields": True,
+         "channel": "command"}]
+
+
+@pytest.mark.django_db
+def test_export_carries_each_answers_review_state_reviewer_and_notes(tmp_path, officer, roles):
+    from appliance.audit.review import review_trace
+    from tests.conftest import make_person
+
+    erin = make_person("erin", "compliance")
+    answered, untouched = record_trace(1), record_trace(2)
+    review_trace(answered, officer, "annotated", "Asked about =SUM(A1)")
+    review_trace(answered, officer, "escalated", "HR should look", assignee="erin")
+    review_trace(answered, erin, "reviewed")
+
+    call_command("audit", "export", "--format", "csv", "--output", str(tmp_path / "ledger.csv"))
+    call_command("audit", "export", "--format", "jsonl", "--output", str(tmp_path / "ledger.jsonl"))
+    call_command("audit", "export", "--format", "jsonl", "--without-sealed", "--output", str(tmp_path / "plain.jsonl"))
+
+    table = {row["seq"]: row for row in csv.DictReader(io.StringIO((tmp_path / "ledger.csv").read_text()))}
+    assert (table["1"]["review_state"], table["1"]["reviewer"]) == ("reviewed", "erin")
+    assert [line[line.index(" ", 18):] for line in table["1"]["review_notes"].splitlines()] == [
+        " charlie, annotated: Asked about =SUM(A1)", " charlie, escalated: HR should look", " erin, reviewed"]
+    assert (table["2"]["review_state"], table["2"]["reviewer"], table["2"]["review_notes"]) == ("unreviewed", "", "")
+    assert table["3"]["review_state"] == ""  # a review is not an answer: no review columns filled
+    rows = {row["seq"]: row for row in map(json.loads, (tmp_path / "ledger.jsonl").read_text().splitlines())}
+    assert [(note["by"], note["decision"], note["note"]) for note in rows[1]["review"]["notes"]] == [
+        ("charlie", "annotated", "Asked about =SUM(A1)"), ("charlie", "escalated", "HR should look"),
+        ("erin", "reviewed", "")]
+    assert rows[2]["review"] == {"state": "unreviewed", "reviewer": "", "notes": []}
+    plain = [json.loads(line) for line in (tmp_path / "plain.jsonl").read_text().splitlines()]
+    assert plain[0]["review"]["state"] == "reviewed"
+    assert [note["note"] for note in plain[0]["review"]["notes"]] == [None, None, None]  # sealed: left out
+    assert "opened" not in plain[0]
 
 
 @pytest.mark.django_db

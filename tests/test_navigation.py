@@ -27,7 +27,7 @@ def test_an_officer_is_led_to_the_ledger_the_policy_and_the_key(client, officer)
 def test_an_administrator_is_led_to_collections_models_and_people(client, admin):
     assert navigation(client, admin) == [
         ("/administration/", "Administration"), ("/administration/collections/", "Collections"),
-        ("/administration/models/", "Models"), ("/administration/#people", "People"),
+        ("/administration/models/", "Models"), ("/administration/people/", "People"),
         ("/account/tokens/", "API tokens")]
 
 
@@ -43,7 +43,7 @@ def test_every_page_in_a_roles_navigation_opens_for_that_role(client, roles):
             assert client.get(url).status_code == 200, (role, url)
 
 
-def test_the_people_link_lands_on_the_people_section(client, admin):
+def test_the_people_link_lands_on_the_people_page(client, admin):
     client.force_login(admin)
 
-    assert '<h2 id="people">People</h2>' in client.get("/administration/").content.decode()
+    assert '<h1>People</h1>' in client.get("/administration/people/").content.decode()

@@ -128,7 +128,7 @@ def test_it_counts_each_kind_still_to_review_with_a_filter_link(officer_client, 
         ("All 6", "/compliance/"), ("Output check failed 1", "/compliance/?kind=check_failed"),
         ("Quotes only 1", "/compliance/?kind=quoted"), ("Not in the documents 1", "/compliance/?kind=not_found"),
         ("Kept inside: sensitive 3", "/compliance/?kind=sensitive"), ("Blocked 1", "/compliance/?kind=blocked"),
-        ("Refused 1", "/compliance/?kind=refused"), ("Assigned to me 0", "/compliance/?kind=assigned")]
+        ("Refused 1", "/compliance/?kind=refused"), ("Assigned to me or my team 0", "/compliance/?kind=assigned")]
 
 
 def test_a_kind_link_shows_only_that_kind(officer_client, queue):
@@ -151,7 +151,8 @@ def test_handled_answers_come_after_the_ones_still_to_review(officer_client, que
     assert summary_of(page) == "4 to review. 2 already handled."
     assert counts_of(page)[0] == ("All 4", "/compliance/")
     assert counts_of(page)[4] == ("Kept inside: sensitive 1", "/compliance/?kind=sensitive")
-    assert [cells_of(page, seq)[-1] for seq in (5, 6, 3)] == ["annotated", "reviewed", "escalated"]
+    assert [cells_of(page, seq)[-1] for seq in (5, 6, 3)] == [
+        "annotated", "reviewed by charlie on 2026-06-15 12:00", "escalated by charlie on 2026-06-15 12:00"]
 
 
 def test_an_empty_queue_says_so_plainly(officer_client, analyst):
@@ -267,9 +268,11 @@ def test_annotating_keeps_the_officer_on_the_item(officer_client, queue):
 def test_a_refused_review_stays_on_the_item_in_the_queue(officer_client, queue):
     response = officer_client.post("/compliance/ledger/entries/6/review/", {"decision": "annotated", "queue": "all"})
 
-    assert response["Location"] == "/compliance/ledger/entries/6/?queue=all"
-    assert messages_of(response) == [
-        "Write a note to annotate this answer: an annotation without a note records nothing."]
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert '<p class="field-error" id="note-error" role="alert">Write a note to annotate this answer: an annotation ' \
+           'without a note records nothing.</p>' in page
+    assert '<input type="hidden" name="queue" value="all">' in page and 'id="queue-place"' in page
 
 
 @pytest.mark.parametrize("person", ["analyst", "admin", "outsider"])

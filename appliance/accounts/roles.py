@@ -59,6 +59,12 @@ def set_roles(user, roles, actor=None) -> tuple[list[str], list[str]]:
     return granted, revoked
 
 
+def teams():
+    """Every team: the groups that are not roles. Collections are granted to teams, and an
+    escalation may name a team that has compliance officers among its members."""
+    return Group.objects.exclude(name__in=[role.value for role in Role]).order_by("name")
+
+
 def roles_of(user) -> list[Role]:
     if not user.is_authenticated or not user.is_active:
         return []

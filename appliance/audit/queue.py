@@ -7,8 +7,9 @@ inside the perimeter), or when it was blocked or refused. An item is still to re
 review state (review.with_review_state) is "unreviewed" or "annotated": a note alone judges
 nothing. Marking it reviewed or escalating it moves it behind the open items; it stays listed.
 
-An escalation assigned to the officer viewing the queue (review.open_escalations) puts its answer
-in the kind "assigned", and keeps it open for them until they resolve it, whatever its review state.
+An escalation assigned to the officer viewing the queue, or to one of their teams
+(review.open_escalations), puts its answer in the kind "assigned", and keeps it open for them until
+it is resolved, whatever its review state.
 
 read_queue_page() records the look as a "ledger.read" (what "queue") naming the questions shown,
 as the ledger list does.
@@ -20,7 +21,7 @@ from django.db.models import OuterRef, Subquery
 
 from appliance.audit.models import EntryLabel, LedgerEntry
 from appliance.audit.review import (ANNOTATED, UNREVIEWED, open_escalations, open_questions, record_ledger_read,
-                                    with_review_state)
+                                    with_decider, with_review_state)
 
 # Each kind's name as the officer reads it, in the order the counts show.
 KINDS = {
@@ -30,7 +31,7 @@ KINDS = {
     "sensitive": "Kept inside: sensitive",
     "blocked": "Blocked",
     "refused": "Refused",
-    "assigned": "Assigned to me",
+    "assigned": "Assigned to me or my team",
 }
 ALL = "all"  # the queue unfiltered, as the entry page's ?queue= names it
 OPEN_STATES = (UNREVIEWED, ANNOTATED)
@@ -105,12 +106,14 @@ def next_open_after(items: list[QueueItem], seq: int) -> int | None:
 
 def read_queue_page(officer, kind: str, page_number) -> tuple[Page, list[QueueItem]]:
     """One page of the queue of KIND, and the whole queue (every kind) for the counts. The page's
-    `object_list` is its answer entries, each with `queue_kinds`, its question opened
+    `object_list` is its answer entries, each with `queue_kinds`, who judged it last and when
+    (review.with_decider), its question opened
     (review.open_questions); the read is recorded with the questions shown."""
     everything = queue_items(officer=officer)
     items = everything if kind == ALL else [item for item in everything if kind in item.kinds]
     page = Paginator(items, PAGE_SIZE).get_page(page_number)
-    entries = LedgerEntry.objects.filter(seq__in=[item.seq for item in page.object_list]).prefetch_related("labels")
+    entries = with_decider(LedgerEntry.objects.filter(seq__in=[item.seq for item in page.object_list])
+                           ).prefetch_related("labels")
     by_seq = {entry.seq: entry for entry in entries}
     for item in page.object_list:
         by_seq[item.seq].queue_kinds = item.kinds

@@ -5,9 +5,11 @@ the ledger is itself an entry.
   an entry of its own ("review.<decision>", target the trace), never a change to the answer's
   entry, which the database would refuse anyway. The note is sealed: officers may quote PII.
 - Escalations reach a person: "review.escalated" names an `assignee` (another compliance
-  officer), who finds it in their inbox (open_escalations()) and, when SMTP is configured, gets an
-  e-mail that names only the entry; resolve_escalation() closes it with a sealed note, as
-  "review.resolved" naming the `escalation` it resolves.
+  officer) or an `assignee_team` (a team, roles.teams(), with the `officers` it reached). Each
+  officer it reaches finds it in their inbox (open_escalations()) and, when SMTP is configured,
+  gets an e-mail that names only the entry; resolve_escalation() closes it with a sealed note, as
+  "review.resolved" naming the `escalation` it resolves. Any officer of the team may resolve a
+  team's escalation, except the one who escalated it.
 - with_review_state(): each answer entry's review state, computed from those entries.
 - read_entries_page(), read_entry(), export_entries(), evidence_of(), verify_and_record(): what
   the console shows or hands out, each recorded as "ledger.read", "ledger.exported",
@@ -24,16 +26,17 @@ from itertools import islice
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.mail import send_mail
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Count, Exists, Max, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Substr, TruncDate
 from django.urls import reverse
 
-from appliance.accounts.roles import Role, has_permission
+from appliance.accounts.roles import Role, has_permission, teams
 from appliance.audit.evidence import CSV_COLUMNS, REVIEW_COLUMNS, as_csv, as_jsonl, evidence_bundle, exported_entries
-from appliance.audit.models import EntryLabel, LedgerEntry, SealedPayload
+from appliance.audit.models import EntryLabel, LedgerEntry, LedgerHead, SealedPayload
 from appliance.audit.reading import unsealed
 from appliance.audit.recording import record_event
 from appliance.audit.sealing import SealBroken, ledger_key
@@ -56,15 +59,45 @@ log = logging.getLogger(__name__)
 
 
 class ReviewRejected(ApplianceError):
+    """A review that cannot be recorded; FIELD names the review form's field at fault ("note",
+    "assignee", or "decision" for the buttons), so the form can show the message beside it."""
+
     code = "review_rejected"
     status = 400
 
+    def __init__(self, message: str, field: str = "decision"):
+        super().__init__(message)
+        self.field = field
 
-def review_trace(entry: LedgerEntry, officer, decision: str, note: str = "", assignee: str = "") -> LedgerEntry:
+
+TEAM_PREFIX = "team:"  # the escalate form's value for a team is "team:<name>"; no username has a ":"
+
+
+@dataclass(frozen=True)
+class Assignee:
+    """Whom an escalation reaches: one compliance officer (USERNAME), or the compliance officers of
+    a TEAM (a Django group that is not a role, roles.teams()). OFFICERS are the people told."""
+
+    officers: tuple
+    username: str = ""
+    team: str = ""
+
+    def as_details(self) -> dict:
+        """The escalation entry's details naming the assignee; a team's entry also names the
+        officers it reached, since a team's members change."""
+        if self.team:
+            return {"assignee_team": self.team, "officers": [person.get_username() for person in self.officers]}
+        return {"assignee": self.username}
+
+
+def review_trace(entry: LedgerEntry, officer, decision: str, note: str = "", assignee: str = "",
+                 again: bool = False) -> LedgerEntry:
     """Record OFFICER's DECISION ("reviewed", "annotated" or "escalated") on the answer trace
     ENTRY, with an optional NOTE (required to annotate). An escalation names ASSIGNEE, the
-    username of another compliance officer, who is told (notify_assignee). Returns the review's
-    entry; raises ReviewRejected for anything else."""
+    username of another compliance officer or "team:<name>" of a team with officers, who are told
+    (notify_assignees). An answer already marked reviewed is marked again only when AGAIN (the
+    officer chose "Review again"): two officers must not review it twice without knowing. Returns
+    the review's entry; raises ReviewRejected for anything else."""
     note, assignee = note.strip(), assignee.strip()
     if not entry.is_answer_trace:
         raise ReviewRejected(
@@ -72,17 +105,35 @@ def review_trace(entry: LedgerEntry, officer, decision: str, note: str = "", ass
     if decision not in DECISIONS:
         raise ReviewRejected(f"“{decision}” is not a review decision: choose reviewed, annotated or escalated.")
     if decision == ANNOTATED and not note:
-        raise ReviewRejected("Write a note to annotate this answer: an annotation without a note records nothing.")
+        raise ReviewRejected("Write a note to annotate this answer: an annotation without a note records nothing.",
+                             "note")
     if len(note) > MAX_NOTE_CHARS:
-        raise ReviewRejected(f"The note is {len(note)} characters long; shorten it to {MAX_NOTE_CHARS} or fewer.")
-    if decision != ESCALATED:
-        return record_event(f"review.{decision}", officer, ("trace", entry.target_id), seq=entry.seq,
-                            sealed={"note": note} if note else None)
-    person = assignee_named(assignee, officer)
+        raise ReviewRejected(f"The note is {len(note)} characters long; shorten it to {MAX_NOTE_CHARS} or fewer.",
+                             "note")
+    sealed = {"note": note} if note else None
+    if decision == REVIEWED:
+        with transaction.atomic():
+            # Taken before looking, so two officers pressing "Mark reviewed" at once are ordered:
+            # the second one sees the first one's review (recording.append_entry takes it too).
+            LedgerHead.objects.select_for_update().filter(pk=1).first()
+            earlier = last_decision(entry, "review.reviewed")
+            if earlier is not None and not again:
+                raise ReviewRejected(
+                    f"Entry #{entry.seq} was already marked reviewed by {earlier.actor_name} on "
+                    f"{earlier.at:%Y-%m-%d %H:%M} UTC. To add your own review, press “Review again”.")
+            return record_event("review.reviewed", officer, ("trace", entry.target_id), seq=entry.seq, sealed=sealed)
+    if decision == ANNOTATED:
+        return record_event("review.annotated", officer, ("trace", entry.target_id), seq=entry.seq, sealed=sealed)
+    reached = assignee_named(assignee, officer)
     escalation = record_event("review.escalated", officer, ("trace", entry.target_id), seq=entry.seq,
-                              assignee=person.get_username(), sealed={"note": note} if note else None)
-    notify_assignee(person, entry)
+                              sealed=sealed, **reached.as_details())
+    notify_assignees(reached, entry)
     return escalation
+
+
+def last_decision(entry: LedgerEntry, *actions: str) -> LedgerEntry | None:
+    """The latest review of ENTRY's trace among ACTIONS (default: the ones that judge it)."""
+    return reviews_of(entry).filter(action__in=actions or JUDGING_ACTIONS).last()
 
 
 def escalation_assignees(officer):
@@ -91,59 +142,112 @@ def escalation_assignees(officer):
             .exclude(pk=officer.pk).order_by("username").distinct())
 
 
-def assignee_named(username: str, officer):
-    """The compliance officer USERNAME, to whom OFFICER escalates; raises ReviewRejected."""
-    if not username:
-        raise ReviewRejected("Choose the officer to escalate this answer to: an escalation must reach someone.")
-    if username == officer.get_username():
-        raise ReviewRejected("Escalate to another officer: an escalation to yourself reaches nobody new.")
-    person = escalation_assignees(officer).filter(username=username).first()
+def officers_of(team: Group, officer=None):
+    """The active compliance officers among TEAM's members, OFFICER (the one escalating) left out."""
+    officers = escalation_assignees(officer) if officer is not None else (
+        get_user_model().objects.filter(is_active=True, groups__name=Role.COMPLIANCE.value).distinct())
+    return officers.filter(pk__in=team.user_set.values("pk"))
+
+
+def escalation_teams(officer) -> list[tuple[Group, int]]:
+    """The teams OFFICER may escalate to, with how many officers each reaches: the teams with
+    at least one compliance officer besides OFFICER."""
+    counted = [(team, officers_of(team, officer).count()) for team in teams()]
+    return [(team, count) for team, count in counted if count]
+
+
+def escalation_choices(officer) -> list[tuple[str, str]]:
+    """(value, label) of each assignee the escalate form offers OFFICER: officers, then teams."""
+    people = [(person.get_username(), person.get_username()) for person in escalation_assignees(officer)]
+    groups = [(f"{TEAM_PREFIX}{team.name}", f"Team: {team.name} ({count} officer{'s' if count != 1 else ''})")
+              for team, count in escalation_teams(officer)]
+    return people + groups
+
+
+def assignee_named(value: str, officer) -> Assignee:
+    """The assignee VALUE names (a username, or "team:<name>"), to whom OFFICER escalates;
+    raises ReviewRejected."""
+    if not value:
+        raise ReviewRejected("Choose the officer or team to escalate this answer to: an escalation must reach someone.",
+                             "assignee")
+    if value.startswith(TEAM_PREFIX):
+        name = value.removeprefix(TEAM_PREFIX)
+        team = teams().filter(name=name).first()
+        officers = tuple(officers_of(team, officer)) if team is not None else ()
+        if not officers:
+            raise ReviewRejected(f"The team “{name}” has no other compliance officer: escalate to a team that has one.",
+                                 "assignee")
+        return Assignee(officers, team=name)
+    if value == officer.get_username():
+        raise ReviewRejected("Escalate to another officer: an escalation to yourself reaches nobody new.", "assignee")
+    person = escalation_assignees(officer).filter(username=value).first()
     if person is None or not has_permission(person, "review_traces"):
-        raise ReviewRejected(f"“{username}” is not a compliance officer: escalate to one.")
-    return person
+        raise ReviewRejected(f"“{value}” is not a compliance officer: escalate to one.", "assignee")
+    return Assignee((person,), username=value)
 
 
-def notify_assignee(person, entry: LedgerEntry) -> None:
-    """E-mail PERSON that the answer ENTRY was escalated to them, when SMTP is configured
-    (EMAIL_HOST) and they have an address. The mail names only the entry: the question and the
-    note are sealed and stay in the appliance. A mail that cannot be sent is logged, not raised:
-    the escalation is recorded and waits in the inbox either way."""
-    if not settings.EMAIL_HOST or not person.email:
+def notify_assignees(assignee: Assignee, entry: LedgerEntry) -> None:
+    """E-mail each officer ASSIGNEE reaches that the answer ENTRY was escalated, when SMTP is
+    configured (EMAIL_HOST) and they have an address; one mail each, so no one learns the others'
+    addresses. The mail names only the entry: the question and the note are sealed and stay in the
+    appliance. A mail that cannot be sent is logged, not raised: the escalation is recorded and
+    waits in the inbox either way."""
+    if not settings.EMAIL_HOST:
         return
     path = reverse("ledger-entry", args=[entry.seq])
-    body = (f"An answer was escalated to you for review: ledger entry #{entry.seq}.\n\n"
+    whom = "your team" if assignee.team else "you"
+    body = (f"An answer was escalated to {whom} for review: ledger entry #{entry.seq}.\n\n"
             f"Open it in the appliance: {path}\n")
-    try:
-        send_mail(f"Answer escalated to you: ledger entry #{entry.seq}", body, None, [person.email])
-    except OSError as error:  # smtplib's errors are OSErrors
-        log.warning("The escalation mail for entry #%s to %s was not sent: %s", entry.seq, person.email, error)
+    for person in assignee.officers:
+        if not person.email:
+            continue
+        try:
+            send_mail(f"Answer escalated to {whom}: ledger entry #{entry.seq}", body, None, [person.email])
+        except OSError as error:  # smtplib's errors are OSErrors
+            log.warning("The escalation mail for entry #%s to %s was not sent: %s", entry.seq, person.email, error)
 
 
 def open_escalations(assignee=None) -> QuerySet:
     """The "review.escalated" entries no "review.resolved" has closed, newest first; with
-    ASSIGNEE, only the ones assigned to that person."""
+    ASSIGNEE, only the ones assigned to that person or to one of their teams (not the ones they
+    escalated to their own team themselves)."""
     resolved = LedgerEntry.objects.filter(action="review.resolved").values_list("details__escalation", flat=True)
     escalations = LedgerEntry.objects.filter(action="review.escalated").exclude(seq__in=list(resolved))
     if assignee is not None:
-        escalations = escalations.filter(details__assignee=assignee.get_username())
+        their_teams = list(teams().filter(pk__in=assignee.groups.values("pk")).values_list("name", flat=True))
+        escalations = escalations.filter(Q(details__assignee=assignee.get_username())
+                                         | Q(details__assignee_team__in=their_teams) & ~Q(actor_id=assignee.pk))
     return escalations.order_by("-seq")
 
 
+def assignee_words(escalation: LedgerEntry) -> str:
+    """Whom ESCALATION is assigned to, as the officer reads it."""
+    team = escalation.details.get("assignee_team")
+    return f"the team “{team}”" if team else escalation.details.get("assignee", "")
+
+
 def resolve_escalation(escalation: LedgerEntry, officer, note: str) -> LedgerEntry:
-    """Record that OFFICER, the assignee of ESCALATION, resolved it, with a NOTE (required,
-    sealed). Returns the "review.resolved" entry; raises ReviewRejected."""
+    """Record that OFFICER, the assignee of ESCALATION (or an officer of its team), resolved it,
+    with a NOTE (required, sealed). Returns the "review.resolved" entry; raises ReviewRejected."""
     note = note.strip()
     if escalation.action != "review.escalated":
         raise ReviewRejected(f"Entry #{escalation.seq} is not an escalation.")
-    assignee = escalation.details.get("assignee", "")
-    if assignee != officer.get_username():
-        raise ReviewRejected(f"Only {assignee or 'its assignee'} can resolve this escalation: it is assigned to them.")
-    if not open_escalations().filter(pk=escalation.pk).exists():
-        raise ReviewRejected(f"The escalation of entry #{escalation.details['seq']} is already resolved.")
+    if not open_escalations(officer).filter(pk=escalation.pk).exists():
+        if not open_escalations().filter(pk=escalation.pk).exists():
+            raise ReviewRejected(f"The escalation of entry #{escalation.details['seq']} is already resolved.")
+        if escalation.details.get("assignee_team") and escalation.actor_id == officer.pk:
+            raise ReviewRejected(f"You escalated this to {assignee_words(escalation)}: another officer of the team "
+                                 "resolves it.")
+        if escalation.details.get("assignee_team"):
+            raise ReviewRejected(f"Only an officer of {assignee_words(escalation)} can resolve this escalation: "
+                                 "it is assigned to them.")
+        raise ReviewRejected(
+            f"Only {assignee_words(escalation) or 'its assignee'} can resolve this escalation: it is assigned to them.")
     if not note:
-        raise ReviewRejected("Write a note to resolve this escalation: say what was decided.")
+        raise ReviewRejected("Write a note to resolve this escalation: say what was decided.", "note")
     if len(note) > MAX_NOTE_CHARS:
-        raise ReviewRejected(f"The note is {len(note)} characters long; shorten it to {MAX_NOTE_CHARS} or fewer.")
+        raise ReviewRejected(f"The note is {len(note)} characters long; shorten it to {MAX_NOTE_CHARS} or fewer.",
+                             "note")
     return record_event("review.resolved", officer, (escalation.target_type, escalation.target_id),
                         seq=escalation.details["seq"], escalation=escalation.seq, sealed={"note": note})
 
@@ -170,6 +274,15 @@ def with_review_state(entries: QuerySet) -> QuerySet:
               .annotate(decision=Substr("action", len("review.") + 1)).values("decision")[:1])
     annotated = reviews.filter(action="review.annotated").annotate(decision=Value(ANNOTATED)).values("decision")[:1]
     return entries.annotate(review_state=Coalesce(Subquery(judged), Subquery(annotated), Value(UNREVIEWED)))
+
+
+def with_decider(entries: QuerySet) -> QuerySet:
+    """ENTRIES annotated with who made the latest decision that judged each answer
+    (`decided_by`) and when (`decided_at`); both None when nobody has."""
+    judged = (LedgerEntry.objects.filter(target_type="trace", target_id=OuterRef("target_id"),
+                                         action__in=JUDGING_ACTIONS).order_by("-seq"))
+    return entries.annotate(decided_by=Subquery(judged.values("actor_name")[:1]),
+                            decided_at=Subquery(judged.values("at")[:1]))
 
 
 def review_state_of(entry: LedgerEntry) -> str:
@@ -299,6 +412,8 @@ class OpenedEntry:
     destroyed: set = field(default_factory=set)    # sealed fields destroyed at the end of retention
     problem: str = ""                              # why the sealed fields could not be opened
     review_state: str = ""                         # an answer trace's (with_review_state)
+    decision: LedgerEntry | None = None            # the review that judged it last (last_decision)
+    reviewed: LedgerEntry | None = None            # its latest "review.reviewed", if any
     reviews: list = field(default_factory=list)    # [(review entry, note or None, note destroyed?)]
 
 
@@ -310,6 +425,7 @@ def read_entry(officer, seq: int) -> OpenedEntry:
     opened = OpenedEntry(entry, destroyed=destroyed_fields(entry))
     if entry.is_answer_trace:
         opened.review_state = review_state_of(entry)
+        opened.decision, opened.reviewed = last_decision(entry), last_decision(entry, "review.reviewed")
     try:
         opened.values = unsealed(entry)
         reviews = reviews_of(entry).prefetch_related("payloads") if entry.is_answer_trace else []
@@ -325,9 +441,12 @@ def destroyed_fields(entry: LedgerEntry) -> set[str]:
     return set(entry.sealed) - {payload.field for payload in entry.payloads.all()}
 
 
-def export_entries(officer, filters: dict, fmt: str) -> Iterator[str]:
-    """The lines of an export (FMT "jsonl" or "csv") of the entries FILTERS select, sealed fields
-    opened, oldest first. The export is recorded before any line is produced."""
+def export_entries(officer, filters: dict, fmt: str, *, channel: str = "console",
+                   with_sealed: bool = True) -> Iterator[str]:
+    """The lines of an export (FMT "jsonl" or "csv") of the entries FILTERS select, oldest first,
+    each answer with its review (with_reviews); sealed fields and review notes opened when
+    WITH_SEALED. The export is recorded before any line is produced, by OFFICER (None for the
+    command) through CHANNEL ("console" or "command")."""
     entries = filtered_entries(**filters).order_by("seq")
     with transaction.atomic():
         # Bounded by the ledger's end now, so the count recorded is exactly what is exported
@@ -335,16 +454,17 @@ def export_entries(officer, filters: dict, fmt: str) -> Iterator[str]:
         last = LedgerEntry.objects.aggregate(last=Max("seq"))["last"] or 0
         entries = entries.filter(seq__lte=last)
         record_event("ledger.exported", officer, None, format=fmt, filters=described(filters), entries=entries.count(),
-                     sealed_fields=True, channel="console")
-    rows = with_reviews(exported_entries(entries, with_sealed=True), through_seq=last)
+                     sealed_fields=with_sealed, channel=channel)
+    rows = with_reviews(exported_entries(entries, with_sealed=with_sealed), through_seq=last, with_notes=with_sealed)
     return as_jsonl(rows) if fmt == "jsonl" else as_csv(rows, columns=CSV_COLUMNS + REVIEW_COLUMNS)
 
 
-def with_reviews(rows: Iterator[dict], *, through_seq: int, batch: int = 500) -> Iterator[dict]:
+def with_reviews(rows: Iterator[dict], *, through_seq: int, with_notes: bool = True,
+                 batch: int = 500) -> Iterator[dict]:
     """ROWS (exported entries) with each answer trace's "review" added: its state, who decided it
-    (reviewer) and every review with its note opened ("notes"), as of entry THROUGH_SEQ. Notes are
-    sealed: the caller has recorded the export as one that opens sealed fields."""
-    key, rows = ledger_key(), iter(rows)
+    (reviewer) and every review ("notes"), as of entry THROUGH_SEQ. Notes are sealed: each is
+    opened only WITH_NOTES, and the caller has recorded the export as one that opens sealed fields."""
+    key, rows = ledger_key() if with_notes else None, iter(rows)
     while chunk := list(islice(rows, batch)):
         traces = [row["target_id"] for row in chunk if row["action"].startswith("answer.")]
         reviews = defaultdict(list)
@@ -358,13 +478,14 @@ def with_reviews(rows: Iterator[dict], *, through_seq: int, batch: int = 500) ->
 
 
 def review_summary(reviews: list[LedgerEntry], key) -> dict:
-    """REVIEWS (oldest first) as an export shows them, with the state with_review_state() gives."""
+    """REVIEWS (oldest first) as an export shows them, with the state with_review_state() gives;
+    each note opened with KEY, or left out (None) without one."""
     decided = [review for review in reviews if review.action in JUDGING_ACTIONS]
     deciding = decided[-1] if decided else (reviews[-1] if reviews else None)
     state = deciding.action.removeprefix("review.") if decided else ANNOTATED if reviews else UNREVIEWED
     notes = [{"seq": review.seq, "at": review.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
               "by": review.actor_name, "decision": review.action.removeprefix("review."),
-              "note": unsealed(review, key).get("note", "")} for review in reviews]
+              "note": unsealed(review, key).get("note", "") if key is not None else None} for review in reviews]
     return {"state": state, "reviewer": deciding.actor_name if deciding else "", "notes": notes}
 
 

@@ -14,9 +14,11 @@ ACTION_CHOICES = [
     ("Answer traces", [("answer.", "every answer trace"), ("answer.answered", "answered"),
                        ("answer.refused", "refused"), ("answer.blocked", "blocked")]),
     ("Reviews", [("review.", "every review"), ("review.reviewed", "marked reviewed"),
-                 ("review.annotated", "annotated"), ("review.escalated", "escalated")]),
+                 ("review.annotated", "annotated"), ("review.escalated", "escalated"),
+                 ("review.resolved", "escalation resolved")]),
     ("Changes", [("document.", "documents"), ("collection.", "collections"), ("policy.", "question policy"),
-                 ("model.", "model registry"), ("roles.", "roles")]),
+                 ("model.", "model registry"), ("person.", "people created"), ("roles.", "roles"),
+                 ("team.", "teams created"), ("teams.", "team membership")]),
     ("Access", [("login.failed", "failed sign-ins"), ("access.denied", "denied access"),
                 ("ledger.", "ledger reads, exports and verification")]),
 ]

@@ -123,21 +123,28 @@ def excerpt(text: str, limit: int = 80) -> str:
 @read_ledger
 @require_GET
 def ledger_entry(request, seq):
+    return render_entry(request, seq, request.GET.get("queue", ""))
+
+
+def render_entry(request, seq: int, kind: str, review_form: dict | None = None, status: int = 200):
+    """Entry SEQ's page (its read recorded), opened from the queue of KIND if one is given.
+    REVIEW_FORM is what the officer typed in a review form that was refused, with the refusal
+    (`error`, and the `field` it is about), so nothing typed is lost."""
     try:
         opened = review.read_entry(request.user, seq)
     except LedgerEntry.DoesNotExist:
         raise Http404(f"The ledger has no entry #{seq}.") from None
     context = {"opened": opened, "entry": opened.entry, "review_state": opened.review_state,
-               "passages": passages_with_text(opened), "details": plain_details(opened.entry.details)}
-    kind = request.GET.get("queue", "")
+               "passages": passages_with_text(opened), "details": plain_details(opened.entry.details),
+               "review_form": review_form or {}}
     if opened.entry.is_answer_trace:
         context |= evidence_in_words(opened)
-        context |= {"assignees": review.escalation_assignees(request.user),
+        context |= {"assignees": review.escalation_choices(request.user),
                     "my_escalations": review.open_escalations(request.user).filter(
                         target_type="trace", target_id=opened.entry.target_id)}
     if opened.entry.is_answer_trace and (kind == queue.ALL or kind in queue.KINDS):
         context |= queue_place(opened.entry.seq, kind, request.user)
-    return render(request, "web/ledger_entry.html", context)
+    return render(request, "web/ledger_entry.html", context, status=status)
 
 
 def queue_place(seq: int, kind: str, officer) -> dict:
@@ -197,19 +204,25 @@ def plain_details(details: dict) -> list[tuple[str, str]]:
 @permission_required("review_traces")
 @require_POST
 def review_entry(request, seq):
+    """Record the officer's review of answer SEQ. A refused review shows the page again with
+    what was typed and the reason beside the field at fault (400)."""
     entry = get_object_or_404(LedgerEntry, seq=seq)
-    decision = request.POST.get("decision", "")
+    decision, kind = request.POST.get("decision", ""), request.POST.get("queue", "")
+    typed = {"note": request.POST.get("note", ""), "assignee": request.POST.get("assignee", "")}
     try:
-        review.review_trace(entry, request.user, decision, request.POST.get("note", ""),
-                            request.POST.get("assignee", "") if decision == review.ESCALATED else "")
+        review.review_trace(entry, request.user, decision, typed["note"],
+                            typed["assignee"] if decision == review.ESCALATED else "",
+                            again=bool(request.POST.get("again")))
     except ApplianceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, REVIEW_DONE[decision].format(seq=seq))
-        kind = request.POST.get("queue", "")
-        if decision in MOVES_ON and (kind == queue.ALL or kind in queue.KINDS):
-            return redirect(next_in_queue(seq, kind, request.user))
-    return redirect(entry_address(seq, request.POST.get("queue", "")))
+        if not entry.is_answer_trace:  # no review form on that page to show it in
+            messages.error(request, error.message)
+            return redirect(entry_address(seq, kind))
+        field = getattr(error, "field", "decision")
+        return render_entry(request, seq, kind, typed | {"error": error.message, "field": field}, status=400)
+    messages.success(request, REVIEW_DONE[decision].format(seq=seq))
+    if decision in MOVES_ON and (kind == queue.ALL or kind in queue.KINDS):
+        return redirect(next_in_queue(seq, kind, request.user))
+    return redirect(entry_address(seq, kind))
 
 
 @permission_required("review_traces")

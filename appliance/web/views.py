@@ -3,14 +3,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.http import Http404
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from appliance.accounts.decorators import permission_required
-from appliance.accounts.roles import Role, roles_of, set_roles
+from appliance.accounts.people import create_person, create_team, one_time_password, set_teams
+from appliance.accounts.roles import Role, roles_of, set_roles, teams
 from appliance.accounts.tokens import issue_api_token, revoke_api_token, tokens_of
 from appliance.health.heartbeat import is_worker_alive, latest_heartbeat
 from appliance.routing.shipped import shipped_models
+from appliance.web.people_forms import PersonForm, TeamsForm
 from ingest.models import Collection
 
 ROLE_HOMES = {Role.ANALYST: "analyst-home", Role.ADMIN: "admin-home", Role.COMPLIANCE: "compliance-home"}
@@ -40,15 +43,35 @@ def people_with_roles():
 def admin_home(request):
     heartbeat = latest_heartbeat()
     context = {
-        "people": people_with_roles(),
+        "people_count": people_with_roles().count(),
         "heartbeat": heartbeat,
         "worker_alive": is_worker_alive(heartbeat),
         "vector_store": f"Qdrant server at {settings.QDRANT_URL}" if settings.QDRANT_URL else "Qdrant Edge (embedded)",
         "models": [(model, model.path.is_file()) for model in shipped_models()],
-        "can_change_roles": True,
-        "roles": list(Role),
     }
     return render(request, "web/admin_home.html", context)
+
+
+@permission_required("manage_users")
+def people(request):
+    """Everyone with their roles and teams, and the form that creates a person. A password the
+    appliance made is shown once, on the page that answers the creation, and never again."""
+    form = PersonForm(request.POST or None)
+    created, password = None, ""
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        password = data["password1"] or one_time_password()
+        with transaction.atomic():
+            chosen = list(data["teams"]) + ([create_team(data["new_team"], request.user)] if data["new_team"] else [])
+            created = create_person(data["username"], password, data["roles"], chosen, request.user, data["email"])
+        if data["password1"]:
+            password = ""  # the administrator typed it: nothing to show
+        form = PersonForm()
+    context = {"form": form, "created": created, "one_time_password": password, "people": people_with_roles(),
+               "can_change_roles": True, "roles": list(Role), "teams": list(teams())}
+    # Like every page behind sign-in, it is sent with Cache-Control: no-store (caching.py): the
+    # one-time password stays in no cache.
+    return render(request, "web/people.html", context, status=400 if form.errors else 200)
 
 
 @permission_required("manage_users")
@@ -61,13 +84,32 @@ def change_roles(request, user_id):
         raise Http404("No such person.")
     if person == request.user:
         messages.error(request, "You cannot change your own roles; ask another administrator.")
-        return redirect("admin-home")
+        return redirect("people")
     ticked = [role for role in Role if request.POST.get(f"role_{role.value}")]
     granted, revoked = set_roles(person, ticked, request.user)
     changes = [f"{verb} {', '.join(roles)}" for verb, roles in (("granted", granted), ("revoked", revoked)) if roles]
     if changes:
         messages.success(request, f"{person.username}: {'; '.join(changes)}.")
-    return redirect("admin-home")
+    return redirect("people")
+
+
+@permission_required("manage_users")
+@require_POST
+def change_teams(request, user_id):
+    """An administrator puts a person in exactly the teams ticked (their own too: a team grants
+    collections and escalations, no duty)."""
+    person = User.objects.filter(pk=user_id, is_active=True).first()
+    if person is None:
+        raise Http404("No such person.")
+    form = TeamsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Tick teams from the list: one of them no longer exists.")
+        return redirect("people")
+    joined, left = set_teams(person, form.cleaned_data["teams"], request.user)
+    changes = [f"{verb} {', '.join(names)}" for verb, names in (("joined", joined), ("left", left)) if names]
+    if changes:
+        messages.success(request, f"{person.username}: {'; '.join(changes)}.")
+    return redirect("people")
 
 
 @login_required

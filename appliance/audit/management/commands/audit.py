@@ -7,21 +7,19 @@
     manage.py audit public-key                       the key that checkpoints are signed with (hex)
     manage.py audit destroy-expired                  apply the retention period now (the worker does it daily)
 
-Every export and evidence bundle is itself recorded in the ledger.
+Every export and evidence bundle is itself recorded in the ledger. An export is the console's: each
+answer carries its review state, reviewer and review notes.
 """
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import date, datetime
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
 from appliance.audit.checkpoints import public_key_bytes, write_checkpoint
-from appliance.audit.evidence import as_csv, as_jsonl, exported_entries
 from appliance.audit.models import LedgerEntry
-from appliance.audit.recording import record_event
 from appliance.audit.retention import destroy_expired_payloads
-from appliance.audit.review import evidence_of
+from appliance.audit.review import evidence_of, export_entries
 from appliance.audit.sealing import ledger_key
 from appliance.audit.watching import CheckpointRefused, watch_chain
 
@@ -66,15 +64,10 @@ class Command(BaseCommand):
         sys.exit(1)
 
     def handle_export(self, *, format, since, output, without_sealed, **_options):
-        entries = LedgerEntry.objects.order_by("seq")
-        if since is not None:
-            entries = entries.filter(at__gte=since)
-        with transaction.atomic():
-            count = entries.count()
-            record_event("ledger.exported", None, None, format=format, since=since.isoformat() if since else None,
-                         entries=count, sealed_fields=not without_sealed, channel="command")
-        rows = exported_entries(entries, with_sealed=not without_sealed)
-        lines = as_jsonl(rows) if format == "jsonl" else as_csv(rows)
+        # The console's export (review.export_entries): the same rows, each answer with its review
+        # state, reviewer and notes (notes are sealed: left out --without-sealed).
+        filters = {"date_from": since} if since is not None else {}
+        lines = export_entries(None, filters, format, channel="command", with_sealed=not without_sealed)
         with open_output(output, self.stdout) as out:
             for line in lines:
                 out.write(line)
@@ -97,9 +90,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Destroyed {destroy_expired_payloads()} sealed payload(s) past the retention period.")
 
 
-def parse_date(value: str) -> datetime:
+def parse_date(value: str) -> date:
     try:
-        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+        return datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
         raise CommandError(f"--since {value!r} is not a date: write it as YYYY-MM-DD.") from None
 
