@@ -544,7 +544,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
-# E-mail for escalations (appliance/audit/review.py: notify_assignee). Unset EMAIL_HOST (the
+# E-mail for escalations (appliance/audit/review.py: notify_assignees). Unset EMAIL_HOST (the
 # default, and what an air-gapped site keeps): no mail is sent; escalations wait in the inbox.
 EMAIL_HOST = env_str("EMAIL_HOST")
 EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
