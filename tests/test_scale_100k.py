@@ -38,12 +38,14 @@ COLLECTIONS = [f"collection-{i}" for i in range(10)]
 LEVELS = ("public", "internal", "confidential", "restricted")
 BATCH = 1000
 
-# Bounds, from benchmarks/vector_scale.py and this test's own runs (docs/scaling.md): 100,000
-# chunks of ~150 words raised the peak RSS by about MEASURED_RSS MB and took about MEASURED_DISK MB
-# on disk. The bounds leave twice that: room for another engine version or allocator, while
-# a store that kept a second copy of its vectors or payloads in RAM, or wrote them twice, fails.
-RSS_GROWTH_BOUND_MB = 1200
-DISK_BOUND_MB = 1000
+# Bounds, from this test's runs and benchmarks/vector_scale.py (docs/scaling.md). Measured at
+# 100,002 chunks: the peak RSS grew by about 1,150 MB (the peak is the index build, when the
+# freshly written segment and the indexed one it becomes are both mapped; about 600 MB before it),
+# and the store took about 340 MB on disk once optimised (about 710 MB before, WAL and the
+# unindexed segment included). The bounds leave 1.7x / 2x of that for another engine version,
+# allocator or file system, and still fail a store whose memory or disk per chunk doubled.
+RSS_GROWTH_BOUND_MB = 2000
+DISK_BOUND_MB = 700
 
 PLANTED = ("The Reykjavik branch reimburses studded winter tyres for bicycles up to 85 euros per "
            "employee each November, provided the receipt names the shop and the bicycle is used for commuting.")
@@ -142,11 +144,12 @@ def test_it_keeps_grants_finds_a_known_passage_and_stays_in_budget_at_100k_chunk
                            keywords=keywords.embed_question(QUESTION))
     questions = [f"Who approves {subject} requests for office {n}?" for n, subject in enumerate(SUBJECTS * 4)]
     granted = [COLLECTIONS[n % 10:n % 10 + 1 + n % 2] for n in range(len(questions))]  # one or two collections
-    latencies, stray, mislabelled = [], [], []
+    latencies, short, stray, mislabelled = [], [], [], []
     for question, vector, collections in zip(questions, embedder.embed(questions), granted):
         started = time.perf_counter()  # recorded, never asserted
         hits = store.search(vector, collections=collections, limit=5, keywords=keywords.embed_question(question))
         latencies.append((time.perf_counter() - started) * 1000)
+        short += [question] if len(hits) < 5 else []
         stray += [hit.chunk_id for hit in hits if hit.collection not in collections]
         mislabelled += [hit.chunk_id for hit in hits if hit.chunk_id.startswith("chunk-")
                         and hit.payload["sensitivity"] != sensitivity_of(int(hit.chunk_id.split("-")[1]))]
@@ -161,6 +164,7 @@ def test_it_keeps_grants_finds_a_known_passage_and_stays_in_budget_at_100k_chunk
     assert f"chunk-{CHUNKS}" in found, "the planted passage is not among the top 5 of its collection"
     assert found[f"chunk-{CHUNKS}"].payload["sensitivity"] == "confidential"
     assert {hit.collection for hit in planted} == {"collection-3"}  # its twin in collection-4 stays out
+    assert short == []  # every granted collection holds 10,000 chunks: five hits each time
     assert stray == []
     assert mislabelled == []
     assert growth < RSS_GROWTH_BOUND_MB, f"peak RSS grew by {growth:.0f} MB for {CHUNKS:,} chunks"
