@@ -103,7 +103,8 @@ class Corpus:
         rng = np.random.default_rng([SEED, 1, start // BATCH])
         count = stop - start
         common = self.common[rng.integers(0, len(self.common), size=(count, 150))]
-        topical = self.topic_words[self.topic_of(np.arange(start, stop))[:, None], rng.integers(0, 25, size=(count, 150))]
+        topics = self.topic_of(np.arange(start, stop))[:, None]
+        topical = self.topic_words[topics, rng.integers(0, 25, size=(count, 150))]
         words = np.where(rng.random(size=(count, 150)) < 0.3, topical, common)
         return [" ".join(self.vocabulary[row]) + "." for row in words]
 
@@ -120,7 +121,8 @@ class Corpus:
                 document_id=f"document-{document}",
                 keywords=encoder.embed_passage(text) if encoder else Keywords((), ()),
                 payload={"text": text, "section": f"Part {i % 7} > Section {i % 40}", "page": i % 40 // 3 + 1,
-                         "sensitivity": SENSITIVITIES[i % 13 % 4], "filename": f"document-{document}.docx", "version": 1},
+                         "sensitivity": SENSITIVITIES[i % 13 % 4], "filename": f"document-{document}.docx",
+                         "version": 1},
             ))
         return points
 
@@ -129,7 +131,8 @@ class Corpus:
         not on them) and a few of that topic's words."""
         rng = np.random.default_rng([SEED, 2])
         topics = rng.integers(0, TOPICS, size=count)
-        vectors = self.centres[topics] + rng.normal(scale=1.0 / np.sqrt(DIMENSION), size=(count, DIMENSION)).astype(np.float32)
+        noise = rng.normal(scale=1.0 / np.sqrt(DIMENSION), size=(count, DIMENSION)).astype(np.float32)
+        vectors = self.centres[topics] + noise
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         texts = [" ".join(self.vocabulary[self.topic_words[t, rng.integers(0, 25, size=4)]]) for t in topics]
         return vectors.astype(np.float32), texts
@@ -173,7 +176,8 @@ def memory() -> dict:
         key, _, value = line.partition(":")
         if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
             fields[key] = round(int(value.split()[0]) / 1024, 1)
-    return {"rss_mb": fields["VmRSS"], "peak_rss_mb": fields["VmHWM"], "anon_mb": fields["RssAnon"], "file_mb": fields["RssFile"]}
+    return {"rss_mb": fields["VmRSS"], "peak_rss_mb": fields["VmHWM"], "anon_mb": fields["RssAnon"],
+            "file_mb": fields["RssFile"]}
 
 
 def disk_mb(path: Path) -> dict:
@@ -209,7 +213,8 @@ def build(size: int, layout: str, path: Path, keywords: bool) -> dict:
     store.close()
     return {"size": size, "layout": layout, "count": count, "segments": segments, "generate_s": round(generate, 1),
             "upsert_s": round(upsert, 1), "upsert_cpu_s": round(upsert_cpu, 1), "optimize_s": round(optimize, 1),
-            "optimize_cpu_s": round(optimize_cpu, 1), "build_load_1min": round(os.getloadavg()[0], 2), "baseline_rss_mb": baseline["rss_mb"],
+            "optimize_cpu_s": round(optimize_cpu, 1), "build_load_1min": round(os.getloadavg()[0], 2),
+            "baseline_rss_mb": baseline["rss_mb"],
             "rss_after_upsert_mb": written["rss_mb"], **{f"build_{k}": v for k, v in memory().items()}, **disk_mb(path)}
 
 
@@ -230,7 +235,8 @@ def serve(size: int, layout: str, path: Path, query_count: int) -> dict:
     found = []
     for name, collections, hybrid in (("dense_1of10", granted, False), ("hybrid_1of10", granted, True),
                                       ("hybrid_all", COLLECTIONS, True)):
-        store.search(vectors[0], collections=collections, limit=LIMIT, keywords=question_keywords[0] if hybrid else None)
+        store.search(vectors[0], collections=collections, limit=LIMIT,
+                     keywords=question_keywords[0] if hybrid else None)  # warm caches
         timings, cpu_timings = [], []
         for vector, words in zip(vectors, question_keywords):
             started, cpu = time.perf_counter(), time.process_time()
@@ -278,8 +284,10 @@ def recall(corpus: Corpus, size: int, queries: np.ndarray, found: list[list[str]
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
-    total = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")))
-    return f"{os.cpu_count()} cores ({cpu}), {total / 1024 / 1024:.0f} GB RAM, Python {platform.python_version()}, Linux {platform.release()}"
+    total = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                     if line.startswith("MemTotal")))
+    return (f"{os.cpu_count()} cores ({cpu}), {total / 1024 / 1024:.0f} GB RAM, Python {platform.python_version()}, "
+            f"Linux {platform.release()}")
 
 
 def run_child(*args: str) -> dict:
@@ -306,8 +314,9 @@ def main():
         return
     print(f"machine: {machine()}", file=sys.stderr)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="vector-scale-"))
-    print("| chunks | layout | upsert s (CPU s) | HNSW build s (CPU s) | peak RSS build MB | disk MB | RSS serving MB (anon + file) "
-          "| dense 1/10 p95 ms | hybrid 1/10 p50 / p95 ms (CPU p95) | hybrid all p95 ms | recall@5 | load build / serve |")
+    print("| chunks | layout | upsert s (CPU s) | HNSW build s (CPU s) | peak RSS build MB | disk MB "
+          "| RSS serving MB (anon + file) | dense 1/10 p95 ms | hybrid 1/10 p50 / p95 ms (CPU p95) "
+          "| hybrid all p95 ms | recall@5 | load build / serve |")
     print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for size in args.sizes:
         for layout in args.layouts:
@@ -322,7 +331,8 @@ def main():
             print(f"| {size:,} | {layout} | {result['upsert_s']} ({result['upsert_cpu_s']}) | {result['optimize_s']} "
                   f"({result['optimize_cpu_s']}) | {result['build_peak_rss_mb']:,.0f} | {result['disk_mb']:,.0f} "
                   f"| {result['serve_rss_mb']:,.0f} ({result['serve_anon_mb']:,.0f} + {result['serve_file_mb']:,.0f}) "
-                  f"| {result['dense_1of10_p95_ms']} | {result['hybrid_1of10_p50_ms']} / {result['hybrid_1of10_p95_ms']} "
+                  f"| {result['dense_1of10_p95_ms']} | {result['hybrid_1of10_p50_ms']} / "
+                  f"{result['hybrid_1of10_p95_ms']} "
                   f"({result['hybrid_1of10_cpu_p95_ms']}) | {result['hybrid_all_p95_ms']} | {result['recall_at_5']} "
                   f"| {result['build_load_1min']} / {result['serve_load_1min']} |", flush=True)
             if not args.workdir:

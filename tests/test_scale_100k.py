@@ -54,7 +54,8 @@ QUESTION = "How much does the Reykjavik branch pay towards winter bicycle tyres?
 SUBJECTS = ["travel", "expenses", "leave", "security", "procurement", "training", "overtime", "parking",
             "laptops", "contracts", "invoices", "archiving", "visitors", "pensions", "insurance"]
 VERBS = ["must be approved by", "is reviewed each quarter by", "is recorded by", "is reported to", "is signed off by"]
-OWNERS = ["the line manager", "the finance team", "the works council", "the data protection officer", "the head of office"]
+OWNERS = ["the line manager", "the finance team", "the works council", "the data protection officer",
+          "the head of office"]
 DETAILS = ["within ten working days", "before the end of the month", "with the original receipts attached",
            "using the shared form", "after a second review", "unless the amount is below 50 euros"]
 
@@ -84,7 +85,8 @@ def sensitivity_of(i: int) -> str:
 def point(i: int, vector, text: str, keywords: KeywordEncoder, collection: str | None = None,
           sensitivity: str | None = None) -> ChunkPoint:
     return ChunkPoint(
-        chunk_id=f"chunk-{i}", vector=vector, collection=collection or collection_of(i), document_id=f"document-{i // 40}",
+        chunk_id=f"chunk-{i}", vector=vector, collection=collection or collection_of(i),
+        document_id=f"document-{i // 40}",
         keywords=keywords.embed_passage(text),
         payload={"text": text, "section": f"Part {i % 5} > Section {i % 40}", "page": i % 40 // 3 + 1,
                  "sensitivity": sensitivity or sensitivity_of(i), "filename": f"document-{i // 40}.docx", "version": 1},
