@@ -126,13 +126,13 @@ def naive_rate(texts: list[str]) -> float:
     return len(texts) / (time.perf_counter() - started)
 
 
-def lever_rates(folder: Path) -> list[tuple[str, float]]:
+def lever_rates(folder: Path, files: int) -> list[tuple[str, float]]:
     """Each way of indexing the folder's files in this process, on a collection of its own."""
     from appliance.runtime import scanner_process
     from ingest.batching import ScanHere, index_documents
 
     parts = worker_parts()
-    paths = sorted(folder.iterdir())
+    paths = sorted(folder.iterdir())[:files]
     scanner = scanner_process()
     scanner.warm_up()
 
@@ -144,13 +144,13 @@ def lever_rates(folder: Path) -> list[tuple[str, float]]:
     documents = uploads("per-document")
     started = time.perf_counter()
     chunks = sum(index_document(document, parts).chunk_count for document in documents)
-    rates.append(("index_document per file (before)", chunks / (time.perf_counter() - started)))
+    rates.append((f"in this process, {files} files: index_document per file (before)", chunks / (time.perf_counter() - started)))
     for name, scan in (("batch pipeline, scan in this process", ScanHere(parts)),
                        ("batch pipeline, scanner in its own process", scanner)):
         documents = uploads(name)
         started = time.perf_counter()
         chunks = sum(d.chunk_count for _, d in index_documents(((None, d) for d in documents), parts, scan))
-        rates.append((name, chunks / (time.perf_counter() - started)))
+        rates.append((f"in this process, {files} files: {name}", chunks / (time.perf_counter() - started)))
     return rates
 
 
@@ -166,17 +166,21 @@ def measure_files(args) -> None:
     words = sum(len(text.split()) for text in texts) / len(texts)
     naive = naive_rate(texts[: args.naive_chunks])
     print(f"naive one by one: {naive:.1f} chunks/s over {args.naive_chunks} chunks; load {load()}")
-    startup, _ = run_command(workdir / "empty", workdir / "data-empty")
-    seconds, lines = run_command(folder, workdir / "data")
-    chunks = sum(line["chunks"] for line in lines)
-    assert all(line["status"] == "ready" for line in lines), [line for line in lines if line["status"] != "ready"]
-    print(f"manage.py ingest --recursive: {chunks} chunks ({words:.0f} words each on average) in {seconds:.1f} s, "
-          f"of which {startup:.1f} s to start (empty folder); load {load()}")
-    rows = [("naive one by one (stock Presidio, then sentence-transformers)", naive),
-            ("**`manage.py ingest DIR --recursive`**, start excluded", chunks / (seconds - startup)),
-            ("`manage.py ingest DIR --recursive`, start included", chunks / seconds)]
+    rows = [("naive one by one (stock Presidio, then sentence-transformers)", naive)]
+    variants = [("", {}), (", 1 embedding thread", {"RETRIEVAL_EMBEDDING_THREADS": "1"})]
+    if args.int8:
+        variants.append((", int8 per-channel embeddings, 1 thread",
+                         {"RETRIEVAL_EMBEDDING_THREADS": "1", "RETRIEVAL_EMBEDDING_ONNX": args.int8}))
+    for number, (name, env) in enumerate(variants):
+        startup, _ = run_command(workdir / "empty", workdir / f"data-empty-{number}", env)
+        seconds, lines = run_command(folder, workdir / f"data-{number}", env)
+        chunks = sum(line["chunks"] for line in lines)
+        assert all(line["status"] == "ready" for line in lines), [line for line in lines if line["status"] != "ready"]
+        print(f"manage.py ingest --recursive{name}: {chunks} chunks ({words:.0f} words each on average) in "
+              f"{seconds:.1f} s, of which {startup:.1f} s to start (empty folder); load {load()}")
+        rows.append((f"`manage.py ingest DIR --recursive`{name}, start excluded", chunks / (seconds - startup)))
     if args.levers:
-        rows += lever_rates(folder)
+        rows += lever_rates(folder, args.lever_files)
     print("\n| pipeline | chunks/s | ratio to naive |")
     print("| --- | ---: | ---: |")
     for name, rate in rows:
@@ -197,6 +201,8 @@ def main():
     parser.add_argument("--chunks-per-file", type=int, default=30)
     parser.add_argument("--naive-chunks", type=int, default=300, help="fewer makes the slow side quicker")
     parser.add_argument("--levers", action="store_true", help="with --files: also each lever alone, in this process")
+    parser.add_argument("--lever-files", type=int, default=12)
+    parser.add_argument("--int8", help="with --files: also the command with this int8 ONNX file")
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     if args.files:
