@@ -18,7 +18,7 @@ from appliance.retrieval.keywords import KeywordEncoder
 from appliance.retrieval.store import VectorStore, open_store
 from appliance.answering.checking import AnswerChecker
 from appliance.answering.evidence import EvidenceSelector
-from guardrails.pii import PiiScanner
+from guardrails.pii import PiiScanner, ScannerProcess
 from guardrails.screening import QuestionScreener
 
 
@@ -39,6 +39,7 @@ _store: VectorStore | None = None
 _screener: QuestionScreener | None = None
 _checker: AnswerChecker | None = None
 _selector: EvidenceSelector | None = None
+_scanner_process: ScannerProcess | None = None
 
 
 def worker_parts(*, rebuild_store: bool = False) -> WorkerParts:
@@ -90,6 +91,16 @@ def evidence_selector() -> EvidenceSelector:
             selector.warm_up()
             _selector = selector
         return _selector
+
+
+def scanner_process() -> ScannerProcess:
+    """The process's PII scanner in a child process, for ingesting many documents at once
+    (ingest.batching); the child starts with the first scan."""
+    global _scanner_process
+    with _lock:
+        if _scanner_process is None:
+            _scanner_process = ScannerProcess()
+        return _scanner_process
 
 
 def _shared_models() -> tuple[Embedder, PiiScanner]:

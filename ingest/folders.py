@@ -22,7 +22,7 @@ from django.core.files import File
 from appliance.errors import IngestRejected
 from appliance.runtime import WorkerParts
 from ingest.erasure import erase_document
-from ingest.indexing import index_document
+from ingest.batching import Scanner, index_documents
 from ingest.models import Collection, Document
 from ingest.parsing import EXTENSION_TYPES
 from ingest.uploads import accept_upload
@@ -126,31 +126,39 @@ def erase_missing(held: dict[str, list[Document]], walk: FolderWalk, folder: Pat
                "version": versions[-1].version, "chunks": versions[-1].chunk_count, "entities": {}, "error": None}
 
 
-def sync_file(collection: Collection, file: FolderFile, held: dict[str, list[Document]], parts: WorkerParts) -> dict:
-    """Add FILE, replace the document it changed, or leave it be; returns its JSON line."""
+def sync_files(collection: Collection, files: list[FolderFile], held: dict[str, list[Document]],
+               parts: WorkerParts, scanner: Scanner) -> Iterator[dict]:
+    """Add each file, replace the document it changed, or leave it be; yields its JSON line, in
+    order, once its document is indexed (ingest.batching indexes them in batches)."""
+    accepted = (accept_file(collection, file, held, parts) for file in files)
+    for line, document in index_documents(accepted, parts, scanner):
+        yield line if document is None else {**line, **outcome(document)}
+
+
+def accept_file(collection: Collection, file: FolderFile, held: dict[str, list[Document]],
+                parts: WorkerParts) -> tuple[dict, Document | None]:
+    """FILE's JSON line so far, and the new document to index (None when there is none)."""
     line = {"file": str(file.path), "document": file.name, "status": "failed", "action": None, "chunks": 0,
             "entities": {}, "error": file.problem}
     if file.problem:
-        return line
+        return line, None
     versions = held.get(file.name, [])
     try:
         with file.path.open("rb") as handle:
             if versions and is_unchanged(versions[-1], handle):
-                return {**line, **outcome(versions[-1]), "action": "unchanged"}
+                return {**line, **outcome(versions[-1]), "action": "unchanged"}, None
             current = next((d for d in reversed(versions) if d.status == Document.Status.READY), None)
             if any(d.is_in_progress for d in versions):
-                return {**line, "error": f"“{file.name}” has a version the worker has not finished; run again later."}
+                return {**line, "error": f"“{file.name}” has a version the worker has not finished; run again later."}, None
             for failed in [d for d in versions if d.status == Document.Status.FAILED]:
                 erase_document(failed, None, parts.store)  # a new version takes the place of a failed one
             handle.seek(0)
             document = accept_upload(collection, file.name, File(handle), None, replaces=current, queue=False)
     except OSError as error:
-        return {**line, "error": f"cannot read {file.path}: {error.strerror}"}
+        return {**line, "error": f"cannot read {file.path}: {error.strerror}"}, None
     except IngestRejected as rejection:
-        return {**line, "status": rejection.code, "error": rejection.message}
-    if document.status == Document.Status.QUEUED:
-        document = index_document(document, parts)
-    return {**line, **outcome(document), "action": "replaced" if current else "added"}
+        return {**line, "status": rejection.code, "error": rejection.message}, None
+    return {**line, "action": "replaced" if current else "added"}, document
 
 
 def is_unchanged(document: Document, handle) -> bool:

@@ -8,7 +8,7 @@ import hashlib
 import logging
 import traceback
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from django.conf import settings
@@ -50,39 +50,90 @@ class DocumentGone(Exception):
 
 def index_document(document: Document, parts: WorkerParts) -> Document:
     """Index DOCUMENT; returns it READY or FAILED (or untouched when it is not waiting to be
-    indexed). Raises nothing for a bad document."""
+    indexed). Raises nothing for a bad document. ingest.batching runs the same steps over many
+    documents at once."""
     if not claim(document):
         return document
     try:
-        parsed = parse_document(
-            read_blob(document), document.filename,
-            max_bytes=settings.INGEST_MAX_FILE_MB * 1_000_000,
-            max_unzipped_bytes=settings.INGEST_MAX_UNZIPPED_MB * 1_000_000,
-        )
-        drafts = chunk_document(parsed)
-        move_on(document, Status.PARSING, Status.SCANNING, 35)
-        findings = parts.scanner.scan([draft.text for draft in drafts])
-        # The policy in force now decides which personal data raises a passage's label.
+        work = parse(document)
         policy = labelling_policy()
-        prepared = prepare_chunks(document, drafts, findings, policy)
-        move_on(document, Status.SCANNING, Status.EMBEDDING, 60)
-        searchable = [searchable_text(document, chunk) for chunk in prepared]
-        vectors = parts.embedder.embed(searchable)
-        parts.store.upsert([
-            to_point(document, chunk, vector, parts.keywords.embed_passage(text))
-            for chunk, vector, text in zip(prepared, vectors, searchable)
-        ])
+        label(work, parts.scanner.scan(work.texts), policy)
+        store(work, parts.embedder.embed(work.searchable), parts)
         parts.store.optimize()
-        instructions = sum(len(sentences_addressing_the_assistant(chunk.text)) for chunk in prepared)
-        finish(document, parsed.file_type, prepared, entity_counts(f for chunk_findings in findings for f in chunk_findings),
-               instructions, policy)
-    except DocumentGone:
+        finish(work, policy)
+    except Exception as error:
+        record_failure(document, parts, error)
+    else:
+        retire_previous_version(document, parts)
+    return refreshed(document)
+
+
+@dataclass
+class Indexing:
+    """A claimed document between the steps below: parse, label (with the scan's findings), store
+    (with the embedder's vectors), finish."""
+    document: Document
+    file_type: str
+    drafts: list[ChunkDraft]
+    findings: list[list[PiiFinding]] = field(default_factory=list)
+    prepared: list[PreparedChunk] = field(default_factory=list)
+    searchable: list[str] = field(default_factory=list)
+
+    @property
+    def texts(self) -> list[str]:
+        """What the PII scan reads: each chunk's text."""
+        return [draft.text for draft in self.drafts]
+
+
+def parse(document: Document) -> Indexing:
+    """Read and chunk a claimed DOCUMENT. Raises IngestRejected for a file that cannot be read."""
+    parsed = parse_document(
+        read_blob(document), document.filename,
+        max_bytes=settings.INGEST_MAX_FILE_MB * 1_000_000,
+        max_unzipped_bytes=settings.INGEST_MAX_UNZIPPED_MB * 1_000_000,
+    )
+    work = Indexing(document, parsed.file_type, chunk_document(parsed))
+    move_on(document, Status.PARSING, Status.SCANNING, 35)
+    return work
+
+
+def label(work: Indexing, findings: list[list[PiiFinding]], policy: Policy) -> None:
+    """Give each chunk its label from FINDINGS (one list per chunk) and the policy in force, which
+    decides which personal data raises a passage's label; redact when the collection redacts."""
+    work.findings = findings
+    work.prepared = prepare_chunks(work.document, work.drafts, findings, policy)
+    work.searchable = [searchable_text(work.document, chunk) for chunk in work.prepared]
+    move_on(work.document, Status.SCANNING, Status.EMBEDDING, 60)
+
+
+def store(work: Indexing, vectors, parts: WorkerParts) -> None:
+    """Write the document's points (one per prepared chunk, with VECTORS in the same order). The
+    caller optimizes the store once it has written what it has to write."""
+    parts.store.upsert([
+        to_point(work.document, chunk, vector, parts.keywords.embed_passage(text))
+        for chunk, vector, text in zip(work.prepared, vectors, work.searchable)
+    ])
+
+
+def refreshed(document: Document) -> Document:
+    """DOCUMENT as the database holds it now; as it was, when an erasure has deleted its row."""
+    try:
+        document.refresh_from_db()
+    except Document.DoesNotExist:
+        pass
+    return document
+
+
+def record_failure(document: Document, parts: WorkerParts, error: Exception) -> None:
+    """What a step's ERROR means for DOCUMENT: erased meanwhile (its points come back out), rejected
+    (FAILED with the reason), or a bug or broken dependency (FAILED with an error id, logged
+    without content)."""
+    if isinstance(error, DocumentGone):
         # The erasure may have cleared the store before our upsert: take our points back out.
         parts.store.delete_document(document.collection.store_key, str(document.uid))
-        return document
-    except IngestRejected as rejection:
-        fail(document, parts, rejection.code, rejection.message)
-    except Exception as error:  # a bug or a broken dependency: recorded on the document, logged without content
+    elif isinstance(error, IngestRejected):
+        fail(document, parts, error.code, error.message)
+    else:
         error_id = uuid.uuid4().hex[:8]
         logger.error(
             "ingest error %s on document %s: %s\n%s", error_id, document.pk, type(error).__name__,
@@ -91,11 +142,6 @@ def index_document(document: Document, parts: WorkerParts) -> Document:
         fail(document, parts, "internal_error",
              f"Ingestion failed inside the appliance (error {error_id}); the document was not indexed. "
              "Try again, or ask your operator to look up this error id in the worker log.")
-    else:
-        if document.replaces_id:
-            retire_previous_version(document, parts)
-    document.refresh_from_db()
-    return document
 
 
 IN_FLIGHT = (Status.QUEUED, Status.PARSING, Status.SCANNING, Status.EMBEDDING)
@@ -164,8 +210,12 @@ def to_point(document: Document, chunk: PreparedChunk, vector, keywords: Keyword
     )
 
 
-def finish(document: Document, file_type: str, prepared: list[PreparedChunk], counts: dict[str, int],
-           instructions: int, policy: Policy) -> None:
+def finish(work: Indexing, policy: Policy) -> None:
+    """Write the chunks' rows, mark the document READY and record document.indexed, in one
+    transaction. Raises DocumentGone when an erasure took the document meanwhile."""
+    document, prepared = work.document, work.prepared
+    counts = entity_counts(f for chunk_findings in work.findings for f in chunk_findings)
+    instructions = sum(len(sentences_addressing_the_assistant(chunk.text)) for chunk in prepared)
     with transaction.atomic():
         if not Document.objects.select_for_update().filter(pk=document.pk, status=Status.EMBEDDING).exists():
             raise DocumentGone()
@@ -181,7 +231,7 @@ def finish(document: Document, file_type: str, prepared: list[PreparedChunk], co
         sensitivity = max_sensitivity(classification, *(chunk.sensitivity for chunk in prepared))
         reason = explain_label(sensitivity, counts, policy.entity_labels, classification, policy.version)
         Document.objects.filter(pk=document.pk).update(
-            status=Status.READY, progress=100, file_type=file_type, chunk_count=len(prepared),
+            status=Status.READY, progress=100, file_type=work.file_type, chunk_count=len(prepared),
             entity_counts=counts, sensitivity=sensitivity, sensitivity_reason=reason, indexed_at=timezone.now(),
             instructions_found=instructions,
         )

@@ -104,10 +104,11 @@ def test_it_syncs_a_folder_adding_replacing_and_erasing_with_ledger_events(share
         ("handbook.md", "ready", "unchanged"), ("hr/leave.md", "ready", "replaced")]
     assert lines[3]["version"] == 2
     assert documents() == {"handbook.md": (1, "ready"), "hr/leave.md": (2, "ready"), "finance/taxi.md": (1, "ready")}
+    # Files are accepted a batch ahead of indexing (ingest.batching): both uploads come first.
     assert events_since(before) == [
         ("document.erased", "it/leave.md", 1),
-        ("document.uploaded", "finance/taxi.md", 1), ("document.indexed", "finance/taxi.md", 1),
-        ("document.uploaded", "hr/leave.md", 2), ("document.indexed", "hr/leave.md", 2),
+        ("document.uploaded", "finance/taxi.md", 1), ("document.uploaded", "hr/leave.md", 2),
+        ("document.indexed", "finance/taxi.md", 1), ("document.indexed", "hr/leave.md", 2),
         ("document.erased", "hr/leave.md", 1),
     ]
     assert stderr.splitlines()[0] == "Added 1, replaced 1, erased 1, unchanged 1."

@@ -29,7 +29,8 @@ class Embedder:
 
     BACKENDS = ("onnx", "sentence-transformers")
 
-    def __init__(self, model_dir: Path, onnx_path: Path | None = None, batch_size: int = 64, backend: str = "onnx"):
+    def __init__(self, model_dir: Path, onnx_path: Path | None = None, batch_size: int = 64, backend: str = "onnx",
+                 threads: int = 0):
         if backend not in self.BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(self.BACKENDS)}, got {backend!r}")
         if not (Path(model_dir) / "tokenizer.json").is_file():
@@ -38,10 +39,13 @@ class Embedder:
             raise ValueError(f"embedding model {onnx_path} does not exist; run `python manage.py install_models`")
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        if threads < 0:
+            raise ValueError(f"threads must be 0 (one per core) or more, got {threads}")
         self.model_dir = Path(model_dir)
         self.onnx_path = Path(onnx_path) if onnx_path else None
         self.batch_size = batch_size
         self.backend = backend
+        self.threads = threads
         self._session = None
         self._tokenizer = None
         self._model = None
@@ -51,7 +55,7 @@ class Embedder:
         from django.conf import settings
 
         return cls(settings.RETRIEVAL_EMBEDDING_MODEL_DIR, settings.RETRIEVAL_EMBEDDING_ONNX,
-                   backend=settings.RETRIEVAL_EMBEDDING_BACKEND)
+                   backend=settings.RETRIEVAL_EMBEDDING_BACKEND, threads=settings.RETRIEVAL_EMBEDDING_THREADS)
 
     def warm_up(self) -> None:
         if self.backend == "sentence-transformers":
@@ -69,6 +73,7 @@ class Embedder:
             tokenizer.enable_padding()
             options = onnxruntime.SessionOptions()
             options.log_severity_level = 3  # warnings name graph nodes, not data, but say nothing useful
+            options.intra_op_num_threads = self.threads
             session = onnxruntime.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
             dimension = session.get_outputs()[0].shape[-1]
             if dimension != self.dimension:

@@ -1,5 +1,6 @@
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from django.contrib.auth.models import Group
@@ -10,8 +11,8 @@ from tqdm import tqdm
 from appliance.errors import IngestRejected, StoreUnavailable
 from appliance.runtime import borrowed_parts
 from ingest.collections import configure_collection
-from ingest.folders import FolderSummary, erase_missing, held_versions, outcome, sync_file, walk_folder
-from ingest.indexing import index_document
+from ingest.batching import index_documents, scanner_for
+from ingest.folders import FolderSummary, erase_missing, held_versions, outcome, sync_files, walk_folder
 from ingest.models import Classification
 from ingest.uploads import accept_upload
 
@@ -47,8 +48,8 @@ class Command(BaseCommand):
                 if recursive or sync:
                     self.ingest_folders(target, paths, parts, is_sync=sync)
                 else:
-                    for path in paths:
-                        self.stdout.write(json.dumps(ingest_file(target, path, parts)))
+                    for line in ingest_files(target, paths, parts, scanner_for(len(paths), parts)):
+                        self.stdout.write(json.dumps(line))
         except StoreUnavailable as error:
             raise CommandError(error.message) from None
 
@@ -61,7 +62,8 @@ class Command(BaseCommand):
             held = held_versions(collection)
             summary = FolderSummary(walk, is_sync)
             with tqdm(total=len(walk.files), desc=str(folder), unit="file", file=sys.stderr, disable=None) as bar:
-                for line in erasures_then_files(collection, walk, held, folder, parts, is_sync):
+                scanner = scanner_for(len(walk.files), parts)
+                for line in erasures_then_files(collection, walk, held, folder, parts, scanner, is_sync):
                     summary.count(line)
                     with tqdm.external_write_mode(file=sys.stdout):
                         self.stdout.write(json.dumps(line))
@@ -70,12 +72,11 @@ class Command(BaseCommand):
                 self.stderr.write(text)
 
 
-def erasures_then_files(collection, walk, held, folder, parts, is_sync):
+def erasures_then_files(collection, walk, held, folder, parts, scanner, is_sync):
     # Erasures first: a file moved to another path is then added there, not refused as a duplicate.
     if is_sync:
         yield from erase_missing(held, walk, folder, parts)
-    for file in walk.files:
-        yield sync_file(collection, file, held, parts)
+    yield from sync_files(collection, walk.files, held, parts, scanner)
 
 
 def check_paths(paths: list[Path], *, is_folders: bool, is_sync: bool) -> None:
@@ -93,17 +94,24 @@ def check_paths(paths: list[Path], *, is_folders: bool, is_sync: bool) -> None:
             raise CommandError(f"“{shown}” is a folder: add --recursive to ingest the files in it and its subfolders.")
 
 
-def ingest_file(collection, path: Path, parts) -> dict:
+def ingest_files(collection, paths: list[Path], parts, scanner) -> Iterator[dict]:
+    """One JSON line per path, in order, as its document is indexed."""
+    accepted = (accept_path(collection, path) for path in paths)
+    for line, document in index_documents(accepted, parts, scanner):
+        if document is not None:
+            done = outcome(document)
+            del done["version"]  # a single file's line keeps the keys it always had
+            line = {**line, **done}
+        yield line
+
+
+def accept_path(collection, path: Path) -> tuple[dict, object]:
+    """PATH's JSON line so far, and its new document (None when it was not accepted)."""
     line = {"file": str(path), "status": "failed", "chunks": 0, "entities": {}, "error": None}
     try:
         with path.open("rb") as handle:
-            document = accept_upload(collection, path.name, File(handle), None, queue=False)
+            return line, accept_upload(collection, path.name, File(handle), None, queue=False)
     except OSError as error:
-        return {**line, "error": f"cannot read {path}: {error.strerror}"}
+        return {**line, "error": f"cannot read {path}: {error.strerror}"}, None
     except IngestRejected as rejection:
-        return {**line, "status": rejection.code, "error": rejection.message}
-    if document.status == document.Status.QUEUED:
-        document = index_document(document, parts)
-    done = outcome(document)
-    del done["version"]  # a single file's line keeps the keys it always had
-    return {**line, **done}
+        return {**line, "status": rejection.code, "error": rejection.message}, None
