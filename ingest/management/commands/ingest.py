@@ -8,9 +8,11 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from appliance.errors import IngestRejected, StoreUnavailable
+from appliance.health.heartbeat import is_worker_alive, latest_heartbeat
 from appliance.runtime import borrowed_parts
 from ingest.collections import configure_collection
 from ingest.folders import FolderSummary, erase_missing, held_versions, outcome, sync_file, walk_folder
+from ingest.handoff import follow, hand_off_files, hand_off_folder
 from ingest.indexing import index_document
 from ingest.models import Classification
 from ingest.uploads import accept_upload
@@ -50,7 +52,10 @@ class Command(BaseCommand):
                     for path in paths:
                         self.stdout.write(json.dumps(ingest_file(target, path, parts)))
         except StoreUnavailable as error:
-            raise CommandError(error.message) from None
+            if not is_worker_alive(latest_heartbeat()):
+                raise CommandError(error.message) from None
+            self.hand_off(paths, collection, classification=classification, grant=groups, redact_pii=redact_pii,
+                          is_folders=recursive or sync, is_sync=sync)
 
     def ingest_folders(self, collection, folders, parts, *, is_sync):
         for folder in folders:
@@ -69,6 +74,36 @@ class Command(BaseCommand):
             for text in summary.describe():
                 self.stderr.write(text)
 
+    def hand_off(self, paths, name, *, classification, grant, redact_pii, is_folders, is_sync):
+        """The running worker holds the store: it indexes; this command takes the files in and
+        follows (ingest/handoff.py)."""
+        self.stderr.write("A running worker holds the vector store: the files are handed to it, and this command "
+                          "follows its progress (Ctrl-C stops following, not the indexing).")
+        target = configure_collection(name, classification=classification, grant=grant,
+                                      redact_pii=redact_pii or None, actor=None)
+        batches = []  # (handed, the folder's summary or None for single files)
+        if not is_folders:
+            batches.append((hand_off_files(target, paths), None))
+        for folder in paths if is_folders else []:
+            try:
+                batches.append(hand_off_folder(target, folder, is_sync=is_sync))
+            except OSError as error:
+                raise CommandError(f"cannot read the folder {folder}: {error.strerror}") from None
+        try:
+            for handed, summary in batches:
+                follow(handed, lambda line, summary=summary: self.write_line(line, summary))
+                for text in summary.describe() if summary else []:
+                    self.stderr.write(text)
+        except KeyboardInterrupt:
+            self.stderr.write("Stopped following. The worker goes on with the documents handed to it; the collection "
+                              "page shows its progress, and running this command again follows those still in "
+                              "progress.")
+            raise SystemExit(130) from None
+
+    def write_line(self, line: dict, summary: FolderSummary | None) -> None:
+        if summary is not None:
+            summary.count(line)
+        self.stdout.write(json.dumps(line))
 
 def erasures_then_files(collection, walk, held, folder, parts, is_sync):
     # Erasures first: a file moved to another path is then added there, not refused as a duplicate.
