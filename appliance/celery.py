@@ -22,7 +22,8 @@ def refuse_to_start_misconfigured(**_kwargs):
     django.setup()
     from ingest.claims import name_this_process
 
-    name_this_process(_kwargs["sender"].hostname)  # its claims on documents carry the worker's node name
+    # Its claims on documents carry the worker's node name (ingest/claims.py).
+    name_this_process(getattr(_kwargs.get("sender"), "hostname", None) or "worker")
     errors = [message for message in checks.run_checks(databases=["default"]) if message.is_serious()]
     for message in errors:
         hint = f" Fix: {message.hint}" if message.hint else ""
