@@ -6,6 +6,8 @@ also delivered twice, as in production."""
 import json
 import os
 import signal
+import subprocess
+import sys
 from collections import Counter
 from datetime import timedelta
 from io import StringIO
@@ -25,7 +27,7 @@ from ingest.collections import create_collection
 from ingest.models import Chunk, Document
 from ingest.tasks import ingest_document
 from ingest.uploads import accept_upload
-from tests.conftest import database_url_for_children, run_manage, start_worker, stop_worker, upload, wait_for
+from tests.conftest import REPO, database_url_for_children, run_manage, start_worker, stop_worker, upload, wait_for
 
 WAITING = ("queued", "parsing", "scanning", "embedding")
 PEOPLE = ["Jonas Weber", "Maria Rossi", "Aiko Tanaka", "Pedro Alves", "Fatima Khan"]
@@ -177,7 +179,7 @@ def share(tmp_path):
 @pytest.mark.slow
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_it_hands_a_folder_to_the_running_worker_and_prints_what_the_in_process_command_prints(share, roles):
+def test_it_hands_a_folder_to_the_running_worker_and_prints_what_the_in_process_command_prints(share, tmp_path, roles):
     """The same folder into two collections: in this process (no worker), then handed to a worker."""
     here = StringIO()
     call_command("ingest", str(share), recursive=True, collection="Here", stdout=here, stderr=StringIO())
@@ -189,6 +191,8 @@ def test_it_hands_a_folder_to_the_running_worker_and_prints_what_the_in_process_
         handed = run_manage("ingest", str(share), "--recursive", "--collection", "Handed", env=env, timeout=600)
         again = run_manage("ingest", str(share), "--recursive", "--collection", "Handed", env=env, timeout=600)
         single = run_manage("ingest", str(share / "note-01.md"), "--collection", "Single", env=env, timeout=600)
+        interrupted = interrupt_while_following(tmp_path / "more", env)
+        wait_for(lambda: Document.objects.filter(collection__name="More", status="ready").count() == 40, 600)
     finally:
         output = stop_worker(worker)
 
@@ -209,7 +213,28 @@ def test_it_hands_a_folder_to_the_running_worker_and_prints_what_the_in_process_
     assert list(json.loads(single.stdout)) == ["file", "status", "chunks", "entities", "error", "sensitivity",
                                                "sensitivity_reason"]
     assert json.loads(single.stdout)["status"] == "ready"
+    # Ctrl-C stops the following, not the work: the worker indexed all 40 (waited for above).
+    assert interrupted.returncode == 130
+    assert interrupted.stderr.rstrip().endswith(
+        "Stopped following. The worker goes on with the files handed to it, and the collection page shows its "
+        "progress; running this command again hands over the files not handed yet and follows the documents still "
+        "in progress.")
+    assert "Traceback" not in interrupted.stderr
     handed_documents = Document.objects.filter(collection__name="Handed")
     assert indexed_events() == Counter({str(d.pk): 1 for d in Document.objects.filter(status="ready")})
     assert handed_documents.filter(status="ready").count() == 12
     assert "Traceback" not in output
+
+
+def interrupt_while_following(folder, env) -> subprocess.CompletedProcess:
+    """Hand 40 files over, and press Ctrl-C (SIGINT) once the first JSON line shows it is following."""
+    folder.mkdir()
+    for number in range(40):
+        (folder / f"more-{number:02}.md").write_text(note(1000 + number))
+    child = subprocess.Popen([sys.executable, "manage.py", "ingest", str(folder), "--recursive", "--collection", "More"],
+                             cwd=REPO, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    first = child.stdout.readline()
+    child.send_signal(signal.SIGINT)
+    stdout, stderr = child.communicate(timeout=120)
+    return subprocess.CompletedProcess(child.args, child.returncode, first + stdout, stderr)

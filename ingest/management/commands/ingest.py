@@ -81,29 +81,35 @@ class Command(BaseCommand):
                           "follows its progress (Ctrl-C stops following, not the indexing).")
         target = configure_collection(name, classification=classification, grant=grant,
                                       redact_pii=redact_pii or None, actor=None)
-        batches = []  # (handed, the folder's summary or None for single files)
-        if not is_folders:
-            batches.append((hand_off_files(target, paths), None))
-        for folder in paths if is_folders else []:
-            try:
-                batches.append(hand_off_folder(target, folder, is_sync=is_sync))
-            except OSError as error:
-                raise CommandError(f"cannot read the folder {folder}: {error.strerror}") from None
         try:
-            for handed, summary in batches:
+            for handed, summary in self.hand_over(target, paths, is_folders=is_folders, is_sync=is_sync):
                 follow(handed, lambda line, summary=summary: self.write_line(line, summary))
                 for text in summary.describe() if summary else []:
                     self.stderr.write(text)
         except KeyboardInterrupt:
-            self.stderr.write("Stopped following. The worker goes on with the documents handed to it; the collection "
-                              "page shows its progress, and running this command again follows those still in "
-                              "progress.")
+            self.stderr.write("Stopped following. The worker goes on with the files handed to it, and the collection "
+                              "page shows its progress; running this command again hands over the files not handed "
+                              "yet and follows the documents still in progress.")
             raise SystemExit(130) from None
+
+    def hand_over(self, target, paths, *, is_folders, is_sync):
+        """Every file handed to the worker before any is followed: the worker never waits for us.
+        Returns (handed, the folder's summary or None for single files) per path."""
+        if not is_folders:
+            return [(hand_off_files(target, paths), None)]
+        batches = []
+        for folder in paths:
+            try:
+                batches.append(hand_off_folder(target, folder, is_sync=is_sync))
+            except OSError as error:
+                raise CommandError(f"cannot read the folder {folder}: {error.strerror}") from None
+        return batches
 
     def write_line(self, line: dict, summary: FolderSummary | None) -> None:
         if summary is not None:
             summary.count(line)
         self.stdout.write(json.dumps(line))
+
 
 def erasures_then_files(collection, walk, held, folder, parts, is_sync):
     # Erasures first: a file moved to another path is then added there, not refused as a duplicate.
