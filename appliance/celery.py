@@ -57,7 +57,9 @@ def resume_unfinished_work():
 
     from ingest import claims
 
-    claims.report(claims.resume_after_restart(store_is_ours=not settings.QDRANT_URL))
+    claims.report(claims.resume_after_restart(
+        store_is_ours=not settings.QDRANT_URL, broker_loses_fetched=settings.CELERY_BROKER_URL.startswith("filesystem://"),
+    ))
 
 
 @signals.worker_shutdown.connect

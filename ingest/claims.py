@@ -10,8 +10,9 @@ document taken and does nothing, while the work of a dead worker is taken over.
 A worker killed mid-batch loses the tasks it had fetched (the file-system broker deletes a
 message when it is read) or leaves them unacknowledged (Redis gives them back only after the
 visibility timeout), and leaves its document PARSING..EMBEDDING. At start, the worker calls
-resume_after_restart: it puts the work of dead runs back to QUEUED and queues every queued
-document and archive again; a duplicate task finds its document taken or done and returns.
+resume_after_restart: it puts the work of dead runs back to QUEUED and queues it again, and with
+the file-system broker every queued document and archive too; a duplicate task finds its
+document taken or done and returns.
 Which runs are dead:
 - With the embedded store (Qdrant Edge), every run not of this process: the store opens in one
   process only, so the worker that just opened it is the only one that can index.
@@ -79,16 +80,18 @@ class Resumed:
                 f"{self.queued_archives} archive(s) queued again.")
 
 
-def resume_after_restart(*, store_is_ours: bool) -> Resumed:
-    """At worker start: take back the work of dead runs (see the module docstring) and queue
-    again every queued document and archive."""
+def resume_after_restart(*, store_is_ours: bool, broker_loses_fetched: bool) -> Resumed:
+    """At worker start: take back the work of dead runs (see the module docstring) and queue them
+    again. With BROKER_LOSES_FETCHED (the file-system broker deletes a message when a worker reads
+    it), every queued document and archive is queued again too: the dead worker may have fetched
+    its task. Redis gives such a task back itself, after the visibility timeout."""
     if store_is_ours:
         dead = ~Q(claimed_by__startswith=this_process())
     else:
         expired = Q(lease_until__lt=timezone.now()) | Q(lease_until__isnull=True)
         earlier_life = Q(claimed_by__startswith=f"{_node}#") & ~Q(claimed_by__startswith=this_process())
         dead = earlier_life | expired
-    return requeue(dead, queue_all_waiting=True)
+    return requeue(dead, queue_all_waiting=broker_loses_fetched)
 
 
 def resume_stalled() -> Resumed:
