@@ -20,6 +20,10 @@ def refuse_to_start_misconfigured(**_kwargs):
     from django.core import checks
 
     django.setup()
+    from ingest.claims import name_this_process
+
+    # Its claims on documents carry the worker's node name (ingest/claims.py).
+    name_this_process(getattr(_kwargs.get("sender"), "hostname", None) or "worker")
     errors = [message for message in checks.run_checks(databases=["default"]) if message.is_serious()]
     for message in errors:
         hint = f" Fix: {message.hint}" if message.hint else ""
@@ -42,6 +46,20 @@ def announce_worker(sender=None, **_kwargs):
         worker_parts()
     except StoreUnavailable as error:
         print(f"appliance: {error.message} Tasks that need it will retry.", file=sys.stderr)
+        return
+    resume_unfinished_work()
+
+
+def resume_unfinished_work():
+    """Queue again what a stopped worker left unfinished (ingest/claims.py). Only once the store is
+    open: with the embedded store that proves no other process is indexing."""
+    from django.conf import settings
+
+    from ingest import claims
+
+    claims.report(claims.resume_after_restart(
+        store_is_ours=not settings.QDRANT_URL, broker_loses_fetched=settings.CELERY_BROKER_URL.startswith("filesystem://"),
+    ))
 
 
 @signals.worker_shutdown.connect

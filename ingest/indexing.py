@@ -27,6 +27,7 @@ from guardrails.policy import DEFAULT_RULES, Policy
 from guardrails.sensitivity import explain_label, max_sensitivity, sensitivity_of_entities
 from ingest.blobs import read_blob
 from ingest.chunking import ChunkDraft, chunk_document
+from ingest.claims import DOCUMENT_WORKING, claimable, lease_end, new_claim
 from ingest.erasure import erase_document
 from ingest.models import Chunk, Document
 from ingest.parsing import parse_document
@@ -129,8 +130,10 @@ def record_failure(document: Document, parts: WorkerParts, error: Exception) -> 
     (FAILED with the reason), or a bug or broken dependency (FAILED with an error id, logged
     without content)."""
     if isinstance(error, DocumentGone):
-        # The erasure may have cleared the store before our upsert: take our points back out.
-        parts.store.delete_document(document.collection.store_key, str(document.uid))
+        # The erasure may have cleared the store before our upsert: take our points back out;
+        # but not from under a run that took the document over (same ids, its points now).
+        if not Document.objects.filter(pk=document.pk).exclude(status=Status.ERASING).exists():
+            parts.store.delete_document(document.collection.store_key, str(document.uid))
     elif isinstance(error, IngestRejected):
         fail(document, parts, error.code, error.message)
     else:
@@ -144,20 +147,24 @@ def record_failure(document: Document, parts: WorkerParts, error: Exception) -> 
              "Try again, or ask your operator to look up this error id in the worker log.")
 
 
-IN_FLIGHT = (Status.QUEUED, Status.PARSING, Status.SCANNING, Status.EMBEDDING)
-
-
 def claim(document: Document) -> bool:
-    """Take the document for this run; False when it is ready, failed or being erased. A document
-    still PARSING..EMBEDDING is one whose worker died mid-way (the task is delivered again after
-    a crash): we redo it; the writes are idempotent."""
-    return bool(Document.objects.filter(pk=document.pk, status__in=IN_FLIGHT).update(status=Status.PARSING, progress=10))
+    """Take the document for this run; False when it is ready, failed, being erased, or in
+    progress in another run whose lease still holds (a second delivery of the same task). A
+    document in progress under a lease that ran out is one whose worker died mid-way: we redo it;
+    the writes are idempotent (ingest/claims.py)."""
+    token = new_claim()
+    taken = Document.objects.filter(claimable(Status.QUEUED, DOCUMENT_WORKING), pk=document.pk).update(
+        status=Status.PARSING, progress=10, claimed_by=token, lease_until=lease_end())
+    if taken:
+        document.claimed_by = token
+    return bool(taken)
 
 
 def move_on(document: Document, expected: str, status: str, progress: int) -> None:
-    """Advance the status with a conditional UPDATE: zero rows means someone else has the document
-    (an erasure, or a second delivery of the same task), so we stop."""
-    if not Document.objects.filter(pk=document.pk, status=expected).update(status=status, progress=progress):
+    """Advance the status with a conditional UPDATE, renewing the lease: zero rows means someone
+    else has the document (an erasure, or a run that took it over), so we stop."""
+    if not Document.objects.filter(pk=document.pk, status=expected, claimed_by=document.claimed_by).update(
+            status=status, progress=progress, lease_until=lease_end()):
         raise DocumentGone()
 
 
@@ -217,7 +224,8 @@ def finish(work: Indexing, policy: Policy) -> None:
     counts = entity_counts(f for chunk_findings in work.findings for f in chunk_findings)
     instructions = sum(len(sentences_addressing_the_assistant(chunk.text)) for chunk in prepared)
     with transaction.atomic():
-        if not Document.objects.select_for_update().filter(pk=document.pk, status=Status.EMBEDDING).exists():
+        if not Document.objects.select_for_update().filter(pk=document.pk, status=Status.EMBEDDING,
+                                                            claimed_by=document.claimed_by).exists():
             raise DocumentGone()
         Chunk.objects.bulk_create(
             Chunk(
@@ -231,7 +239,7 @@ def finish(work: Indexing, policy: Policy) -> None:
         sensitivity = max_sensitivity(classification, *(chunk.sensitivity for chunk in prepared))
         reason = explain_label(sensitivity, counts, policy.entity_labels, classification, policy.version)
         Document.objects.filter(pk=document.pk).update(
-            status=Status.READY, progress=100, file_type=work.file_type, chunk_count=len(prepared),
+            status=Status.READY, progress=100, lease_until=None, file_type=work.file_type, chunk_count=len(prepared),
             entity_counts=counts, sensitivity=sensitivity, sensitivity_reason=reason, indexed_at=timezone.now(),
             instructions_found=instructions,
         )

@@ -4,7 +4,7 @@ from django.contrib.auth.models import User
 
 from appliance.errors import StoreUnavailable
 from appliance.runtime import worker_parts
-from ingest import archives, erasure
+from ingest import archives, claims, erasure
 from ingest.indexing import index_document
 from ingest.models import Archive, Collection, Document
 
@@ -21,6 +21,12 @@ def unpack_archive(archive_id: int) -> None:
     archive = Archive.objects.filter(pk=archive_id).select_related("collection", "uploaded_by").first()
     if archive is not None:  # its collection was erased before the worker got to it
         archives.unpack_archive(archive, worker_parts().store)
+
+
+@shared_task
+def resume_stalled() -> None:
+    """Sent by celery beat: queue again the work of runs whose lease ran out (ingest/claims.py)."""
+    claims.report(claims.resume_stalled())
 
 
 @shared_task(autoretry_for=(StoreUnavailable,), retry_backoff=True, max_retries=10)

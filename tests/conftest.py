@@ -116,11 +116,13 @@ def database_url_for_children() -> str:
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def start_worker(**env) -> subprocess.Popen:
+def start_worker(*, purge: bool = True, **env) -> subprocess.Popen:
     """A real Celery worker process on this test's database, broker and data dir. Its output goes
-    to a file (a pipe nobody reads could fill up and stall it); stop_worker() returns it."""
+    to a file (a pipe nobody reads could fill up and stall it); stop_worker() returns it. Without
+    PURGE, the worker finds the tasks left in the queue (a restart)."""
     log = open(Path(settings.DATA_DIR) / f"worker-{time.monotonic_ns()}.log", "w+")
-    purge_queue()
+    if purge:
+        purge_queue()
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "appliance", "worker", "--pool", "threads", "--concurrency", "1",
          "--hostname", "test-worker@%h", "--loglevel", "WARNING"],

@@ -9,10 +9,12 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from appliance.errors import IngestRejected, StoreUnavailable
+from appliance.health.heartbeat import is_worker_alive, latest_heartbeat
 from appliance.runtime import borrowed_parts
 from ingest.collections import configure_collection
 from ingest.batching import index_documents, scanner_for
 from ingest.folders import FolderSummary, erase_missing, held_versions, outcome, sync_files, walk_folder
+from ingest.handoff import follow, hand_off_files, hand_off_folder
 from ingest.models import Classification
 from ingest.uploads import accept_upload
 
@@ -51,7 +53,10 @@ class Command(BaseCommand):
                     for line in ingest_files(target, paths, parts, scanner_for(len(paths), parts)):
                         self.stdout.write(json.dumps(line))
         except StoreUnavailable as error:
-            raise CommandError(error.message) from None
+            if not is_worker_alive(latest_heartbeat()):
+                raise CommandError(error.message) from None
+            self.hand_off(paths, collection, classification=classification, grant=groups, redact_pii=redact_pii,
+                          is_folders=recursive or sync, is_sync=sync)
 
     def ingest_folders(self, collection, folders, parts, *, is_sync):
         for folder in folders:
@@ -70,6 +75,42 @@ class Command(BaseCommand):
                     bar.update(line["action"] != "erased")
             for text in summary.describe():
                 self.stderr.write(text)
+
+    def hand_off(self, paths, name, *, classification, grant, redact_pii, is_folders, is_sync):
+        """The running worker holds the store: it indexes; this command takes the files in and
+        follows (ingest/handoff.py)."""
+        self.stderr.write("A running worker holds the vector store: the files are handed to it, and this command "
+                          "follows its progress (Ctrl-C stops following, not the indexing).")
+        target = configure_collection(name, classification=classification, grant=grant,
+                                      redact_pii=redact_pii or None, actor=None)
+        try:
+            for handed, summary in self.hand_over(target, paths, is_folders=is_folders, is_sync=is_sync):
+                follow(handed, lambda line, summary=summary: self.write_line(line, summary))
+                for text in summary.describe() if summary else []:
+                    self.stderr.write(text)
+        except KeyboardInterrupt:
+            self.stderr.write("Stopped following. The worker goes on with the files handed to it, and the collection "
+                              "page shows its progress; running this command again hands over the files not handed "
+                              "yet and follows the documents still in progress.")
+            raise SystemExit(130) from None
+
+    def hand_over(self, target, paths, *, is_folders, is_sync):
+        """Every file handed to the worker before any is followed: the worker never waits for us.
+        Returns (handed, the folder's summary or None for single files) per path."""
+        if not is_folders:
+            return [(hand_off_files(target, paths), None)]
+        batches = []
+        for folder in paths:
+            try:
+                batches.append(hand_off_folder(target, folder, is_sync=is_sync))
+            except OSError as error:
+                raise CommandError(f"cannot read the folder {folder}: {error.strerror}") from None
+        return batches
+
+    def write_line(self, line: dict, summary: FolderSummary | None) -> None:
+        if summary is not None:
+            summary.count(line)
+        self.stdout.write(json.dumps(line))
 
 
 def erasures_then_files(collection, walk, held, folder, parts, scanner, is_sync):
