@@ -50,12 +50,13 @@ def appliance(tmp_path):
         wait_until(lambda: fetch(urllib.request.build_opener(), f"{base}/login/")[0] == 200)
         yield base, process
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
+        if process.poll() is None:  # a test may have stopped it already
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.communicate()
 
 
 def wait_until(condition, seconds=180):
@@ -101,3 +102,35 @@ def test_it_serves_each_demo_user_its_home_page(appliance):
 
     # The worker started alongside the web server checks in.
     wait_until(lambda: json.loads(fetch(urllib.request.build_opener(), f"{base}/healthz")[2])["worker"] == "up", 120)
+
+
+def processes_of(data_dir) -> list[int]:
+    """The processes started for DATA_DIR: each inherits APPLIANCE_DATA_DIR from the script."""
+    marker = f"APPLIANCE_DATA_DIR={data_dir}".encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as handle:
+                    if marker in handle.read().split(b"\0"):
+                        found.append(int(entry))
+            except OSError:  # ended meanwhile, or not ours to read
+                pass
+    return found
+
+
+def test_a_sigterm_to_the_script_alone_stops_everything_it_started(appliance, tmp_path):
+    """As a service manager or `kill PID` stops it: the signal reaches the script only, not its
+    process group. The web server, the worker and the worker's beat all end, and the port is free."""
+    base, process = appliance
+    wait_until(lambda: json.loads(fetch(urllib.request.build_opener(), f"{base}/healthz")[2])["worker"] == "up", 120)
+    assert len(processes_of(tmp_path / "data")) >= 3  # the script, the web server, the worker
+
+    os.kill(process.pid, signal.SIGTERM)
+
+    process.communicate(timeout=90)
+    assert process.returncode == 0
+    wait_until(lambda: not processes_of(tmp_path / "data"), 60)
+    port = int(base.rsplit(":", 1)[1])
+    with socket.socket() as sock, pytest.raises(ConnectionRefusedError):
+        sock.connect(("127.0.0.1", port))
