@@ -5,15 +5,34 @@ from django.contrib.auth.models import User
 from appliance.errors import StoreUnavailable
 from appliance.runtime import worker_parts
 from ingest import archives, claims, erasure
+from ingest.batching import index_documents, scanner_for
 from ingest.indexing import index_document
 from ingest.models import Archive, Collection, Document
+
+
+# A worker that takes one document's task takes the documents queued behind it too, up to this
+# many, and indexes them as one run of ingest.batching (the PII scan in a process of its own, one
+# embedding call and one store optimize per batch): their own tasks then find them done. A killed
+# worker leaves at most this many claimed documents for the restart to take back (ingest/claims.py).
+WORKER_BATCH_DOCUMENTS = 64
 
 
 @shared_task
 def ingest_document(document_id: int) -> None:
     document = Document.objects.filter(pk=document_id).select_related("collection").first()
-    if document is not None:  # erased before the worker got to it: nothing to do
-        index_document(document, worker_parts())
+    if document is None:  # erased before the worker got to it: nothing to do
+        return
+    parts = worker_parts()
+    queued_behind = list(
+        Document.objects.filter(status=Document.Status.QUEUED).exclude(pk=document.pk).select_related("collection")
+        .order_by("pk")[:WORKER_BATCH_DOCUMENTS - 1]
+    )
+    if not queued_behind:
+        index_document(document, parts)
+        return
+    batch = [document, *queued_behind]
+    for _ in index_documents(((item.pk, item) for item in batch), parts, scanner_for(len(batch), parts)):
+        pass  # each document's outcome is on its row and in the ledger
 
 
 @shared_task
