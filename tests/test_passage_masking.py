@@ -227,3 +227,13 @@ def test_the_passage_panel_masks_an_email_address_the_scanner_missed(client, ana
     assert "hr.records@" not in shown["text"] and "jan.devries@" not in shown["text"]
     assert shown["text"].endswith("HR: " + "•" * len("hr.records@northbank.example"))
     assert "an e-mail address" in shown["notice"]
+
+
+def test_masked_answer_masks_whole_values_and_names_word_by_word_but_no_part_of_a_word():
+    from appliance.answering.masking import masked_answer
+
+    values = [("Ann Berg", "PERSON"), ("0800 555 0199", "PHONE_NUMBER")]
+
+    assert masked_answer("Annual leave: ask Ann Berg, or Ms Berg on 0800  555 0199; Bergen office.", values) == (
+        "Annual leave: ask ••••••••, or Ms •••• on ••••••••••••••; Bergen office.")
+    assert masked_answer("Ask People Operations.", values) == "Ask People Operations."

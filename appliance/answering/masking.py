@@ -149,8 +149,8 @@ TIMED_OUT = " (timed out)"  # a pattern that ran out of time names the whole que
 def masked_question(question: str, findings: list[dict]) -> str:
     """QUESTION with each value its screening FINDINGS (a trace's verdict findings, spans in the
     question as received) blocked or kept inside for replaced by its kind in brackets: "card
-    [payment card number] declined". For lists, where a question is one line among many; the
-    entry page shows it whole. Overlapping spans are masked as one, named by each kind."""
+    [payment card number] declined". For lists and the entry page; the entry page shows it whole
+    only when the officer asks, and records that. Overlapping spans are masked as one, named by each kind."""
     spans = sorted((finding["start"], finding["end"], mask_words(finding)) for finding in findings
                    if finding.get("detector") in MASKED_DETECTORS and finding.get("action") != "report"
                    and not finding.get("type", "").endswith(TIMED_OUT)
