@@ -154,3 +154,21 @@ def test_an_officer_finds_the_public_key_from_the_navigation(  # noqa: F811 (bro
     browser.find_element(By.ID, "download-key").click()
     downloaded = wait_for(lambda: [path for path in downloads.glob("audit-public-key.txt")], seconds=20)[0]
     assert downloaded.read_text() == public_key_bytes().hex() + "\n"
+
+
+def test_an_officer_shows_a_masked_question_as_asked(browser, live_server, analyst, officer):  # noqa: F811 (browser)
+    from tests.test_ledger_views import CARD_FINDINGS, CARD_QUESTION
+
+    record_trace("t-card", analyst, outcome="blocked", shown="blocked", question=CARD_QUESTION, findings=CARD_FINDINGS)
+    sign_in(browser, live_server, officer.username)
+    browser.get(f"{live_server.url}/compliance/ledger/entries/1/")
+
+    assert browser.find_element(By.ID, "question").text == (
+        "Why was card [payment card number] of [person's name] refused on 3 May?")
+    save_full_page(browser, "officer-entry-question-masked.png")
+    browser.find_element(By.CSS_SELECTOR, "#show-question button").click()
+
+    assert browser.find_element(By.ID, "question").text == CARD_QUESTION
+    assert browser.find_element(By.ID, "question-revealed").text.startswith("Shown as asked")
+    assert LedgerEntry.objects.filter(action="ledger.read", details__what="question").count() == 1
+    save_full_page(browser, "officer-entry-question-shown.png")

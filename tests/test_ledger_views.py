@@ -255,7 +255,7 @@ def test_it_shows_a_blocked_question_and_other_entries_plainly(officer_client, l
     blocked = officer_client.get("/compliance/ledger/entries/3/").content.decode()
     created = officer_client.get("/compliance/ledger/entries/1/").content.decode()
 
-    assert "What is maria@example.com&#x27;s salary?" in blocked
+    assert "What is [e-mail address]&#x27;s salary?" in blocked and "maria@" not in blocked  # until asked for
     assert "Not routed: the question was stopped at screening." in blocked
     assert "No prompt: no model was called." in blocked
     assert "<dt>classification</dt><dd><code>internal</code></dd><dt>name</dt><dd><code>Handbook</code></dd>" in created
@@ -604,7 +604,7 @@ CARD_FINDINGS = [
 ]
 
 
-def test_lists_mask_the_personal_data_of_a_question_by_kind_and_the_entry_shows_it_whole(officer_client, analyst):
+def test_lists_and_the_entry_mask_the_personal_data_of_a_question_by_kind(officer_client, analyst):
     record_trace("t-card", analyst, outcome="blocked", shown="blocked", question=CARD_QUESTION, findings=CARD_FINDINGS)
 
     listed_page = officer_client.get("/compliance/ledger/").content.decode()
@@ -616,7 +616,9 @@ def test_lists_mask_the_personal_data_of_a_question_by_kind_and_the_entry_shows_
     assert masked in html.unescape(queue_page)
     assert "4111" not in listed_page and "Keller" not in listed_page
     assert "4111" not in queue_page and "Keller" not in queue_page
-    assert f'<blockquote class="sealed-text" id="question">{html.escape(CARD_QUESTION)}</blockquote>' in entry_page
+    assert f'<blockquote class="sealed-text" id="question">{html.escape(masked)}</blockquote>' in entry_page
+    assert "4111" not in entry_page and "Keller" not in entry_page
+    assert "Show the question as asked" in entry_page
     assert rows_of_table(entry_page, "findings")[0] == [
         "Personal data scanner pii", "Payment card number CREDIT_CARD", "13–32", "1.00", "Blocks", "v1"]
     assert rows_of_table(entry_page, "findings")[3][4] == "Recorded for officers; does not stop the question"
@@ -685,3 +687,70 @@ def test_the_filters_suggest_entity_types_and_routes_in_words(officer_client, le
 
     assert '<option value="EMAIL_ADDRESS" label="e-mail address">' in page
     assert '<option value="external-general" label="Outside the perimeter">' in page
+
+
+def test_the_officer_shows_a_masked_question_as_asked_and_that_is_recorded(officer_client, analyst):
+    record_trace("t-card", analyst, outcome="blocked", shown="blocked", question=CARD_QUESTION, findings=CARD_FINDINGS)
+
+    shown = officer_client.post("/compliance/ledger/entries/1/", {"show": "question"})
+
+    page = shown.content.decode()
+    assert shown.status_code == 200
+    assert f'<blockquote class="sealed-text" id="question">{html.escape(CARD_QUESTION)}</blockquote>' in page
+    assert "Show the question as asked" not in page and 'id="question-revealed"' in page
+    reads = LedgerEntry.objects.filter(action="ledger.read").order_by("seq")
+    assert [read.details for read in reads] == [{"what": "entry", "seq": 1}, {"what": "question", "seq": 1}]
+    assert "4111" not in str([read.details for read in reads])
+    # A reload is masked again: each showing is asked for, and recorded.
+    assert "4111" not in officer_client.get("/compliance/ledger/entries/1/").content.decode()
+
+
+def test_a_question_with_nothing_to_mask_shows_as_it_is_and_offers_nothing(officer_client, analyst):
+    record_trace("t-plain", analyst, entities=())
+
+    page = officer_client.get("/compliance/ledger/entries/1/").content.decode()
+    shown = officer_client.post("/compliance/ledger/entries/1/", {"show": "question"}).content.decode()
+
+    assert '<blockquote class="sealed-text" id="question">When does the office open?</blockquote>' in page
+    assert "Show the question as asked" not in page and 'id="question-revealed"' not in shown
+    assert not LedgerEntry.objects.filter(action="ledger.read", details__what="question").exists()
+
+
+@pytest.mark.parametrize("person", ["analyst", "admin", "outsider"])
+def test_only_officers_may_show_a_question_as_asked(client, request, analyst, person):
+    record_trace("t-card", analyst, outcome="blocked", shown="blocked", question=CARD_QUESTION, findings=CARD_FINDINGS)
+    client.force_login(request.getfixturevalue(person))
+
+    response = client.post("/compliance/ledger/entries/1/", {"show": "question"})
+
+    assert response.status_code == 403 and "4111" not in response.content.decode()
+    assert not LedgerEntry.objects.filter(action="ledger.read").exists()
+
+
+def test_showing_a_question_needs_the_csrf_token(analyst, officer):
+    from django.test import Client
+
+    record_trace("t-card", analyst, outcome="blocked", shown="blocked", question=CARD_QUESTION, findings=CARD_FINDINGS)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(officer)
+
+    response = client.post("/compliance/ledger/entries/1/", {"show": "question"})
+
+    assert response.status_code == 403 and "4111" not in response.content.decode()
+
+
+def test_the_answer_shown_masks_a_value_it_repeats_from_a_masked_quote(officer_client, analyst):
+    from appliance.answering.models import Conversation, Exchange
+
+    start = PASSAGE.index(QUOTE)
+    record_trace("t-answered", analyst, question="Who answers questions?", passage=PASSAGE,
+                 answer="Call the front desk on 020 7946 0958 [1].",
+                 quotes=[{"n": 1, "start": start, "end": start + len(QUOTE), "score": 0.9}])
+    Exchange.objects.create(conversation=Conversation.objects.create(user=analyst), trace_id="t-answered",
+                            passage_entities={"c" * 64: [[PHONE, PHONE + 13, "PHONE_NUMBER"]]})
+
+    page = officer_client.get("/compliance/ledger/entries/1/").content.decode()
+
+    answer = re.search(r'<div class="answer sealed-text" id="answer">(.*?)</div>', page, re.S).group(1)
+    assert html.unescape(answer) == "Call the front desk on \u2022\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u2022 [1]."
+    assert "As the analyst saw it: phone number masked" in page

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from appliance.accounts.roles import has_permission
 from appliance.answering.conversations import ask_in_conversation
-from appliance.answering.masking import masked_quotes
+from appliance.answering.masking import masked_exchange_answer, masked_quotes
 from appliance.answering.models import Conversation, Exchange
 from appliance.answering.rate_limits import AskRateThrottle
 from appliance.api_contract import NameField, QuestionField, StrictIntegerField, error_responses
@@ -69,13 +69,12 @@ class ExchangeSerializer(serializers.Serializer):
     trace_id = serializers.CharField()
 
     def to_representation(self, exchange):
-        """The quotes, and a quoted answer made of them, with personal data masked as the chat masks it."""
+        """The quotes, and the answer wherever it repeats a value they mask, masked as the chat masks them."""
         data = super().to_representation(exchange)
         if exchange.evidence:
-            quotes = masked_quotes(exchange, current_policy())
-            for raw, masked in zip(exchange.evidence, quotes):
-                data["answer"] = data["answer"].replace(" ".join(raw["text"].split()), " ".join(masked["text"].split()))
-            data["evidence"] = QuoteSerializer(quotes, many=True).data
+            policy = current_policy()
+            data["answer"] = masked_exchange_answer(exchange, policy)
+            data["evidence"] = QuoteSerializer(masked_quotes(exchange, policy), many=True).data
         return data
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))

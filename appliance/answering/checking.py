@@ -15,7 +15,10 @@ below is one of its actions, in this order, each working on the text the one bef
    granted to them) nor in their own question is withheld: the model made it up, or it came from
    somewhere the analyst has no right to read. Values of entity types the policy blocks are
    withheld always. Dates, URLs, places and machine identifiers (public or internal, see
-   guardrails/sensitivity.py) are not personal enough to withhold.
+   guardrails/sensitivity.py) are not personal enough to withhold. A confidential value that IS in
+   the passages passes: the analyst may read those documents, and whether they see the value is
+   the display's rule, not this check's (answering/masking.py masks it in the answer wherever its
+   quotes mask it, and the policy's passage_reveal may let the role reveal it).
 3. grounding: the model's text must cite a quote it was given, and every number, amount, date,
    identifier and proper noun in it must appear in the quotes it cites; it must give the figure a
    "how much / how many / when" question asks for, add at most one word its quotes lack, not

@@ -6,7 +6,15 @@ model's text (types the policy blocks, and confidential or restricted ones) is m
 passage's own words are shown: the passage panel, the quotes of an answer, the API. A role the
 policy lets reveal a type sees it in the passage panel, and each reveal is a ledger event (the
 web view records it).
+
+The answer the analyst reads is masked the same way (masked_answer): a value masked in a quote is
+masked wherever the answer repeats it, so the answer never shows what its own quotes hide. The
+scanner's spans are not all there is: an e-mail address at a domain without a public suffix
+("northbank.example", "corp.local") is no e-mail address to Presidio, so every address written like
+one is masked too when the policy withholds e-mail addresses (a masked name must not be undone by
+"petra.lindqvist@...").
 """
+import re
 from dataclasses import dataclass
 
 from appliance.answering.checking import is_withheld_type
@@ -41,8 +49,9 @@ def masked_passage(chunk, spans: list | None, policy, roles: list[str], *, revea
         types = [entity for entity in chunk.entity_types if is_withheld_type(policy, entity)]
         if types:
             return ShownPassage("", UNMASKABLE_NOTICE.format(kinds=kinds_of(types)), refused=reveal)
-        return ShownPassage(chunk.text)
-    withheld = [(start, end, entity) for start, end, entity in spans if is_withheld_type(policy, entity)]
+        if not withheld_in(chunk.text, (), policy):
+            return ShownPassage(chunk.text)
+    withheld = withheld_in(chunk.text, spans, policy)
     revealable = [entity for _, _, entity in withheld if policy.may_reveal(roles, entity)]
     if reveal and not revealable:
         return ShownPassage("", refused=True)
@@ -68,21 +77,67 @@ def kinds_of(entity_types) -> str:
     return joined([entity_name(entity) for entity in dict.fromkeys(entity_types)])
 
 
-def masked_quote(quote: dict, spans: list | None, policy) -> str:
-    """QUOTE's text with the withheld personal data of its passage's SPANS (offsets in the passage)
-    masked; a quote is never revealed here (the passage panel reveals, and records it)."""
-    text, offset = quote["text"], quote.get("start", 0)
+# An e-mail address as people write one, whatever its domain (see the module docstring).
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w-])")
+
+
+def withheld_in(text: str, spans, policy, offset: int = 0) -> list[tuple[int, int, str]]:
+    """The personal data in TEXT the answer check would withhold, as (start, end, type) in TEXT, in
+    order: the withheld ones of SPANS ([start, end, type], offsets in a passage that TEXT starts at
+    OFFSET of), cut to TEXT, and each e-mail address in TEXT no span covers when the policy withholds
+    e-mail addresses."""
+    withheld = []
     for start, end, entity in spans or ():
         start, end = max(start - offset, 0), min(end - offset, len(text))
         if start < end and is_withheld_type(policy, entity):
-            text = text[:start] + MASK * (end - start) + text[end:]
+            withheld.append((start, end, entity))
+    if is_withheld_type(policy, "EMAIL_ADDRESS"):
+        withheld += [(match.start(), match.end(), "EMAIL_ADDRESS") for match in EMAIL.finditer(text)
+                     if not any(start <= match.start() and match.end() <= end for start, end, _ in withheld)]
+    return sorted(withheld)
+
+
+def masked_quote(quote: dict, spans: list | None, policy) -> str:
+    """QUOTE's text with the withheld personal data of its passage's SPANS (offsets in the passage)
+    masked; a quote is never revealed here (the passage panel reveals, and records it)."""
+    text = quote["text"]
+    for start, end, _ in withheld_in(text, spans, policy, quote.get("start", 0)):
+        text = text[:start] + MASK * (end - start) + text[end:]
     return text
+
+
+def masked_values(quote: dict, spans: list | None, policy) -> list[tuple[str, str]]:
+    """(value, type) of each value masked_quote masks in QUOTE."""
+    text = quote["text"]
+    return [(text[start:end], entity) for start, end, entity in withheld_in(text, spans, policy, quote.get("start", 0))]
 
 
 def masked_quotes(exchange, policy) -> list[dict]:
     """EXCHANGE's quotes with their `text` masked (see masked_quote)."""
     return [quote | {"text": masked_quote(quote, exchange.passage_entities.get(quote.get("chunk_id")), policy)}
             for quote in exchange.evidence]
+
+
+def masked_exchange_answer(exchange, policy) -> str:
+    """EXCHANGE's answer as the analyst reads it: masked_answer with the values its quotes mask."""
+    values = [value for quote in exchange.evidence
+              for value in masked_values(quote, exchange.passage_entities.get(quote.get("chunk_id")), policy)]
+    return masked_answer(exchange.answer, values)
+
+
+NAME_PART = re.compile(r"[^\W\d_][\w'-]{2,}")  # a word of a name worth masking alone: three letters or more
+
+
+def masked_answer(answer: str, values: list[tuple[str, str]]) -> str:
+    """ANSWER with every occurrence of each (value, type) of VALUES (what its quotes mask) masked, by
+    as many MASK characters as it has: whole values first, spaces matched loosely ("0800 555 0199"
+    across a line break), then each word of a person's name alone ("Ms Lindqvist" for "Petra
+    Lindqvist"). Only whole words are masked: "Ann" does not mask "Annual"."""
+    patterns = [r"\s+".join(re.escape(word) for word in value.split()) for value, _ in values if value.strip()]
+    patterns += [re.escape(part) for value, entity in values if entity == "PERSON" for part in NAME_PART.findall(value)]
+    for pattern in sorted(set(patterns), key=len, reverse=True):
+        answer = re.sub(rf"(?<!\w){pattern}(?!\w)", lambda match: MASK * len(match[0]), answer)
+    return answer
 
 
 # Detectors whose findings are personal data (or what the organisation's patterns protect) at a
@@ -94,8 +149,8 @@ TIMED_OUT = " (timed out)"  # a pattern that ran out of time names the whole que
 def masked_question(question: str, findings: list[dict]) -> str:
     """QUESTION with each value its screening FINDINGS (a trace's verdict findings, spans in the
     question as received) blocked or kept inside for replaced by its kind in brackets: "card
-    [payment card number] declined". For lists, where a question is one line among many; the
-    entry page shows it whole. Overlapping spans are masked as one, named by each kind."""
+    [payment card number] declined". For lists and the entry page; the entry page shows it whole
+    only when the officer asks, and records that. Overlapping spans are masked as one, named by each kind."""
     spans = sorted((finding["start"], finding["end"], mask_words(finding)) for finding in findings
                    if finding.get("detector") in MASKED_DETECTORS and finding.get("action") != "report"
                    and not finding.get("type", "").endswith(TIMED_OUT)
@@ -138,16 +193,14 @@ def answer_as_shown(answer: str, details: dict, passage_texts: dict, trace_id: s
     quotes = (details.get("evidence") or {}).get("quotes") or []
     exchange = Exchange.objects.filter(trace_id=trace_id).only("passage_entities").first() if quotes else None
     chunks = {str(passage["n"]): passage["chunk_id"] for passage in details.get("passages") or []}
-    shown, masked_types = [], []
+    shown, values = [], []
     for quote in quotes:
         n = str(quote["n"])
-        raw = (passage_texts.get(n) or "")[quote["start"]:quote["end"]]
+        raw = {"text": (passage_texts.get(n) or "")[quote["start"]:quote["end"]], "start": quote["start"]}
         spans = exchange.passage_entities.get(chunks.get(n, "")) if exchange is not None else None
-        masked = masked_quote({"text": raw, "start": quote["start"]}, spans, policy)
-        if masked != raw:
-            answer = answer.replace(" ".join(raw.split()), " ".join(masked.split()))
-            masked_types += [entity for start, end, entity in spans
-                             if start < quote["end"] and quote["start"] < end and is_withheld_type(policy, entity)]
-        shown.append({"n": quote["n"], "text": " ".join(masked.split())})
-    return AnswerAsShown(answer, tuple(shown), tuple(dict.fromkeys(masked_types)),
+        if exchange is not None:  # else the quotes are shown as the documents hold them (is_known)
+            values += masked_values(raw, spans, policy)
+            raw = raw | {"text": masked_quote(raw, spans, policy)}
+        shown.append({"n": quote["n"], "text": " ".join(raw["text"].split())})
+    return AnswerAsShown(masked_answer(answer, values), tuple(shown), tuple(dict.fromkeys(entity for _, entity in values)),
                          is_known=not quotes or exchange is not None)

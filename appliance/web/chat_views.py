@@ -10,7 +10,8 @@ from django.views.decorators.http import require_GET, require_POST
 from appliance.accounts.decorators import permission_required
 from appliance.accounts.roles import roles_of
 from appliance.answering.conversations import ask_in_conversation
-from appliance.answering.masking import REVEAL_REFUSED, ShownPassage, masked_passage, masked_quotes
+from appliance.answering.masking import (REVEAL_REFUSED, ShownPassage, masked_exchange_answer, masked_passage,
+                                         masked_quotes)
 from appliance.answering.models import Conversation, Exchange
 from appliance.answering.rate_limits import AskRateThrottle
 from appliance.audit.recording import record_event
@@ -80,7 +81,7 @@ def exchange_state(request, exchange_id):
     exchange = get_object_or_404(Exchange, pk=exchange_id, conversation__user=request.user)
     return JsonResponse({
         "status": exchange.status, "status_label": status_label(exchange), "outcome": exchange.outcome,
-        "stage": exchange.stage, "answer": exchange.answer, "route": exchange.route,
+        "stage": exchange.stage, "answer": shown_answer(exchange), "route": exchange.route,
         "sources": labelled(exchange.sources), "evidence": shown_quotes(exchange), "cited": exchange.cited,
         "flags": exchange.flags, "in_progress": exchange.is_in_progress,
         "route_line": route_line(exchange, presentation_kind(exchange)),
@@ -124,7 +125,7 @@ def presented(exchange: Exchange) -> dict:
         shown = [source for source in sources if source["n"] in exchange.cited]
         rest = [source for source in sources if source["n"] not in exchange.cited]
     return {
-        "exchange": exchange, "kind": kind, "status_label": status_label(exchange), "evidence": evidence,
+        "exchange": exchange, "answer": shown_answer(exchange), "kind": kind, "status_label": status_label(exchange), "evidence": evidence,
         "shown_sources": shown, "other_sources": rest, "route_reason": route_line(exchange, kind),
     }
 
@@ -150,6 +151,11 @@ def shown_quotes(exchange: Exchange) -> list[dict]:
     a passage: it must not show what opening the passage would withhold)."""
     quotes = masked_quotes(exchange, current_policy()) if exchange.evidence else []
     return [quote | {"shown": readable(quote["text"])} for quote in labelled(quotes)]
+
+
+def shown_answer(exchange: Exchange) -> str:
+    """The exchange's answer with each value its quotes mask masked wherever it repeats one."""
+    return masked_exchange_answer(exchange, current_policy()) if exchange.evidence else exchange.answer
 
 
 LIST_MARKER = re.compile(r"^[ \t]*[-*+][ \t]+", re.MULTILINE)

@@ -11,7 +11,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from appliance.accounts.decorators import permission_required
 from appliance.answering.masking import answer_as_shown, masked_question
@@ -121,30 +121,55 @@ def excerpt(text: str, limit: int = 80) -> str:
 
 
 @read_ledger
-@require_GET
+@require_http_methods(["GET", "POST"])
 def ledger_entry(request, seq):
-    return render_entry(request, seq, request.GET.get("queue", ""))
+    """Entry SEQ's page; its question masked like the lists mask it until the officer asks to see it
+    as asked (a POST with `show=question`), which is recorded as a read of its own."""
+    show_question = request.method == "POST" and request.POST.get("show") == "question"
+    if request.method == "POST" and not show_question:
+        return redirect(entry_address(seq, request.GET.get("queue", "")))
+    return render_entry(request, seq, request.GET.get("queue", ""), show_question=show_question)
 
 
-def render_entry(request, seq: int, kind: str, review_form: dict | None = None, status: int = 200):
+def render_entry(request, seq: int, kind: str, review_form: dict | None = None, status: int = 200, *,
+                 show_question: bool = False):
     """Entry SEQ's page (its read recorded), opened from the queue of KIND if one is given.
     REVIEW_FORM is what the officer typed in a review form that was refused, with the refusal
-    (`error`, and the `field` it is about), so nothing typed is lost."""
+    (`error`, and the `field` it is about), so nothing typed is lost. SHOW_QUESTION: the question as
+    asked, its showing recorded as a ledger read ("question"); else masked (question_shown)."""
     try:
         opened = review.read_entry(request.user, seq)
     except LedgerEntry.DoesNotExist:
         raise Http404(f"The ledger has no entry #{seq}.") from None
+    if opened.entry.is_answer_trace:
+        context_question = question_shown(opened, show_question)
+        if context_question["question_revealed"]:
+            review.record_ledger_read(request.user, "question", seq=seq)
     context = {"opened": opened, "entry": opened.entry, "review_state": opened.review_state,
                "passages": passages_with_text(opened), "details": plain_details(opened.entry.details),
                "review_form": review_form or {}}
     if opened.entry.is_answer_trace:
-        context |= evidence_in_words(opened)
+        context |= context_question | evidence_in_words(opened)
         context |= {"assignees": review.escalation_choices(request.user),
                     "my_escalations": review.open_escalations(request.user).filter(
                         target_type="trace", target_id=opened.entry.target_id)}
     if opened.entry.is_answer_trace and (kind == queue.ALL or kind in queue.KINDS):
         context |= queue_place(opened.entry.seq, kind, request.user)
     return render(request, "web/ledger_entry.html", context, status=status)
+
+
+def question_shown(opened: review.OpenedEntry, show: bool) -> dict:
+    """An answer trace's question as its page shows it: `question_text` masked as the lists mask it
+    (masked_question), or as asked when SHOW; `question_masked` when masking hid something (the page
+    then offers to show it as asked); `question_revealed` when SHOW showed what was masked."""
+    question = opened.values.get("question")
+    if question is None:
+        return {"question_text": None, "question_masked": False, "question_revealed": False}
+    findings = (opened.entry.details.get("verdict") or {}).get("findings") or []
+    masked = masked_question(str(question), findings)
+    hides = masked != str(question)
+    return {"question_text": question if show or not hides else masked, "question_masked": hides and not show,
+            "question_revealed": hides and show}
 
 
 def queue_place(seq: int, kind: str, officer) -> dict:
