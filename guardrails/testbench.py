@@ -201,9 +201,11 @@ def changed_row(exchange: Exchange, change: str, draft_verdict, current_verdict)
 
 
 def link_traces(changes: list[dict]) -> None:
-    """Each changed row gets the sequence number of its trace's ledger entry (the page links to it)."""
+    """Each changed row gets the sequence number of its answer trace's ledger entry (the page links to
+    it). Reviews of the trace target it too: only the "answer.*" entry is the trace itself."""
     trace_ids = [row["trace_id"] for row in changes if row["trace_id"]]
-    seqs = dict(LedgerEntry.objects.filter(target_type="trace", target_id__in=trace_ids).values_list("target_id", "seq"))
+    seqs = dict(LedgerEntry.objects.filter(target_type="trace", target_id__in=trace_ids, action__startswith="answer.")
+                .values_list("target_id", "seq"))
     for row in changes:
         row["seq"] = seqs.get(row["trace_id"])
 
