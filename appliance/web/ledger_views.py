@@ -242,9 +242,10 @@ def resolve_escalation(request, seq):
 @permission_required("review_traces")
 @require_GET
 def inbox(request):
-    """The escalations assigned to the signed-in officer that are not resolved, newest first."""
-    escalations = list(review.open_escalations(request.user))
-    review.record_ledger_read(request.user, "inbox", escalations=[escalation.seq for escalation in escalations])
+    """The escalations assigned to the signed-in officer that are not resolved, newest first, each
+    with its question (masked, cut short), the answer's outcome and the escalation's note."""
+    escalations = review.read_inbox(request.user)
+    describe_answers([escalation.trace for escalation in escalations if escalation.trace is not None])
     return render(request, "web/inbox.html", {"escalations": escalations})
 
 
