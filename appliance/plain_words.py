@@ -185,6 +185,13 @@ def check_words(name: str) -> str:
     return CHECK_WORDS.get(name, name)
 
 
+def score_words(value: float) -> str:
+    """A score or similarity as an officer reads it: two decimals, three when the third counts
+    (0.70, 0.63, 0.675)."""
+    words = f"{round(value, 3):.3f}"
+    return words[:-1] if words.endswith("0") else words
+
+
 def check_failure_words(name: str) -> str:
     """What a failed output check found, in plain words; an unknown check reads as its name."""
     return CHECK_FAILURE_WORDS.get(name, name)

@@ -126,8 +126,8 @@ def test_an_officer_escalates_to_a_team_made_on_the_people_page(  # noqa: F811 (
     browser.find_element(By.ID, "nav-inbox").click()
     shot(browser, "officer-escalation-team-inbox.png")
     browser.find_element(By.CSS_SELECTOR, "#inbox tr[data-seq] a").click()
-    assert browser.find_element(By.CSS_SELECTOR, ".resolve-form h3").text == (
-        "Escalated to your team Fraud review by charlie")
+    assert browser.find_element(By.CSS_SELECTOR, ".resolve-form h3").text == "Close this escalation"
+    assert "Escalated to your team Fraud review by charlie." in browser.find_element(By.CSS_SELECTOR, ".resolve-form").text
     shot(browser, "officer-escalation-team-entry.png")
     browser.find_element(By.CSS_SELECTOR, ".resolve-form textarea").send_keys("Refusal was right; no action.")
     browser.find_element(By.CSS_SELECTOR, ".resolve-form button[type=submit]").click()

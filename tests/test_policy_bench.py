@@ -240,3 +240,17 @@ def test_a_denied_topic_it_only_reports_says_what_that_does():
         "words": "it comes close to the denied topic 'Mergers', not close enough to block", "action": "report",
         "action_words": "recorded for officers; does not stop the question", "code": "denied_topic"}
     assert finding_shown(matched)["words"] == "it matches the denied topic 'Mergers'"
+
+
+def test_a_denied_topic_near_miss_gives_its_similarity_and_the_thresholds_under_the_policy():
+    from guardrails.findings import Finding
+    from guardrails.policy import Policy
+    from guardrails.testbench import finding_shown
+
+    near = Finding(detector="denied_topic", type="Mergers", start=0, end=40, score=0.6612, action="report")
+    policy = Policy.from_rules(draft(topic_min_similarity=0.7, **{k: v for k, v in MERGERS_DRAFT.items()
+                                                                  if k == "denied_topics"}))
+
+    assert finding_shown(near, policy)["words"] == (
+        "it comes close to the denied topic 'Mergers', not close enough to block "
+        "(similarity 0.66; blocks from 0.70, reported from 0.63)")
