@@ -24,7 +24,9 @@ def test_an_officer_sees_a_question_newly_blocked_under_the_draft(browser, live_
     trace_id = uuid.uuid4().hex
     Exchange.objects.create(conversation=Conversation.objects.create(user=analyst), question=MERGERS,
                             status=Exchange.Status.ANSWERED, outcome=Exchange.Outcome.ANSWERED, trace_id=trace_id)
-    trace = record_event("answer.answered", analyst, ("trace", trace_id))
+    trace = record_event("answer.answered", analyst, ("trace", trace_id), sealed={"question": MERGERS},
+                         verdict={"action": "clean", "findings": []})
+    record_event("review.reviewed", officer, ("trace", trace_id), seq=trace.seq)  # targets the same trace, later
     worker = start_worker()
     browser.set_window_size(1280, 1400)
     ARTIFACTS.mkdir(exist_ok=True)
@@ -57,6 +59,6 @@ def test_an_officer_sees_a_question_newly_blocked_under_the_draft(browser, live_
     assert current.startswith("Under v1, in force\nClean")
     assert change == "Your draft changes this verdict: clean → blocked."
     assert "1 newly blocked" in counts and "0 newly allowed" in counts
-    assert "Newly blocked Clean Blocked it matches the denied topic 'Mergers'" in row
+    assert f"{MERGERS} Newly blocked Clean Blocked it matches the denied topic 'Mergers'" in row
     assert link == f"{live_server.url}/compliance/ledger/entries/{trace.seq}/"
     assert PolicyVersion.objects.count() == 1  # nothing was published

@@ -139,6 +139,7 @@ def test_the_escalated_entry_page_labels_the_form_that_closes_the_escalation_fir
     assert "<h3>Close this escalation</h3>" in resolve and '<button type="submit">Close this escalation</button>' in resolve
     assert "What was decided (needed to close it)" in resolve
     assert page.index("resolve-form") < page.index('id="review-form"')
+    assert page.index('id="review-form"') < page.index("<h3>Or review the answer, leaving the escalation open</h3>")
 
 
 def test_it_refuses_an_escalation_without_a_colleague_to_reach(client, officer, colleague, analyst, answers):
