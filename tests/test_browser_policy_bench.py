@@ -33,6 +33,8 @@ def test_an_officer_sees_a_question_newly_blocked_under_the_draft(browser, live_
     try:
         sign_in(browser, live_server, officer.username)
         browser.get(f"{live_server.url}/compliance/policy/")
+        browser.find_element(By.CSS_SELECTOR, ".policy-entities").location_once_scrolled_into_view
+        browser.save_screenshot(str(ARTIFACTS / "officer-policy-table.png"))  # the action selects show their words
         browser.find_element(By.NAME, "denied_topics").send_keys(f"Mergers: {MERGERS}")
         browser.find_element(By.ID, "bench-question").send_keys("Which companies are we about to acquire next year?")
         browser.find_element(By.ID, "bench-screen").click()
