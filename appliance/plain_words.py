@@ -108,6 +108,14 @@ CHECK_WORDS = {
     "prompt echo": "prompt echo: does not repeat its instructions",
 }
 
+# What a failed output check found, for the queue's flag ("Output check failed: ...").
+CHECK_FAILURE_WORDS = {
+    "grounding": "the answer's wording is not in its quotes",
+    "personal data": "personal data the analyst may not see",
+    "outside links": "links to hosts outside",
+    "prompt echo": "it repeated its instructions",
+}
+
 # Timings of an answer trace (pipeline.answer_question), in the order the steps run.
 TIMING_WORDS = {
     "screen_ms": "screening the question",
@@ -175,6 +183,18 @@ def source_words(source: str) -> str:
 def check_words(name: str) -> str:
     """An output check's name with what it checks; an unknown check reads as its name."""
     return CHECK_WORDS.get(name, name)
+
+
+def score_words(value: float) -> str:
+    """A score or similarity as an officer reads it: two decimals, three when the third counts
+    (0.70, 0.63, 0.675)."""
+    words = f"{round(value, 3):.3f}"
+    return words[:-1] if words.endswith("0") else words
+
+
+def check_failure_words(name: str) -> str:
+    """What a failed output check found, in plain words; an unknown check reads as its name."""
+    return CHECK_FAILURE_WORDS.get(name, name)
 
 
 def check_short_words(name: str) -> str:

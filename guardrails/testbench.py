@@ -25,12 +25,13 @@ from appliance.audit.models import LedgerEntry
 from appliance.audit.recording import record_event
 from appliance.audit.sealing import ledger_key
 from appliance.errors import ApplianceError, QuestionInvalid
-from appliance.plain_words import VERDICT_WORDS, finding_action_words
+from appliance.plain_words import VERDICT_WORDS, finding_action_words, score_words
 from guardrails.findings import BLOCK, REPORT, SENSITIVE
 from guardrails.models import PolicyTrial, PolicyVersion
 from guardrails.policy import MAX_QUESTION_CHARS_LIMIT, Policy, rules_digest
 from guardrails.publishing import current_policy_version
 from guardrails.reasons import AS_TYPED, reason_for, reading_words
+from guardrails.topics import report_from
 
 MAX_REPLAY = 5000
 REPLAY_BATCH = 50  # questions screened between two progress updates (and two short transactions)
@@ -123,7 +124,7 @@ def run_trial(trial_id: int, screener) -> bool:
 
 def screen_trial_question(trial: PolicyTrial, screener, draft: Policy, current: Policy) -> None:
     [(draft_verdict, current_verdict)] = screener.run_under_each([open_question(trial)], [draft, current])
-    result = {"draft": verdict_shown(draft_verdict), "current": verdict_shown(current_verdict)}
+    result = {"draft": verdict_shown(draft_verdict, draft), "current": verdict_shown(current_verdict, current)}
     with transaction.atomic():
         # The question goes with the result: from here on the row holds findings only.
         PolicyTrial.objects.filter(pk=trial.pk).update(
@@ -133,17 +134,19 @@ def screen_trial_question(trial: PolicyTrial, screener, draft: Policy, current: 
                      current_action=current_verdict.action)
 
 
-def verdict_shown(verdict) -> dict:
-    """A verdict as the bench shows it: the action, and each finding in plain words (no score, no text)."""
+def verdict_shown(verdict, policy: Policy | None = None) -> dict:
+    """A verdict under POLICY as the bench shows it: the action, and each finding in plain words (no
+    text; a denied topic's near miss with its similarity and the policy's thresholds)."""
     return {"action": verdict.action, "words": VERDICT_WORDS[verdict.action],
-            "findings": [finding_shown(finding) for finding in verdict.findings]}
+            "findings": [finding_shown(finding, policy) for finding in verdict.findings]}
 
 
 REPORTED_LIKENESS = "the attack detector saw a faint likeness to an instruction, not enough to act on"
 REPORTED_TOPIC = "it comes close to the denied topic '{name}', not close enough to block"
+TOPIC_SCORES = " (similarity {score}; blocks from {block}, reported from {report})"
 
 
-def finding_shown(finding) -> dict:
+def finding_shown(finding, policy: Policy | None = None) -> dict:
     """A finding as the bench lists it: what it is in words, what it does, and its code (secondary)."""
     words = reason_for(finding)
     # A score under the threshold is reported, not acted on: "It reads like an instruction to the
@@ -153,6 +156,10 @@ def finding_shown(finding) -> dict:
         words = REPORTED_LIKENESS
     elif finding.action == REPORT and finding.detector == "denied_topic":
         words = REPORTED_TOPIC.format(name=finding.type)
+        if policy is not None:  # how far it is from blocking: what the officer tunes
+            threshold = policy.topic_min_similarity
+            words += TOPIC_SCORES.format(score=f"{finding.score:.2f}", block=score_words(threshold),
+                                         report=score_words(report_from(threshold)))
     if finding.reading != AS_TYPED:
         words = f"{words} ({reading_words(finding.reading)})"
     return {"words": words, "action": finding.action, "action_words": finding_action_words(finding.action),
@@ -201,9 +208,11 @@ def changed_row(exchange: Exchange, change: str, draft_verdict, current_verdict)
 
 
 def link_traces(changes: list[dict]) -> None:
-    """Each changed row gets the sequence number of its trace's ledger entry (the page links to it)."""
+    """Each changed row gets the sequence number of its answer trace's ledger entry (the page links to
+    it). Reviews of the trace target it too: only the "answer.*" entry is the trace itself."""
     trace_ids = [row["trace_id"] for row in changes if row["trace_id"]]
-    seqs = dict(LedgerEntry.objects.filter(target_type="trace", target_id__in=trace_ids).values_list("target_id", "seq"))
+    seqs = dict(LedgerEntry.objects.filter(target_type="trace", target_id__in=trace_ids, action__startswith="answer.")
+                .values_list("target_id", "seq"))
     for row in changes:
         row["seq"] = seqs.get(row["trace_id"])
 

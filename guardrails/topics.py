@@ -14,6 +14,14 @@ from guardrails.findings import BLOCK, REPORT, Finding
 from guardrails.policy import Policy
 
 
+REPORT_FRACTION = 0.9  # a question from this fraction of the policy's similarity is reported, not blocked
+
+
+def report_from(threshold: float) -> float:
+    """The similarity from which a question is reported, for a policy blocking from THRESHOLD."""
+    return REPORT_FRACTION * threshold
+
+
 class TopicDetector:
     def __init__(self, embedder: Embedder):
         self.embedder = embedder
@@ -29,7 +37,7 @@ class TopicDetector:
         similarities = vectors @ examples.T  # unit vectors: dot product = cosine
         window, example = np.unravel_index(int(np.argmax(similarities)), similarities.shape)
         similarity = float(similarities[window, example])
-        if similarity < 0.9 * policy.topic_min_similarity:
+        if similarity < report_from(policy.topic_min_similarity):
             return []
         start, end, reading = spans[window]
         action = BLOCK if similarity >= policy.topic_min_similarity else REPORT

@@ -73,7 +73,8 @@ def test_an_officer_escalates_to_a_colleague_who_resolves_it(  # noqa: F811 (bro
     shot(browser, "officer-escalation-inbox.png")
     browser.find_element(By.CSS_SELECTOR, "#inbox tr[data-seq] a").click()
     assert browser.find_element(By.ID, "question").text == "What is Maria Keller's grade?"
-    assert browser.find_element(By.CSS_SELECTOR, ".resolve-form h3").text == "Escalated to you by charlie"
+    assert browser.find_element(By.CSS_SELECTOR, ".resolve-form h3").text == "Close this escalation"
+    assert "Escalated to you by charlie." in browser.find_element(By.CSS_SELECTOR, ".resolve-form").text
     shot(browser, "officer-escalation-entry.png")
     browser.find_element(By.CSS_SELECTOR, ".resolve-form textarea").send_keys("HR confirmed: grade stays internal.")
     browser.find_element(By.CSS_SELECTOR, ".resolve-form button[type=submit]").click()
@@ -115,7 +116,7 @@ def test_an_officer_escalates_to_a_team_made_on_the_people_page(  # noqa: F811 (
     save_full_page(browser, "officer-escalation-people.png")
 
     sign_in(browser, live_server, officer.username)
-    escalate_first_queue_item(browser, "Team: Fraud review (2 officers)", "Salary summary asked: team decision.")
+    escalate_first_queue_item(browser, "Team: Fraud review (2 other officers)", "Salary summary asked: team decision.")
     assert browser.find_element(By.CSS_SELECTOR, ".notice.success").text == "Entry #1 escalated."
 
     sign_in(browser, live_server, "erin")
@@ -125,8 +126,8 @@ def test_an_officer_escalates_to_a_team_made_on_the_people_page(  # noqa: F811 (
     browser.find_element(By.ID, "nav-inbox").click()
     shot(browser, "officer-escalation-team-inbox.png")
     browser.find_element(By.CSS_SELECTOR, "#inbox tr[data-seq] a").click()
-    assert browser.find_element(By.CSS_SELECTOR, ".resolve-form h3").text == (
-        "Escalated to your team Fraud review by charlie")
+    assert browser.find_element(By.CSS_SELECTOR, ".resolve-form h3").text == "Close this escalation"
+    assert "Escalated to your team Fraud review by charlie." in browser.find_element(By.CSS_SELECTOR, ".resolve-form").text
     shot(browser, "officer-escalation-team-entry.png")
     browser.find_element(By.CSS_SELECTOR, ".resolve-form textarea").send_keys("Refusal was right; no action.")
     browser.find_element(By.CSS_SELECTOR, ".resolve-form button[type=submit]").click()

@@ -24,13 +24,17 @@ def test_an_officer_sees_a_question_newly_blocked_under_the_draft(browser, live_
     trace_id = uuid.uuid4().hex
     Exchange.objects.create(conversation=Conversation.objects.create(user=analyst), question=MERGERS,
                             status=Exchange.Status.ANSWERED, outcome=Exchange.Outcome.ANSWERED, trace_id=trace_id)
-    trace = record_event("answer.answered", analyst, ("trace", trace_id))
+    trace = record_event("answer.answered", analyst, ("trace", trace_id), sealed={"question": MERGERS},
+                         verdict={"action": "clean", "findings": []})
+    record_event("review.reviewed", officer, ("trace", trace_id), seq=trace.seq)  # targets the same trace, later
     worker = start_worker()
     browser.set_window_size(1280, 1400)
     ARTIFACTS.mkdir(exist_ok=True)
     try:
         sign_in(browser, live_server, officer.username)
         browser.get(f"{live_server.url}/compliance/policy/")
+        browser.find_element(By.CSS_SELECTOR, ".policy-entities").location_once_scrolled_into_view
+        browser.save_screenshot(str(ARTIFACTS / "officer-policy-table.png"))  # the action selects show their words
         browser.find_element(By.NAME, "denied_topics").send_keys(f"Mergers: {MERGERS}")
         browser.find_element(By.ID, "bench-question").send_keys("Which companies are we about to acquire next year?")
         browser.find_element(By.ID, "bench-screen").click()
@@ -57,6 +61,6 @@ def test_an_officer_sees_a_question_newly_blocked_under_the_draft(browser, live_
     assert current.startswith("Under v1, in force\nClean")
     assert change == "Your draft changes this verdict: clean → blocked."
     assert "1 newly blocked" in counts and "0 newly allowed" in counts
-    assert "Newly blocked Clean Blocked it matches the denied topic 'Mergers'" in row
+    assert f"{MERGERS} Newly blocked Clean Blocked it matches the denied topic 'Mergers'" in row
     assert link == f"{live_server.url}/compliance/ledger/entries/{trace.seq}/"
     assert PolicyVersion.objects.count() == 1  # nothing was published

@@ -112,6 +112,36 @@ def test_it_puts_an_escalation_in_the_assignees_inbox_and_counts_it_in_the_navig
     assert (read.actor_name, read.details["escalations"]) == ("erin", [escalation.seq])
 
 
+def test_the_inbox_shows_the_question_masked_the_outcome_and_the_note(client, officer, colleague, analyst):
+    record_answer("t-keller", analyst, "What is Maria Keller's grade?", sensitivity="confidential",
+                  route="local-specialist", model="SmolLM2",
+                  findings=[{"detector": "pii", "type": "PERSON", "start": 8, "end": 20, "action": "sensitive"}])
+    escalate(signed_in(client, officer), 1, note="Salary question: ask HR")
+
+    page = signed_in(client, colleague).get("/compliance/inbox/").content.decode()
+
+    row = re.search(r'<tr data-seq="1"[^>]*>(.*?)</tr>', page, re.S).group(1)
+    cells = [html.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    assert [cells[0], cells[2], cells[3]] == ["Entry #1", "Answered", "Salary question: ask HR"]
+    assert re.fullmatch(r"What is \[[^\]]*name\]'s grade\?", cells[1])  # masked by kind
+    assert "Keller" not in page
+    read = LedgerEntry.objects.filter(action="ledger.read", details__what="inbox").last()
+    assert (read.actor_name, read.details["questions_shown"]) == ("erin", [1])
+
+
+def test_the_escalated_entry_page_labels_the_form_that_closes_the_escalation_first(client, officer, colleague,
+                                                                                   answers):
+    escalate(signed_in(client, officer), 2)
+
+    page = signed_in(client, colleague).get("/compliance/ledger/entries/2/").content.decode()
+
+    resolve = re.search(r'<form [^>]*class="stacked resolve-form"[^>]*>(.*?)</form>', page, re.S).group(1)
+    assert "<h3>Close this escalation</h3>" in resolve and '<button type="submit">Close this escalation</button>' in resolve
+    assert "What was decided (needed to close it)" in resolve
+    assert page.index("resolve-form") < page.index('id="review-form"')
+    assert page.index('id="review-form"') < page.index("<h3>Or review the answer, leaving the escalation open</h3>")
+
+
 def test_it_refuses_an_escalation_without_a_colleague_to_reach(client, officer, colleague, analyst, answers):
     signed_in(client, officer)
     refusals = [field_errors(escalate(client, 2, assignee=name))
@@ -153,7 +183,7 @@ def test_the_escalate_form_offers_the_other_officers_and_the_teams_with_officers
     options = re.search(r'<select name="assignee" id="id_assignee">(.*?)</select>', page, re.S).group(1)
     assert re.findall(r'<option value="([^"]*)">([^<]*)</option>', options) == [
         ("", "Choose an officer or team"), ("erin", "erin"), ("frank", "frank"),
-        ("team:Fraud review", "Team: Fraud review (2 officers)")]
+        ("team:Fraud review", "Team: Fraud review (2 other officers)")]
 
 
 def test_it_refuses_to_resolve_without_a_note(client, officer, colleague, answers):

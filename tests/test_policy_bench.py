@@ -29,13 +29,14 @@ def draft(**changes) -> dict:
 MERGERS_DRAFT = draft(denied_topics=[{"name": "Mergers", "examples": [MERGERS]}])
 
 
-def stored_question(user, question: str, trace_id: str = "") -> Exchange:
-    """An answered exchange, as the worker leaves it, with its trace in the ledger."""
+def stored_question(user, question: str, trace_id: str = "", findings: list | None = None) -> Exchange:
+    """An answered exchange, as the worker leaves it, with its trace (question sealed) in the ledger."""
     trace_id = trace_id or uuid.uuid4().hex
     exchange = Exchange.objects.create(conversation=Conversation.objects.create(user=user), question=question,
                                        status=Exchange.Status.ANSWERED, outcome=Exchange.Outcome.ANSWERED,
                                        trace_id=trace_id)
-    record_event("answer.answered", user, ("trace", trace_id))
+    record_event("answer.answered", user, ("trace", trace_id), sealed={"question": question},
+                 verdict={"action": "clean", "findings": findings or []})
     return exchange
 
 
@@ -112,15 +113,43 @@ def test_it_shows_the_replay_with_its_progress_and_trace_links(client, officer, 
     waiting = client.get(f"/compliance/policy/bench/trials/{trial.pk}/").json()
     assert (waiting["in_progress"], waiting["done"], waiting["total"]) == (True, 0, 1)
 
+
     run_policy_trial(trial.pk)
 
     state = client.get(f"/compliance/policy/bench/trials/{trial.pk}/").json()
     seq = LedgerEntry.objects.get(target_type="trace", target_id=acquire.trace_id).seq
     assert state["in_progress"] is False
     assert '<progress id="replay-progress" max="1" value="1">' in state["html"]
+    assert "Replayed 1 stored question under" in state["html"] and "Replaying" not in state["html"]
     assert "<strong>1</strong> newly blocked" in state["html"]
     assert f'<a href="/compliance/ledger/entries/{seq}/">entry #{seq}</a>' in state["html"]
-    assert "acquire" not in state["html"]
+    assert "acquire" not in ledger_text()
+
+
+def test_a_changed_row_links_to_the_answer_trace_not_a_later_review_of_it(client, officer, analyst):
+    current_policy_version()
+    # When it was answered, a pattern of the policy then in force kept a word of it inside.
+    acquire = stored_question(analyst, MERGERS, findings=[
+        {"detector": "policy_pattern", "type": "Deal words", "start": 6, "end": 15, "action": "sensitive"}])
+    trace = LedgerEntry.objects.get(target_type="trace", target_id=acquire.trace_id)
+    # Officers reviewed the trace since: those entries target the same trace, and come later.
+    record_event("review.reviewed", officer, ("trace", acquire.trace_id), entry=trace.seq)
+    record_event("review.resolved", officer, ("trace", acquire.trace_id), entry=trace.seq)
+    trial = request_replay(officer, MERGERS_DRAFT, 10)
+    run_policy_trial(trial.pk)
+    client.force_login(officer)
+
+    state = client.get(f"/compliance/policy/bench/trials/{trial.pk}/").json()
+
+    trial.refresh_from_db()
+    assert [row["seq"] for row in trial.result["changes"]] == [trace.seq]
+    assert f'<a href="/compliance/ledger/entries/{trace.seq}/">entry #{trace.seq}</a>' in state["html"]
+    # The officer sees which question changes, its personal data masked as the queue masks it.
+    assert "Which [Deal words] are we about to acquire?" in state["html"]
+    assert "companies" not in state["html"]
+    read = LedgerEntry.objects.filter(action="ledger.read").last()
+    assert (read.actor_name, read.details["what"], read.details["questions_shown"]) == (
+        "charlie", "policy_replay", [trace.seq])
 
 
 def test_it_queues_a_question_from_the_form_values(client, officer):
@@ -211,3 +240,17 @@ def test_a_denied_topic_it_only_reports_says_what_that_does():
         "words": "it comes close to the denied topic 'Mergers', not close enough to block", "action": "report",
         "action_words": "recorded for officers; does not stop the question", "code": "denied_topic"}
     assert finding_shown(matched)["words"] == "it matches the denied topic 'Mergers'"
+
+
+def test_a_denied_topic_near_miss_gives_its_similarity_and_the_thresholds_under_the_policy():
+    from guardrails.findings import Finding
+    from guardrails.policy import Policy
+    from guardrails.testbench import finding_shown
+
+    near = Finding(detector="denied_topic", type="Mergers", start=0, end=40, score=0.6612, action="report")
+    policy = Policy.from_rules(draft(topic_min_similarity=0.7, **{k: v for k, v in MERGERS_DRAFT.items()
+                                                                  if k == "denied_topics"}))
+
+    assert finding_shown(near, policy)["words"] == (
+        "it comes close to the denied topic 'Mergers', not close enough to block "
+        "(similarity 0.66; blocks from 0.70, reported from 0.63)")

@@ -3,6 +3,7 @@ import html
 import re
 
 import pytest
+from django.conf import settings
 
 from appliance.audit.models import LedgerEntry
 from guardrails.models import PolicyVersion
@@ -56,6 +57,16 @@ def test_it_names_each_type_of_personal_data_in_words_with_its_code_beside(offic
     assert [html.unescape(words) for words, _ in rows] == sorted((html.unescape(words) for words, _ in rows), key=str.casefold)
 
 
+def test_the_policy_table_gives_each_action_select_room_for_its_words(officer_client):
+    current_policy_version()
+
+    page = officer_client.get("/compliance/policy/").content.decode()
+
+    assert re.search(r'<td class="entity-action"><select name="action_PERSON"', page)
+    css = (settings.BASE_DIR / "static" / "css" / "app.css").read_text()
+    assert ".policy-entities td.entity-action select { width: auto; min-width: 100%; }" in css
+
+
 def test_it_says_what_report_only_does_and_what_the_replay_leaves_out(officer_client):
     current_policy_version()
 
@@ -63,7 +74,9 @@ def test_it_says_what_report_only_does_and_what_the_replay_leaves_out(officer_cl
 
     assert "“report only” records the finding for officers in the question's trace and changes nothing else: " \
            "the question is still answered." in page
-    assert "From 0.9 of it, a question is only reported: recorded for officers in its trace, and still answered." in page
+    # The near-miss band in numbers, for the similarity in force (0.75 by default).
+    assert ("Similarity to a topic's example from which a question is blocked. At 0.75, a question from 0.675 up to "
+            "0.75 is only reported: recorded for officers in its trace, and still answered.") in page
     assert "never kept" not in page
     assert ("blocked questions are not among them: the appliance drops a blocked question from the analyst's "
             "conversation and keeps it only sealed in its trace in the audit ledger") in page

@@ -1,5 +1,6 @@
-"""The officer's review queue: the answer traces that need a look, the ones still to review first,
-newest first.
+"""The officer's review queue: the answer traces that need a look, the ones still to review first;
+among them the urgent ones first (blocked, personal data found in the question, a near miss of a
+denied topic, or an escalation assigned to the officer), then the routine ones; each newest first.
 
 An answer needs a look when an output check failed or withheld part of it, when the analyst got
 quotes only or "not in the documents", when its route carried data above public (it was kept
@@ -43,10 +44,27 @@ class QueueItem:
     seq: int
     kinds: tuple[str, ...]  # keys of KINDS, in KINDS' order
     review_state: str
+    urgent: bool = False  # is_urgent
 
     @property
     def is_open(self) -> bool:
         return self.review_state in OPEN_STATES or "assigned" in self.kinds
+
+    @property
+    def rank(self) -> tuple:
+        """Where the item stands among the open ones: urgent first, then newest first."""
+        return (not self.urgent, -self.seq)
+
+
+URGENT_KINDS = ("blocked", "assigned")
+URGENT_DETECTORS = ("pii", "denied_topic")  # personal data in the question; a denied topic, even a near miss
+
+
+def is_urgent(kinds: tuple[str, ...], findings: list | None) -> bool:
+    """Whether an item with KINDS and screening FINDINGS (its trace's verdict) comes before the
+    routine ones ("Kept inside", "Output check failed", quotes only...)."""
+    return (any(kind in kinds for kind in URGENT_KINDS)
+            or any(finding.get("detector") in URGENT_DETECTORS for finding in findings or []))
 
 
 def kinds_of(outcome: str, sensitivity: str | None, checks: list | None) -> tuple[str, ...]:
@@ -65,22 +83,23 @@ def kinds_of(outcome: str, sensitivity: str | None, checks: list | None) -> tupl
 
 def queue_items(kind: str = ALL, officer=None) -> list[QueueItem]:
     """The queue (of KIND, or every kind for ALL) as OFFICER sees it (the "assigned" kind is
-    theirs): open items first, then the handled ones, each newest first. Reads only plain
+    theirs): open items first, urgent ones (is_urgent) before routine ones, then the handled ones;
+    each newest first. Reads only plain
     details and labels: nothing sealed is opened."""
     assigned = set(open_escalations(officer).values_list("target_id", flat=True)) if officer is not None else set()
     outcome_label = EntryLabel.objects.filter(entry=OuterRef("pk"), kind="outcome").values("value")[:1]
     rows = (with_review_state(LedgerEntry.objects.filter(action__startswith="answer."))
             .annotate(outcome_label=Subquery(outcome_label))
             .values_list("seq", "action", "details__outcome", "outcome_label", "details__route__sensitivity",
-                         "details__output_checks", "review_state", "target_id"))
+                         "details__output_checks", "review_state", "target_id", "details__verdict__findings"))
     items = []
-    for seq, action, outcome, label, sensitivity, checks, state, trace_id in rows:
+    for seq, action, outcome, label, sensitivity, checks, state, trace_id, findings in rows:
         # Older traces carry the outcome only as a label, or only in the action.
         kinds = kinds_of(outcome or label or action.removeprefix("answer."), sensitivity, checks)
         kinds += ("assigned",) if trace_id in assigned else ()
         if kinds and (kind == ALL or kind in kinds):
-            items.append(QueueItem(seq, kinds, state))
-    return sorted(items, key=lambda item: (not item.is_open, -item.seq))
+            items.append(QueueItem(seq, kinds, state, is_urgent(kinds, findings)))
+    return sorted(items, key=lambda item: (not item.is_open, *item.rank))
 
 
 def open_counts(items: list[QueueItem]) -> dict[str, int]:
@@ -98,10 +117,19 @@ def neighbours(items: list[QueueItem], seq: int) -> tuple[int | None, int | None
 
 
 def next_open_after(items: list[QueueItem], seq: int) -> int | None:
-    """The open item to take up after SEQ: the next older one, else the newest (the ones the
-    officer skipped), never SEQ itself; None when nothing is left to review."""
-    waiting = [item.seq for item in items if item.is_open and item.seq != seq]
-    return next((other for other in waiting if other < seq), waiting[0] if waiting else None)
+    """The open item to take up after SEQ: the next one in the queue's order of open items (ITEMS,
+    urgent first), else the first one (the ones the officer skipped), never SEQ itself; None when
+    nothing is left to review."""
+    waiting = [item for item in items if item.is_open and item.seq != seq]
+    at = next((item.rank for item in items if item.seq == seq), (False, -seq))
+    return next((item.seq for item in waiting if item.rank > at), waiting[0].seq if waiting else None)
+
+
+def position(items: list[QueueItem], seq: int) -> int | None:
+    """SEQ's place in ITEMS counting the handled ones as done first: reviewing an item advances the
+    place of the next one ("Item 2 of 29"), though handled items are listed last. None if not in it."""
+    ordered = [item.seq for item in items if not item.is_open] + [item.seq for item in items if item.is_open]
+    return ordered.index(seq) + 1 if seq in ordered else None
 
 
 def read_queue_page(officer, kind: str, page_number) -> tuple[Page, list[QueueItem]]:

@@ -159,7 +159,8 @@ def escalation_teams(officer) -> list[tuple[Group, int]]:
 def escalation_choices(officer) -> list[tuple[str, str]]:
     """(value, label) of each assignee the escalate form offers OFFICER: officers, then teams."""
     people = [(person.get_username(), person.get_username()) for person in escalation_assignees(officer)]
-    groups = [(f"{TEAM_PREFIX}{team.name}", f"Team: {team.name} ({count} officer{'s' if count != 1 else ''})")
+    # The count leaves OFFICER out: "(1 other officer)" for a team of two with OFFICER in it.
+    groups = [(f"{TEAM_PREFIX}{team.name}", f"Team: {team.name} ({count} other officer{'s' if count != 1 else ''})")
               for team, count in escalation_teams(officer)]
     return people + groups
 
@@ -218,6 +219,26 @@ def open_escalations(assignee=None) -> QuerySet:
         escalations = escalations.filter(Q(details__assignee=assignee.get_username())
                                          | Q(details__assignee_team__in=their_teams) & ~Q(actor_id=assignee.pk))
     return escalations.order_by("-seq")
+
+
+def read_inbox(officer) -> list[LedgerEntry]:
+    """OFFICER's open escalations (open_escalations), each with its note opened (`note`: None when
+    destroyed at the end of retention, "" when there is none) and its answer trace (`trace`, None if
+    gone) with its question opened (open_questions). The read is recorded with the escalations and
+    the questions shown, as the queue's is."""
+    escalations = list(open_escalations(officer).prefetch_related("payloads"))
+    traces = {trace.seq: trace for trace in LedgerEntry.objects.filter(
+        seq__in=[escalation.details.get("seq") for escalation in escalations]).prefetch_related("labels")}
+    shown = open_questions(list(traces.values()))
+    for escalation in escalations:
+        escalation.trace = traces.get(escalation.details.get("seq"))
+        try:
+            escalation.note = unsealed(escalation).get("note", "")
+        except SealBroken as broken:
+            escalation.note = broken.message
+    details = {"questions_shown": shown} if shown else {}
+    record_ledger_read(officer, "inbox", escalations=[escalation.seq for escalation in escalations], **details)
+    return escalations
 
 
 def assignee_words(escalation: LedgerEntry) -> str:

@@ -20,7 +20,7 @@ from appliance.audit.checkpoints import key_id_of, public_key_bytes
 from appliance.audit.models import LedgerEntry
 from appliance.audit.watching import shown_chain_state
 from appliance.errors import ApplianceError
-from appliance.plain_words import (check_short_words, check_words, detector_words, finding_action_words,
+from appliance.plain_words import (check_failure_words, check_short_words, check_words, detector_words, finding_action_words,
                                    finding_type_words, outcome_words, perimeter_words, route_name_words, source_words,
                                    timing_rows, verdict_words)
 from appliance.web.ledger_forms import LedgerFilterForm
@@ -54,7 +54,7 @@ def compliance_home(request):
     describe_answers(page.object_list)
     for entry in page.object_list:
         entry.route_words = route_words(entry.details.get("route"), entry.model_ran)
-        entry.flags = ([f"Output check failed: {check_short_words(name)}" for name in entry.failed_checks]
+        entry.flags = ([f"Output check failed: {check_failure_words(name)}" for name in entry.failed_checks]
                        + ([f"Kept inside: {entry.details['route']['sensitivity']}"]
                           if "sensitive" in entry.queue_kinds else []))
     counts = queue.open_counts(everything)
@@ -176,9 +176,8 @@ def queue_place(seq: int, kind: str, officer) -> dict:
     """Where entry SEQ stands in OFFICER's queue of KIND: its neighbours, position and length."""
     items = queue.queue_items(kind, officer)
     previous, following = queue.neighbours(items, seq)
-    seqs = [item.seq for item in items]
     return {"queue": kind, "queue_words": queue.KINDS.get(kind, "All"), "queue_previous": previous,
-            "queue_next": following, "queue_position": seqs.index(seq) + 1 if seq in seqs else None,
+            "queue_next": following, "queue_position": queue.position(items, seq),
             "queue_length": len(items), "queue_to_review": sum(1 for item in items if item.is_open)}
 
 
@@ -268,9 +267,10 @@ def resolve_escalation(request, seq):
 @permission_required("review_traces")
 @require_GET
 def inbox(request):
-    """The escalations assigned to the signed-in officer that are not resolved, newest first."""
-    escalations = list(review.open_escalations(request.user))
-    review.record_ledger_read(request.user, "inbox", escalations=[escalation.seq for escalation in escalations])
+    """The escalations assigned to the signed-in officer that are not resolved, newest first, each
+    with its question (masked, cut short), the answer's outcome and the escalation's note."""
+    escalations = review.read_inbox(request.user)
+    describe_answers([escalation.trace for escalation in escalations if escalation.trace is not None])
     return render(request, "web/inbox.html", {"escalations": escalations})
 
 

@@ -7,8 +7,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from appliance.answering.masking import masked_question
+from appliance.audit.models import LedgerEntry
+from appliance.audit.review import open_questions, record_ledger_read
 from appliance.errors import ApplianceError
 from appliance.web.policy_forms import PolicyForm
+from appliance.web.ledger_views import excerpt
 from appliance.web.policy_views import edit_policy
 from guardrails.models import PolicyTrial
 from guardrails.publishing import current_policy_version
@@ -16,6 +20,7 @@ from guardrails.testbench import MAX_REPLAY, request_question_trial, request_rep
 
 DRAFT_NOTE = "Draft on the test bench"  # the form asks for a change note only to publish
 REPLAY_COUNT_INVALID = f"Replay from 1 to {MAX_REPLAY:,} questions."
+CHANGES_SHOWN = 500
 
 
 @edit_policy
@@ -53,9 +58,29 @@ def bench_replay(request):
 def trial_state(request, trial_id):
     """Polled by the editor while the worker runs a trial; an officer sees only their own trials."""
     trial = get_object_or_404(PolicyTrial, pk=trial_id, requested_by=request.user)
-    html = render_to_string("web/policy_trial.html", {"trial": trial}, request=request)
+    changes = changes_shown(request.user, trial) if trial.status == PolicyTrial.Status.DONE else []
+    html = render_to_string("web/policy_trial.html", {"trial": trial, "changes": changes,
+                                                      "changes_shown": CHANGES_SHOWN}, request=request)
     return JsonResponse({"in_progress": trial.is_in_progress, "status": trial.status, "done": trial.done,
                          "total": trial.total, "html": html})
+
+
+def changes_shown(officer, trial: PolicyTrial) -> list[dict]:
+    """The replay's changed rows the page shows, each with its question (`question`) opened from its
+    trace, cut short and masked as the queue masks it; the read is recorded, as the queue's is."""
+    rows = [dict(row) for row in (trial.result or {}).get("changes", [])[:CHANGES_SHOWN]]
+    if not rows:
+        return rows
+    entries = list(LedgerEntry.objects.filter(seq__in=[row["seq"] for row in rows if row.get("seq")]))
+    shown = open_questions(entries)
+    if shown:
+        record_ledger_read(officer, "policy_replay", trial=trial.pk, questions_shown=shown)
+    questions = {entry.seq: excerpt(masked_question(str(entry.question),
+                                                    (entry.details.get("verdict") or {}).get("findings") or []))
+                 for entry in entries if getattr(entry, "question", None) is not None}
+    for row in rows:
+        row["question"] = questions.get(row.get("seq"), "")
+    return rows
 
 
 def draft_form(request) -> PolicyForm:

@@ -11,9 +11,10 @@ same validation a stored version passes.
 """
 from django import forms
 
-from appliance.plain_words import entity_words
+from appliance.plain_words import entity_words, score_words
 from guardrails.pii import PiiScanner
 from guardrails.policy import MAX_QUESTION_CHARS_LIMIT, Policy, PolicyInvalid
+from guardrails.topics import REPORT_FRACTION, report_from
 
 ENTITY_CHOICES = [("", "report only: recorded for officers"), ("sensitive", "sensitive: perimeter only"), ("block", "block")]
 LABEL_CHOICES = [
@@ -27,13 +28,27 @@ def score_field(label: str, help_text: str, required: bool = True) -> forms.Floa
                             widget=forms.NumberInput(attrs={"step": "0.01"}))
 
 
+TOPIC_HELP = ("Similarity to a topic's example from which a question is blocked. At {block}, a question from "
+              "{report} up to {block} is only reported: recorded for officers in its trace, and still answered.")
+
+
+def topic_help(threshold) -> str:
+    """The denied-topic similarity's help, with the numbers for THRESHOLD (as entered; the general
+    rule when it is not a number)."""
+    try:
+        block = float(threshold)
+    except (TypeError, ValueError):
+        return ("Similarity to a topic's example from which a question is blocked. A question a little below it "
+                f"(from {REPORT_FRACTION:.0%} of it) is only reported: recorded for officers, and still answered.")
+    return TOPIC_HELP.format(block=score_words(block), report=score_words(report_from(block)))
+
+
 class PolicyForm(forms.Form):
     pii_min_score = score_field("Minimum PII score", "Personal-data findings scoring lower are ignored.")
     injection_min_score = score_field(
         "Injection classifier threshold", "The classifier's probability from which a question is blocked as an attack.")
     topic_min_similarity = score_field(
-        "Denied-topic similarity", "Similarity to a topic's example from which a question is blocked. From 0.9 of it, "
-                                   "a question is only reported: recorded for officers in its trace, and still answered.")
+        "Denied-topic similarity", "Similarity to a topic's example from which a question is blocked.")
     max_question_chars = forms.IntegerField(
         label="Longest question (characters)", min_value=1, max_value=MAX_QUESTION_CHARS_LIMIT,
         help_text="Longer questions are blocked before any other check.")
@@ -56,6 +71,9 @@ class PolicyForm(forms.Form):
         kwargs.setdefault("initial", initial_values(policy, entities))
         super().__init__(*args, **kwargs)
         self.entities = entities
+        similarity = self.fields["topic_min_similarity"]
+        similarity.help_text = topic_help(self.data.get("topic_min_similarity") if self.is_bound
+                                          else self.get_initial_for_field(similarity, "topic_min_similarity"))
         for entity in entities:
             words = entity_words(entity)
             self.fields[f"action_{entity}"] = forms.ChoiceField(choices=ENTITY_CHOICES, required=False, label=words)
