@@ -165,7 +165,7 @@ def topic_changes(current: Policy, draft: Policy) -> list[Change]:
     for name, topic in after.items():
         if name not in before:
             changes.append(Change(f"New denied topic “{name}” ({thresholds}).",
-                                  f"Questions close to its {examples_words(len(topic.examples))} are refused."))
+                                  "Questions close to its " + ("example" if len(topic.examples) == 1 else f"{len(topic.examples)} examples") + " are refused."))
         elif topic.examples != before[name].examples:
             added = len(set(topic.examples) - set(before[name].examples))
             removed = len(set(before[name].examples) - set(topic.examples))

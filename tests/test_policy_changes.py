@@ -6,10 +6,15 @@ import html
 import re
 
 import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.select import Select
+from selenium.webdriver.support.wait import WebDriverWait
 
 from guardrails.policy import DEFAULT_RULES, Policy
 from guardrails.policy_changes import changes_between
 from guardrails.publishing import current_policy_version, publish_policy
+from tests.conftest import ARTIFACTS
+from tests.test_browser_home import browser, sign_in  # noqa: F401  (browser is a fixture)
 from tests.test_policy_editor import submitted_form as page_form
 
 
@@ -203,3 +208,28 @@ def test_each_version_page_says_what_changed_from_the_version_before_it(officer_
             in second)
     assert "What changed from version 2" in third
     assert "Nothing: this version screens, labels and masks as the one before it." in third
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_the_list_follows_the_officer_editing_the_form_in_a_browser(browser, live_server, officer):  # noqa: F811
+    current_policy_version()
+    sign_in(browser, live_server, officer.username)
+    browser.find_element(By.LINK_TEXT, "Question policy").click()
+    listed = browser.find_element(By.ID, "draft-changes-list")
+    assert listed.text == "This draft is the same as the version in force."
+
+    Select(browser.find_element(By.NAME, "action_PHONE_NUMBER")).select_by_value("")
+    browser.find_element(By.NAME, "denied_topics").send_keys("Health of colleagues: Who is on sick leave?")
+    WebDriverWait(browser, 10).until(lambda _: "Health of colleagues" in listed.text)
+
+    assert "Phone number: kept inside → report only." in listed.text
+    assert "New denied topic “Health of colleagues” (blocks from 0.75, reported from 0.675)." in listed.text
+    browser.find_element(By.NAME, "patterns").send_keys("no bars")
+    WebDriverWait(browser, 10).until(lambda _: "cannot be published yet" in listed.text)
+    assert listed.text == "This draft cannot be published yet: Organisation patterns: Line 1: write “Name | block or sensitive | regular expression”."
+    browser.find_element(By.NAME, "patterns").clear()
+    WebDriverWait(browser, 10).until(lambda _: "Health of colleagues" in listed.text)
+    browser.execute_script("arguments[0].scrollIntoView()", browser.find_element(By.ID, "draft-changes"))
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "officer-policy-draft-changes.png"))
