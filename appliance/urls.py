@@ -29,6 +29,7 @@ urlpatterns = [
     path("compliance/", ledger_views.compliance_home, name="compliance-home"),
     path("compliance/policy/", policy_views.policy_editor, name="policy-editor"),
     path("compliance/policy/versions/<int:number>/", policy_views.policy_version, name="policy-version"),
+    path("compliance/policy/changes/", policy_bench_views.draft_changes, name="policy-draft-changes"),
     path("compliance/policy/bench/question/", policy_bench_views.bench_question, name="policy-bench-question"),
     path("compliance/policy/bench/replay/", policy_bench_views.bench_replay, name="policy-bench-replay"),
     path("compliance/policy/bench/trials/<int:trial_id>/", policy_bench_views.trial_state, name="policy-trial"),

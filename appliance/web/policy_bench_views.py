@@ -15,6 +15,7 @@ from appliance.web.policy_forms import PolicyForm
 from appliance.web.ledger_views import excerpt
 from appliance.web.policy_views import edit_policy
 from guardrails.models import PolicyTrial
+from guardrails.policy_changes import changes_between
 from guardrails.publishing import current_policy_version
 from guardrails.testbench import MAX_REPLAY, request_question_trial, request_replay
 
@@ -51,6 +52,20 @@ def bench_replay(request):
     except ApplianceError as error:
         return JsonResponse({"error": error.message}, status=error.status)
     return JsonResponse({"url": reverse("policy-trial", args=[trial.pk])}, status=202)
+
+
+@edit_policy
+@require_POST
+def draft_changes(request):
+    """What the draft in the form changes from the version in force, as the editor shows it above
+    the publish button; the page asks again whenever the officer edits the form."""
+    form = draft_form(request)
+    if not form.is_valid():
+        return JsonResponse({"error": first_error(form)}, status=400)
+    current = current_policy_version()
+    html = render_to_string("web/policy_changes.html", {
+        "changes": changes_between(current.to_policy(), form.policy), "draft": True}, request=request)
+    return JsonResponse({"html": html})
 
 
 @edit_policy

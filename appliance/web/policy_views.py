@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 from appliance.accounts.decorators import permission_required
 from appliance.web.policy_forms import PolicyForm
 from guardrails.models import PolicyVersion
+from guardrails.policy_changes import changes_between
 from guardrails.publishing import current_policy_version, publish_policy
 
 edit_policy = permission_required("edit_policy")
@@ -29,11 +30,24 @@ def policy_editor(request):
         messages.success(request, f"Published policy v{version.number}. Questions are screened under it from now on.")
         return redirect("policy-editor")
     versions = PolicyVersion.objects.only("number", "published_at", "published_by", "change_note")[:50]
-    return render(request, "web/policy_editor.html", {"form": form, "current": current, "versions": versions})
+    return render(request, "web/policy_editor.html", {"form": form, "current": current, "versions": versions,
+                                                      "draft_changes": draft_changes(form, current)})
+
+
+def draft_changes(form: PolicyForm, current: PolicyVersion) -> list | None:
+    """What the draft in FORM changes from CURRENT; [] for the unchanged form, None when the draft
+    is not valid (its errors say why)."""
+    if not form.is_bound:
+        return []
+    return changes_between(current.to_policy(), form.policy) if form.is_valid() else None
 
 
 @edit_policy
 @require_GET
 def policy_version(request, number):
     version = get_object_or_404(PolicyVersion, number=number)
-    return render(request, "web/policy_version.html", {"version": version, "policy": version.to_policy()})
+    policy = version.to_policy()
+    previous = PolicyVersion.objects.filter(number__lt=number).order_by("-number").first()
+    changes = changes_between(previous.to_policy(), policy) if previous is not None else None
+    return render(request, "web/policy_version.html", {"version": version, "policy": policy,
+                                                       "previous": previous, "changes": changes})
