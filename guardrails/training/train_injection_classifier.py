@@ -80,12 +80,6 @@ def fit_at(vectors: np.ndarray, labels: np.ndarray, c: float):
     return LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(vectors, labels)
 
 
-def fit(vectors: np.ndarray, labels: np.ndarray):
-    aucs = cross_validated_auc(vectors, labels)
-    best_c = max(aucs, key=aucs.get)
-    return fit_at(vectors, labels, best_c), best_c
-
-
 def question_scores(examples: list[dict], embedder, weights: np.ndarray, bias: float) -> np.ndarray:
     """The classifier's score for each example as screening computes it: the max over its windows."""
     from guardrails.normalisation import normalise_question
@@ -127,13 +121,12 @@ def matches(committed: dict, trained: dict) -> bool:
     )
 
 
-def check(committed: dict, trained: dict, vectors: np.ndarray, labels: np.ndarray) -> int:
+def check(committed: dict, trained: dict, aucs: dict[float, float]) -> int:
     """0 when training again gives the committed weights at the committed C, and cross-validation
-    still rates that C within CV_TIE of the best; 1, saying which, otherwise."""
+    (AUCS, by C) still rates that C within CV_TIE of the best; 1, saying which, otherwise."""
     if not matches(committed, trained):
         print("committed classifier differs from training")
         return 1
-    aucs = cross_validated_auc(vectors, labels)
     best_c = max(aucs, key=aucs.get)
     committed_c = committed["model"]["C"]
     if aucs[best_c] - aucs.get(committed_c, float("-inf")) > CV_TIE:
@@ -161,11 +154,11 @@ def main() -> int:
     embedder = Embedder.from_settings()
     train = [example for path in TRAINING_FILES for example in load(path)]
     vectors, labels = embed_examples(train, embedder)
-    model, best_c = fit(vectors, labels)
-    if args.check and OUTPUT.exists():
-        # Train at the committed C: whether cross-validation would still pick it is check()'s question.
-        best_c = json.loads(OUTPUT.read_text())["model"]["C"]
-        model = fit_at(vectors, labels, best_c)
+    committed = json.loads(OUTPUT.read_text()) if OUTPUT.exists() else {}
+    aucs = cross_validated_auc(vectors, labels)
+    # --check trains at the committed C: whether cross-validation would still pick it is check()'s question.
+    best_c = committed["model"]["C"] if args.check and committed else max(aucs, key=aucs.get)
+    model = fit_at(vectors, labels, best_c)
     weights = model.coef_[0].astype(np.float32)
     bias = float(model.intercept_[0])
     result = {
@@ -182,7 +175,7 @@ def main() -> int:
     }
     text = json.dumps(result, indent=1) + "\n"
     if args.check:
-        return check(json.loads(OUTPUT.read_text()) if OUTPUT.exists() else {}, result, vectors, labels)
+        return check(committed, result, aucs)
     OUTPUT.parent.mkdir(exist_ok=True)
     OUTPUT.write_text(text)
     print(f"wrote {OUTPUT.relative_to(REPO)}: C={best_c}, {len(train)} examples, {len(labels)} windows")
