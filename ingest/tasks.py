@@ -6,7 +6,6 @@ from appliance.errors import StoreUnavailable
 from appliance.runtime import worker_parts
 from ingest import archives, claims, erasure
 from ingest.batching import index_documents, scanner_for
-from ingest.indexing import index_document
 from ingest.models import Archive, Collection, Document
 
 
@@ -27,9 +26,7 @@ def ingest_document(document_id: int) -> None:
         Document.objects.filter(status=Document.Status.QUEUED).exclude(pk=document.pk).select_related("collection")
         .order_by("pk")[:WORKER_BATCH_DOCUMENTS - 1]
     )
-    if not queued_behind:
-        index_document(document, parts)
-        return
+    # A batch of one runs index_document's steps in this process (scanner_for: no scanner process).
     batch = [document, *queued_behind]
     for _ in index_documents(((item.pk, item) for item in batch), parts, scanner_for(len(batch), parts)):
         pass  # each document's outcome is on its row and in the ledger
