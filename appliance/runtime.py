@@ -28,13 +28,15 @@ KEYWORDS = KeywordEncoder()  # stateless (BM25 token ids and weights): one for t
 @dataclass(frozen=True)
 class WorkerParts:
     store: VectorStore
-    embedder: Embedder
+    embedder: Embedder  # questions, and what screening and the evidence judgement read
     scanner: PiiScanner
+    passage_embedder: Embedder  # document passages at indexing time (int8, see retrieval/embedding.py)
     keywords: KeywordEncoder = KEYWORDS
 
 
 _lock = threading.Lock()
 _models: tuple[Embedder, PiiScanner] | None = None
+_passage_embedder: Embedder | None = None
 _store: VectorStore | None = None
 _screener: QuestionScreener | None = None
 _checker: AnswerChecker | None = None
@@ -56,7 +58,7 @@ def worker_parts(*, rebuild_store: bool = False) -> WorkerParts:
             _store = open_store(rebuild=rebuild_store)
         store = _store
     embedder, scanner = _shared_models()
-    return WorkerParts(store, embedder, scanner)
+    return WorkerParts(store, embedder, scanner, _passages())
 
 
 def question_screener() -> QuestionScreener:
@@ -104,6 +106,16 @@ def scanner_process() -> ScannerProcess:
         if _scanner_process is None:
             _scanner_process = ScannerProcess()
         return _scanner_process
+
+
+def _passages() -> Embedder:
+    global _passage_embedder
+    with _lock:
+        if _passage_embedder is None:
+            embedder = Embedder.for_passages_from_settings()
+            embedder.warm_up()
+            _passage_embedder = embedder
+        return _passage_embedder
 
 
 def _shared_models() -> tuple[Embedder, PiiScanner]:

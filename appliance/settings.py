@@ -439,6 +439,12 @@ RETRIEVAL_EMBEDDING_MODEL_DIR = Path(
 RETRIEVAL_EMBEDDING_ONNX = Path(
     env_str("RETRIEVAL_EMBEDDING_ONNX", str(Path(sys.prefix) / "share" / "appliance" / "all-MiniLM-L6-v2.onnx"))
 )
+# Passages are embedded by an int8 copy of the model (built by install_models; see
+# appliance/retrieval/embedding.py); empty means the questions' fp32 model.
+_passage_onnx = env_str(
+    "RETRIEVAL_PASSAGE_EMBEDDING_ONNX", str(RETRIEVAL_EMBEDDING_ONNX.with_name("all-MiniLM-L6-v2-int8.onnx"))
+)
+RETRIEVAL_PASSAGE_EMBEDDING_ONNX = Path(_passage_onnx) if _passage_onnx else None
 RETRIEVAL_EMBEDDING_BACKEND = env_str("RETRIEVAL_EMBEDDING_BACKEND", "onnx")
 if RETRIEVAL_EMBEDDING_BACKEND not in ("onnx", "sentence-transformers"):
     raise ImproperlyConfigured(

@@ -124,7 +124,7 @@ def complete(batch: Batch, parts: WorkerParts) -> Iterator[tuple[object, Documen
             if not each(work, parts, label, work, findings[start:start + count], policy):
                 works.remove(work)
             start += count
-        vectors = parts.embedder.embed([text for work in works for text in work.searchable])
+        vectors = parts.passage_embedder.embed([text for work in works for text in work.searchable])
         start = 0
         for work in list(works):
             count = len(work.searchable)

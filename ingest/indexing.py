@@ -59,7 +59,7 @@ def index_document(document: Document, parts: WorkerParts) -> Document:
         work = parse(document)
         policy = labelling_policy()
         label(work, parts.scanner.scan(work.texts), policy)
-        store(work, parts.embedder.embed(work.searchable), parts)
+        store(work, parts.passage_embedder.embed(work.searchable), parts)
         parts.store.optimize()
         finish(work, policy)
     except Exception as error:

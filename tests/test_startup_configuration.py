@@ -98,6 +98,20 @@ def test_it_stops_on_a_missing_embedding_model(fresh_env):
     assert "HINT: set RETRIEVAL_EMBEDDING_MODEL_DIR to a sentence-transformers model directory" in result.stderr
 
 
+def test_it_stops_on_a_missing_int8_passage_model_and_says_how_to_make_it(fresh_env):
+    result = run_manage("check", env={**fresh_env, "RETRIEVAL_PASSAGE_EMBEDDING_ONNX": "/nonexistent/passages.onnx"})
+
+    assert result.returncode == 1
+    assert "(retrieval.E003) int8 embedding model for passages not found at /nonexistent/passages.onnx" in result.stderr
+    assert "HINT: run `python manage.py install_models`" in result.stderr
+
+
+def test_an_empty_passage_model_setting_embeds_passages_with_the_fp32_model(fresh_env):
+    result = run_manage("check", env={**fresh_env, "RETRIEVAL_PASSAGE_EMBEDDING_ONNX": ""})
+
+    assert result.returncode == 0, result.stderr
+
+
 def test_it_stops_on_a_missing_gguf_file(fresh_env):
     result = run_manage("check", env={**fresh_env, "ROUTING_GEMMA3_GGUF": "/nonexistent/gemma.gguf"})
 

@@ -29,3 +29,18 @@ def check_embedding_onnx(app_configs=None, **kwargs):
             id="retrieval.E002",
         )
     ]
+
+
+@register()
+def check_passage_embedding_onnx(app_configs=None, **kwargs):
+    passages = settings.RETRIEVAL_PASSAGE_EMBEDDING_ONNX
+    if settings.RETRIEVAL_EMBEDDING_BACKEND != "onnx" or passages is None or passages.is_file():
+        return []
+    return [
+        Error(
+            f"int8 embedding model for passages not found at {passages}",
+            hint="run `python manage.py install_models` (make run does this), point RETRIEVAL_PASSAGE_EMBEDDING_ONNX "
+            "at the file, or set it empty to embed passages with the fp32 model",
+            id="retrieval.E003",
+        )
+    ]

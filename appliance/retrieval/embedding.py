@@ -11,6 +11,13 @@ Two backends give the same vectors (cosine 1.0000, tested):
   embedding sits on every question's screening path and dominates ingestion.
 - "sentence-transformers": SentenceTransformer.encode on PyTorch, as before; the reference the
   ONNX path is tested against (RETRIEVAL_EMBEDDING_BACKEND selects it).
+
+Passages are embedded at indexing time by an int8 copy of the same ONNX model (quantize_for_passages
+below, per-channel weights), 1.6x faster on one core; questions keep the fp32 model. A passage's int8
+vector lies at cosine 0.988 (mean) to its fp32 one, and retrieval recall@5 and the evidence
+judgement were measured unchanged with fp32 questions against int8 passages (docs/benchmarks.md).
+Questions stay fp32 because the screening classifier and the topic screen were trained on fp32
+vectors, and the question's vector is computed once for screening and retrieval.
 """
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,9 +59,20 @@ class Embedder:
 
     @classmethod
     def from_settings(cls) -> "Embedder":
+        """The embedder of questions (and of everything screening reads)."""
         from django.conf import settings
 
         return cls(settings.RETRIEVAL_EMBEDDING_MODEL_DIR, settings.RETRIEVAL_EMBEDDING_ONNX,
+                   backend=settings.RETRIEVAL_EMBEDDING_BACKEND, threads=settings.RETRIEVAL_EMBEDDING_THREADS)
+
+    @classmethod
+    def for_passages_from_settings(cls) -> "Embedder":
+        """The embedder of document passages at indexing time: the int8 model with the ONNX
+        backend, the question embedder's own model otherwise."""
+        from django.conf import settings
+
+        onnx_path = settings.RETRIEVAL_PASSAGE_EMBEDDING_ONNX or settings.RETRIEVAL_EMBEDDING_ONNX
+        return cls(settings.RETRIEVAL_EMBEDDING_MODEL_DIR, onnx_path,
                    backend=settings.RETRIEVAL_EMBEDDING_BACKEND, threads=settings.RETRIEVAL_EMBEDDING_THREADS)
 
     def warm_up(self) -> None:
@@ -137,4 +155,24 @@ def export_onnx(model_dir: Path, target: Path) -> None:
             output_names=["last_hidden_state"], opset_version=17, dynamo=False,
             dynamic_axes={name: {0: "batch", 1: "tokens"} for name in [*INPUTS, "last_hidden_state"]},
         )
+    partial.replace(target)
+
+
+def quantize_for_passages(fp32_onnx: Path, target: Path) -> None:
+    """Write to TARGET an int8 copy of the fp32 model FP32_ONNX: dynamic quantization with one
+    scale per output channel of each weight matrix (per tensor moved vectors too far: cosine 0.926
+    to fp32 against 0.988). Deterministic: the same input gives the same file."""
+    import logging
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # the quantizer logs a line per tensor on the root logger
+    try:
+        quantize_dynamic(str(fp32_onnx), str(partial), per_channel=True, weight_type=QuantType.QInt8)
+    finally:
+        root.setLevel(level)
     partial.replace(target)
