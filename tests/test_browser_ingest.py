@@ -8,7 +8,7 @@ from selenium.webdriver.support.wait import WebDriverWait
 from appliance.runtime import release_store
 from ingest.models import Document
 from tests import documents
-from tests.conftest import ARTIFACTS, start_worker, stop_worker
+from tests.conftest import ARTIFACTS, start_worker, stop_worker, wait_for
 from tests.test_browser_home import browser, sign_in  # noqa: F401 -- shared fixture
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -98,3 +98,71 @@ def test_it_lets_an_admin_upload_a_zip_and_watch_its_documents_become_ready(brow
         "“../escape.md” climbs out of the archive (“..”); not unpacked.",
     ]
     assert "Traceback" not in output
+
+
+def test_it_lets_an_admin_page_filter_and_search_a_collection_of_3000_documents(browser, live_server, admin, analyst):
+    from ingest.collections import create_collection
+    from tests.test_collection_views import add_documents
+
+    collection = create_collection("File share", "internal", [], False, admin)
+    add_documents(collection, ["ready"] * 1800 + ["failed"] * 300 + ["queued"] * 900)
+    sign_in(browser, live_server, admin.username)
+    url = f"{live_server.url}/administration/collections/{collection.pk}/"
+
+    browser.get(url)
+    first = rows_on_screen(browser)
+    summary = text_of(browser, "#documents .progress-summary")
+    filters = text_of(browser, "#documents .status-filters")
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "admin-collection-3000-documents.png"))
+
+    follow_link(browser, "Failed")
+    follow_link(browser, "Next →")
+    failed_page_2 = text_of(browser, "#documents .listing-count")
+    reasons = browser.execute_script(
+        "return [...document.querySelectorAll('#documents td.status')].map((cell) => cell.innerText.trim())")
+    browser.execute_script("document.querySelector('#documents .status-filters').scrollIntoView()")
+    browser.save_screenshot(str(ARTIFACTS / "admin-collection-failed-page-2.png"))
+    browser.execute_script("document.querySelector('#documents nav.pages').scrollIntoView(false)")
+    browser.save_screenshot(str(ARTIFACTS / "admin-collection-failed-page-2-pages.png"))
+
+    # While documents wait, the page polls the rows on screen, and keeps to its filter and page.
+    browser.get(f"{url}?status=waiting&page=2")
+    shown = rows_on_screen(browser)
+    Document.objects.filter(filename=shown[0]).update(status="ready")
+    wait_for(lambda: shown[0] not in rows_on_screen(browser), seconds=20)
+    after_poll = (rows_on_screen(browser), text_of(browser, "#documents .listing-count"))
+
+    browser.find_element(By.ID, "document-search").send_keys("report-0042")
+    browser.find_element(By.XPATH, "//form[@role='search']//button[text()='Search']").click()
+    wait_for(lambda: "q=" in browser.current_url, seconds=10)
+    found = rows_on_screen(browser)
+
+    assert len(first) == 50 and first[0] == "share/report-2999.md"
+    assert summary == "1,800 of 3,000 documents ready · 300 failed · 90 chunks/s · less than a minute left"
+    assert filters.split("\n") == ["All 3,000", "Waiting 900", "Indexing 0", "Ready 1,800", "Failed 300"]
+    assert failed_page_2 == "Failed documents 51–100 of 300"
+    assert len(reasons) == 50
+    assert reasons[0] == "Failed: “report-2049.md” is empty (0 bytes); there is nothing to index."
+    assert after_poll == ([f"share/report-{n:04}.md" for n in range(2948, 2898, -1)], "Waiting documents 51–100 of 899")
+    assert browser.current_url == f"{url}?status=waiting&q=report-0042"
+    assert found == []  # report-0042 is ready, not waiting: the search keeps the filter
+
+
+# The page replaces #documents at every poll (1.5 s) while documents wait: read it and click in it
+# in one script, never through an element found a moment before, which may be gone.
+def rows_on_screen(browser) -> list[str]:  # noqa: F811
+    return browser.execute_script(
+        "return [...document.querySelectorAll('#documents tbody tr')].map((row) => row.dataset.document)")
+
+
+def text_of(browser, selector: str) -> str:  # noqa: F811
+    return browser.execute_script("return document.querySelector(arguments[0]).innerText.trim()", selector)
+
+
+def follow_link(browser, text: str) -> None:  # noqa: F811
+    """Click the link of #documents whose text starts with TEXT, and wait for the page it opens."""
+    before = browser.current_url
+    browser.execute_script("[...document.querySelectorAll('#documents a')]"
+                           ".find((link) => link.innerText.trim().startsWith(arguments[0])).click()", text)
+    wait_for(lambda: browser.current_url != before, seconds=10)

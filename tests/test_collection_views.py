@@ -3,8 +3,11 @@ import re
 import pytest
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from appliance.audit.models import LedgerEntry
+from guardrails.publishing import current_policy
 from ingest.collections import create_collection
 from ingest.models import Collection, Document
 from ingest.tasks import erase_document, ingest_document
@@ -137,6 +140,8 @@ ADMIN_ONLY = [
     ("get", "/administration/collections/"),
     ("get", "/administration/collections/{collection}/"),
     ("get", "/administration/collections/{collection}/documents/"),
+    ("get", "/administration/collections/{collection}/?status=failed&q=x&page=2"),
+    ("get", "/administration/collections/{collection}/documents/?status=failed&q=x&page=2"),
     ("post", "/administration/collections/{collection}/upload/"),
     ("post", "/administration/collections/{collection}/delete/"),
     ("post", "/administration/documents/{document}/replace/"),
@@ -200,3 +205,108 @@ def test_it_shows_no_progress_summary_when_nothing_is_being_indexed(admin_client
     table = admin_client.get(f"/administration/collections/{handbook.pk}/documents/").content.decode()
 
     assert "progress-summary" not in table and "data-poll=" not in table
+
+
+def add_documents(collection, statuses: list[str], name: str = "share/report-{n:04}.md") -> None:
+    """Documents straight into the table, as the worker leaves them: all uploaded at one moment,
+    the ready ones indexed a minute later. The first of STATUSES is the oldest, so the table
+    lists it last."""
+    from datetime import datetime, timedelta, timezone
+
+    uploaded = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    created = Document.objects.bulk_create(
+        Document(collection=collection, filename=name.format(n=n), content_sha256=f"{n:064}", size_bytes=1,
+                 status=status, chunk_count=3 if status == "ready" else 0,
+                 error_message=f"“report-{n:04}.md” is empty (0 bytes); there is nothing to index."
+                 if status == "failed" else "")
+        for n, status in enumerate(statuses)
+    )
+    Document.objects.filter(pk__in=[document.pk for document in created]).update(uploaded_at=uploaded)
+    Document.objects.filter(pk__in=[document.pk for document in created], status="ready").update(
+        indexed_at=uploaded + timedelta(minutes=1))
+
+
+def rows_of(table: str) -> list[str]:
+    return re.findall(r'<tr class="status-\w+" data-document="([^"]+)">', table)
+
+
+def test_it_shows_the_documents_fifty_to_a_page_newest_first(admin_client, handbook):
+    add_documents(handbook, ["ready"] * 120)
+
+    page = admin_client.get(f"/administration/collections/{handbook.pk}/?page=2").content.decode()
+
+    assert rows_of(page) == [f"share/report-{n:04}.md" for n in range(69, 19, -1)]
+    assert '<p class="listing-count">Documents 51–100 of 120</p>' in page
+    assert '<a href="?page=3" rel="next">Next →</a>' in page and '<a href="?page=1" rel="prev">← Previous</a>' in page
+    last = admin_client.get(f"/administration/collections/{handbook.pk}/?page=99").content.decode()
+    assert rows_of(last)[-1] == "share/report-0000.md" and "Documents 101–120 of 120" in last
+
+
+def test_it_filters_by_status_and_counts_each_status(admin_client, handbook):
+    add_documents(handbook, ["ready"] * 70 + ["failed"] * 3 + ["queued"] * 5 + ["embedding"] * 2 + ["erasing"])
+
+    page = admin_client.get(f"/administration/collections/{handbook.pk}/?status=failed").content.decode()
+
+    counts = re.findall(r'>(\w+) <span class="count">([\d,]+)</span></a>', page)
+    assert counts == [("All", "81"), ("Waiting", "5"), ("Indexing", "2"), ("Ready", "70"), ("Failed", "3")]
+    assert rows_of(page) == ["share/report-0072.md", "share/report-0071.md", "share/report-0070.md"]
+    assert ('<span class="bad">Failed</span>: “report-0072.md” is empty (0 bytes); there is nothing to index.'
+            in page)
+    assert '<p class="listing-count">Failed documents 1–3 of 3</p>' in page
+    waiting = admin_client.get(f"/administration/collections/{handbook.pk}/documents/?status=waiting").content.decode()
+    assert len(rows_of(waiting)) == 5 and "Waiting documents 1–5 of 5" in waiting
+
+
+def test_it_finds_documents_by_part_of_their_name_within_a_status(admin_client, handbook):
+    add_documents(handbook, ["ready", "failed"] * 30, name="hr/leave-{n:02}.md")
+    add_documents(handbook, ["ready", "failed"], name="finance/Budget-{n}.xlsx")
+
+    page = admin_client.get(f"/administration/collections/{handbook.pk}/?q=budget").content.decode()
+    failed = admin_client.get(f"/administration/collections/{handbook.pk}/?q=budget&status=failed").content.decode()
+    none = admin_client.get(f"/administration/collections/{handbook.pk}/?q=payroll").content.decode()
+    typed_nul = admin_client.get(f"/administration/collections/{handbook.pk}/?q=budg%00et")  # PostgreSQL refuses NUL
+
+    assert rows_of(page) == ["finance/Budget-1.xlsx", "finance/Budget-0.xlsx"]
+    assert "Documents 1–2 of 2 whose name contains “budget”" in page
+    assert 'id="document-search" value="budget"' in page
+    assert rows_of(failed) == ["finance/Budget-1.xlsx"]
+    assert "No documents whose name contains “payroll”." in none
+    assert rows_of(typed_nul.content.decode()) == ["finance/Budget-1.xlsx", "finance/Budget-0.xlsx"]
+
+
+def test_it_polls_the_page_on_screen_with_its_filter(admin_client, handbook):
+    add_documents(handbook, ["queued"] * 120)
+
+    page = admin_client.get(f"/administration/collections/{handbook.pk}/?status=waiting&page=2&junk=1").content.decode()
+
+    assert f'data-poll="/administration/collections/{handbook.pk}/documents/?status=waiting&amp;page=2"' in page
+
+
+def test_it_keeps_the_progress_poll_the_same_size_at_300_and_3000_documents(admin_client, handbook, admin):
+    def poll_at(total: int) -> tuple[str, int]:
+        statuses = ["ready"] * (total * 6 // 10) + ["failed"] * (total // 10)
+        add_documents(handbook, statuses + ["queued"] * (total - len(statuses)))
+        with CaptureQueriesContext(connection) as queries:
+            table = admin_client.get(f"/administration/collections/{handbook.pk}/documents/").content.decode()
+        return table, len(queries)
+
+    current_policy()  # publishes the default policy, as the first page of a new appliance does
+    small, small_queries = poll_at(300)
+    Document.objects.all().delete()
+    large, large_queries = poll_at(3000)
+
+    assert len(rows_of(small)) == len(rows_of(large)) == 50
+    assert "1,800 of 3,000 documents ready · 300 failed · 90 chunks/s · less than a minute left" in large
+    assert len(large.encode()) < 1.05 * len(small.encode()) and len(large.encode()) < 60_000
+    assert large_queries == small_queries
+
+
+def test_it_names_the_first_ten_documents_above_the_collection_and_counts_the_rest(admin_client, handbook):
+    add_documents(handbook, ["ready"] * 14, name="records/{n:02}.md")
+    Document.objects.update(sensitivity="restricted")
+
+    page = admin_client.get(f"/administration/collections/{handbook.pk}/").content.decode()
+
+    names = ", ".join(f"records/{n:02}.md" for n in range(13, 3, -1))
+    assert (f"14 documents are labelled above this collection’s classification (internal): {names} and 4 more. "
+            "Everyone this collection is granted to can ask about them") in page

@@ -1,8 +1,9 @@
 """Administrators' pages for collections and their documents."""
-from datetime import timedelta
-
 from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -17,6 +18,7 @@ from ingest.collections import create_collection, update_collection
 from ingest.erasure import request_collection_erasure, request_document_erasure
 from ingest.models import Collection, Document
 from ingest.parsing import ACCEPTED_TYPES
+from ingest.progress import describe_progress
 from ingest.uploads import accept_upload
 
 manage_collections = permission_required("manage_collections")
@@ -45,69 +47,82 @@ def collection_detail(request, collection_id):
         messages.success(request, "Settings saved. A change of redaction applies to documents indexed from now on.")
         return redirect("collection-detail", collection.pk)
     context = {"collection": collection, "form": form, "accepted_types": ACCEPTED_TYPES,
-               "max_file_mb": settings.INGEST_MAX_FILE_MB, **documents_context(collection)}
+               "max_file_mb": settings.INGEST_MAX_FILE_MB, **documents_context(collection, request.GET)}
     return render(request, "web/collection_detail.html", context)
 
 
 RECENT_ARCHIVES = 5
+DOCUMENTS_PER_PAGE = 50
+ABOVE_NAMED = 10  # documents above their collection named in the warning; the rest are counted
+# The filters of the documents table, as named in the page's address, and the statuses each shows.
+STATUS_FILTERS = {
+    "waiting": (Document.Status.QUEUED,),
+    "indexing": (Document.Status.PARSING, Document.Status.SCANNING, Document.Status.EMBEDDING),
+    "ready": (Document.Status.READY,),
+    "failed": (Document.Status.FAILED,),
+}
 
 
-def documents_context(collection):
-    documents = list(collection.documents.select_related("uploaded_by"))
-    above = [document for document in documents if is_above_collection(document, collection)]
-    policy = current_policy()
-    for document in documents:
-        document.personal_data, document.other_entities = entities_in_words(document.entity_counts, policy)
+def documents_context(collection, params) -> dict:
+    """What the documents part of the page shows: the progress line, the recent archives, the
+    documents above the collection, the count of each status, and one page of the documents that
+    pass the status filter and the name search in PARAMS (a request's GET)."""
+    status = params.get("status", "") if params.get("status") in STATUS_FILTERS else ""
+    search = params.get("q", "").replace("\x00", "").strip()  # PostgreSQL refuses NUL in a query
+    page = page_of_documents(collection, status, search, params.get("page"))
     archives = list(collection.archives.all()[:RECENT_ARCHIVES])
     for archive in archives:
         archive.lines = describe_archive(archive)
-    in_progress = any(item.is_in_progress for item in [*documents, *archives])
-    return {"documents": documents, "in_progress": in_progress, "archives": archives,
-            "progress": describe_progress(documents), "above": above, "above_ids": {document.pk for document in above}}
+    in_progress = (collection.documents.filter(status__in=Document.IN_PROGRESS).exists()
+                   or any(archive.is_in_progress for archive in archives))
+    above = documents_above(collection)
+    above_named = [document.filename for document in above[:ABOVE_NAMED]]
+    above_count = above.count() if len(above_named) == ABOVE_NAMED else len(above_named)
+    return {"page": page, "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+            "status": status, "search": search, "counts": count_by_status(collection),
+            "listing": listing_query(status, search, page.number), "in_progress": in_progress,
+            "archives": archives, "progress": describe_progress(collection.documents.all()),
+            "above_count": above_count, "above_named": above_named, "above_unnamed": above_count - len(above_named)}
 
 
-BATCH_SLACK = timedelta(minutes=1)
-INDEXING = (Document.Status.QUEUED, Document.Status.PARSING, Document.Status.SCANNING, Document.Status.EMBEDDING)
+def page_of_documents(collection, status: str, search: str, page_number) -> Page:
+    """The page PAGE_NUMBER (the last one when past the end, the first when not a number) of the
+    collection's documents under STATUS whose name contains SEARCH, each with what its row shows."""
+    documents = collection.documents.select_related("uploaded_by")
+    if status:
+        documents = documents.filter(status__in=STATUS_FILTERS[status])
+    if search:
+        documents = documents.filter(filename__icontains=search)
+    page = Paginator(documents, DOCUMENTS_PER_PAGE).get_page(page_number)
+    page.object_list = list(page.object_list)  # the rows the template shows are the ones described here
+    policy = current_policy()
+    for document in page:
+        document.personal_data, document.other_entities = entities_in_words(document.entity_counts, policy)
+        document.is_above = is_above_collection(document, collection)
+    return page
 
 
-def describe_progress(documents: list[Document]) -> str | None:
-    """How far the worker is with the documents being indexed, in one line ("12 of 40 documents
-    ready · 31 chunks/s · about 2 min left"), or None when none is.
-
-    The batch is what is waiting, plus what became ready since the oldest of those was uploaded
-    (an upload of 40 files is one batch however far it got). The rate is over the batch so far,
-    from its first upload to its last document ready; until one is ready, it is unknown. A failed
-    document has no timestamp of its end, only of its upload: it counts in the batch when it was
-    uploaded with it (a file refused at upload fails before the good files after it are
-    recorded, hence the slack), and not in the rate.
-    """
-    waiting = [document for document in documents if document.status in INDEXING]
-    if not waiting:
-        return None
-    oldest_waiting = min(document.uploaded_at for document in waiting)
-    ready = [document for document in documents if document.status == Document.Status.READY
-             and document.indexed_at is not None and document.indexed_at >= oldest_waiting]
-    start = min(document.uploaded_at for document in [*waiting, *ready])
-    failed = sum(document.status == Document.Status.FAILED and document.uploaded_at >= start - BATCH_SLACK
-                 for document in documents)
-    words = [f"{len(ready)} of {len(waiting) + len(ready) + failed} documents ready"]
-    if failed:
-        words.append(f"{failed} failed")
-    elapsed = (max(document.indexed_at for document in ready) - start).total_seconds() if ready else 0
-    if elapsed <= 0:
-        return " · ".join([*words, "estimating…"])
-    rate = sum(document.chunk_count for document in ready) / elapsed
-    words.append(f"{rate:.0f} chunks/s" if rate >= 10 else f"{rate:.1f} chunks/s")
-    return " · ".join([*words, time_left_in_words(len(waiting) * elapsed / len(ready))])
+def count_by_status(collection) -> dict[str, int]:
+    """How many documents the collection holds in all ("all") and under each status filter."""
+    counts = {name: Count("pk", filter=Q(status__in=statuses)) for name, statuses in STATUS_FILTERS.items()}
+    return collection.documents.aggregate(all=Count("pk"), **counts)
 
 
-def time_left_in_words(seconds: float) -> str:
-    minutes = round(seconds / 60)
-    if minutes < 1:
-        return "less than a minute left"
-    if minutes < 60:
-        return f"about {minutes} min left"
-    return f"about {minutes // 60} h {minutes % 60} min left"
+def listing_query(status: str, search: str, page: int) -> QueryDict:
+    """The page's address parameters, cleaned: what the page links and the progress poll keep."""
+    query = QueryDict(mutable=True)
+    query.update({key: value for key, value in [("status", status), ("q", search)] if value})
+    if page > 1:
+        query["page"] = page
+    return query
+
+
+def documents_above(collection: Collection):
+    """The collection's ready documents labelled above its classification, newest first."""
+    if collection.classification not in LEVELS:
+        return collection.documents.none()
+    higher = LEVELS[LEVELS.index(collection.classification) + 1:]
+    return collection.documents.filter(status=Document.Status.READY, sensitivity__in=higher)
 
 
 def entities_in_words(counts: dict[str, int], policy) -> tuple[list[str], str]:
@@ -133,9 +148,11 @@ def is_above_collection(document: Document, collection: Collection) -> bool:
 @manage_collections
 @require_GET
 def collection_documents(request, collection_id):
-    """The documents table alone, polled by the page while documents are in progress."""
+    """The documents part of the page alone (the progress line, the counts and the page of rows on
+    screen), polled by the page while documents are in progress."""
     collection = get_object_or_404(Collection, pk=collection_id)
-    return render(request, "web/_documents.html", {"collection": collection, **documents_context(collection)})
+    context = {"collection": collection, **documents_context(collection, request.GET)}
+    return render(request, "web/_documents.html", context)
 
 
 @manage_collections

@@ -23,7 +23,8 @@
     if (question && !window.confirm(question)) event.preventDefault();
   });
 
-  // While any document is in progress, the server marks the table with data-poll: refresh it.
+  // While any document is in progress, the server marks the table with data-poll, the address of
+  // the same page of rows (its filter, search and page number kept): refresh it.
   function poll() {
     const table = document.getElementById("documents");
     if (!table || !table.dataset.poll) return;
