@@ -167,10 +167,8 @@ def measure_files(args) -> None:
     naive = naive_rate(texts[: args.naive_chunks])
     print(f"naive one by one: {naive:.1f} chunks/s over {args.naive_chunks} chunks; load {load()}")
     rows = [("naive one by one (stock Presidio, then sentence-transformers)", naive)]
-    variants = [("", {}), (", 1 embedding thread", {"RETRIEVAL_EMBEDDING_THREADS": "1"})]
-    if args.int8:
-        variants.append((", int8 per-channel embeddings, 1 thread",
-                         {"RETRIEVAL_EMBEDDING_THREADS": "1", "RETRIEVAL_EMBEDDING_ONNX": args.int8}))
+    variants = [("", {}), (", passages embedded by the fp32 model (before)", {"RETRIEVAL_PASSAGE_EMBEDDING_ONNX": ""}),
+                (", 1 embedding thread", {"RETRIEVAL_EMBEDDING_THREADS": "1"})]
     for number, (name, env) in enumerate(variants):
         startup, _ = run_command(workdir / "empty", workdir / f"data-empty-{number}", env)
         seconds, lines = run_command(folder, workdir / f"data-{number}", env)
@@ -202,7 +200,6 @@ def main():
     parser.add_argument("--naive-chunks", type=int, default=300, help="fewer makes the slow side quicker")
     parser.add_argument("--levers", action="store_true", help="with --files: also each lever alone, in this process")
     parser.add_argument("--lever-files", type=int, default=12)
-    parser.add_argument("--int8", help="with --files: also the command with this int8 ONNX file")
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     if args.files:

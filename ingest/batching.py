@@ -7,9 +7,9 @@ that two cores work at the same time.
 Documents are parsed and chunked in this process and gathered into batches of about
 BATCH_CHUNKS chunks. A batch's chunks go to the PII scanner in its own process
 (guardrails.pii.ScannerProcess) while this process labels, embeds and stores the batch before it:
-the scan and the embedding, the two costly steps, run on different cores. Across a batch the
-embedder gets one list of texts (sorted by length, so batches pad little) and the vector store
-is optimized once, not after each document.
+the scan and the embedding, the two costly steps, run on different cores (the passage embedder
+keeps to one thread for that reason). The vector store is optimized once per batch, not after
+each document.
 
 What index_document promises holds for each document: it is READY only once its points and its
 rows are written, with its own document.indexed event; a document that fails fails alone, with
@@ -33,8 +33,8 @@ from ingest.models import Document
 # from a handful of documents on.
 SCAN_PROCESS_MIN_DOCUMENTS = 8
 
-# About nine documents of 30 chunks: enough for the embedder's batches of 64 sorted by length,
-# small enough that the first documents are READY within seconds.
+# About nine documents of 30 chunks: enough to keep the scanner's process busy while this one
+# embeds, small enough that the first documents are READY within seconds.
 BATCH_CHUNKS = 256
 
 Tag = TypeVar("Tag")

@@ -26,6 +26,8 @@ import numpy as np
 
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length (sentence_bert_config.json)
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+PASSAGE_BATCH_SIZE = 1  # see Embedder.for_passages_from_settings
+PASSAGE_THREADS = 1
 
 
 class Embedder:
@@ -68,12 +70,17 @@ class Embedder:
     @classmethod
     def for_passages_from_settings(cls) -> "Embedder":
         """The embedder of document passages at indexing time: the int8 model with the ONNX
-        backend, the question embedder's own model otherwise."""
+        backend (the question embedder's own model otherwise), one text per call on one thread.
+
+        One text at a time does 1.9x more passages per CPU-second than batches of 64 (int8, ~190
+        word pieces each: the activations of a batch outgrow the CPU's caches), and one thread
+        leaves the other core to the PII scanner's process; ONNX Runtime's threads spin on a busy
+        core, which halved the rate (docs/benchmarks.md)."""
         from django.conf import settings
 
         onnx_path = settings.RETRIEVAL_PASSAGE_EMBEDDING_ONNX or settings.RETRIEVAL_EMBEDDING_ONNX
-        return cls(settings.RETRIEVAL_EMBEDDING_MODEL_DIR, onnx_path,
-                   backend=settings.RETRIEVAL_EMBEDDING_BACKEND, threads=settings.RETRIEVAL_EMBEDDING_THREADS)
+        return cls(settings.RETRIEVAL_EMBEDDING_MODEL_DIR, onnx_path, batch_size=PASSAGE_BATCH_SIZE,
+                   backend=settings.RETRIEVAL_EMBEDDING_BACKEND, threads=PASSAGE_THREADS)
 
     def warm_up(self) -> None:
         if self.backend == "sentence-transformers":
