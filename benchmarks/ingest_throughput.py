@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/ingest_throughput.py [--chunks 400]
     .venv/bin/python benchmarks/ingest_throughput.py --files 60 [--chunks-per-file 30] [--naive-chunks 300] [--levers]
+        [--compare-checkout DIR]
 
 With --files, the issue's measure: a folder of FILES Markdown files of CHUNKS_PER_FILE paragraphs
 each, ingested by `manage.py ingest DIR --recursive` in a child process (a fresh data dir and
@@ -88,10 +89,14 @@ def load() -> str:
     return os.getloadavg()
 
 
-def run_command(folder: Path, data_dir: Path, env: dict | None = None) -> tuple[float, list[dict]]:
-    """`manage.py ingest FOLDER --recursive` in a child process on DATA_DIR; seconds and its JSON lines."""
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_command(folder: Path, data_dir: Path, env: dict | None = None, repo: Path = REPO) -> tuple[float, list[dict]]:
+    """`manage.py ingest FOLDER --recursive` of REPO's checkout in a child process on DATA_DIR;
+    seconds and its JSON lines."""
     child_env = {**os.environ, "APPLIANCE_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1", **(env or {})}
-    manage = [sys.executable, str(Path(__file__).resolve().parent.parent / "manage.py")]
+    manage = [sys.executable, str(repo / "manage.py")]
     subprocess.run([*manage, "migrate"], env=child_env, check=True, capture_output=True)
     started = time.perf_counter()
     done = subprocess.run([*manage, "ingest", str(folder), "--recursive", "--collection", "bench"],
@@ -167,11 +172,13 @@ def measure_files(args) -> None:
     naive = naive_rate(texts[: args.naive_chunks])
     print(f"naive one by one: {naive:.1f} chunks/s over {args.naive_chunks} chunks; load {load()}")
     rows = [("naive one by one (stock Presidio, then sentence-transformers)", naive)]
-    variants = [("", {}), (", passages embedded by the fp32 model (before)", {"RETRIEVAL_PASSAGE_EMBEDDING_ONNX": ""}),
-                (", 1 embedding thread", {"RETRIEVAL_EMBEDDING_THREADS": "1"})]
-    for number, (name, env) in enumerate(variants):
-        startup, _ = run_command(workdir / "empty", workdir / f"data-empty-{number}", env)
-        seconds, lines = run_command(folder, workdir / f"data-{number}", env)
+    variants = [("", {}, REPO),
+                (", passages embedded by the fp32 model", {"RETRIEVAL_PASSAGE_EMBEDDING_ONNX": ""}, REPO)]
+    if args.compare_checkout:
+        variants.append((f" of the checkout at {args.compare_checkout} (same run)", {}, Path(args.compare_checkout)))
+    for number, (name, env, repo) in enumerate(variants):
+        startup, _ = run_command(workdir / "empty", workdir / f"data-empty-{number}", env, repo)
+        seconds, lines = run_command(folder, workdir / f"data-{number}", env, repo)
         chunks = sum(line["chunks"] for line in lines)
         assert all(line["status"] == "ready" for line in lines), [line for line in lines if line["status"] != "ready"]
         print(f"manage.py ingest --recursive{name}: {chunks} chunks ({words:.0f} words each on average) in "
@@ -200,6 +207,7 @@ def main():
     parser.add_argument("--naive-chunks", type=int, default=300, help="fewer makes the slow side quicker")
     parser.add_argument("--levers", action="store_true", help="with --files: also each lever alone, in this process")
     parser.add_argument("--lever-files", type=int, default=12)
+    parser.add_argument("--compare-checkout", help="with --files: also the command of this checkout (an older version)")
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     if args.files:
