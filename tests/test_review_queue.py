@@ -265,8 +265,14 @@ def test_an_empty_queue_is_still_recorded_as_a_read(officer_client):
 
 
 def queue_place(page: str) -> str:
+    """The place card's text, without its flags (queue_flags)."""
     place = re.search(r'<section class="card queue-place" id="queue-place">(.*?)</section>', page, re.S)
-    return text_of(place.group(1))
+    return text_of(re.sub(r'<p class="queue-flags".*?</p>', "", place.group(1), flags=re.S))
+
+
+def queue_flags(page: str) -> str:
+    flags = re.search(r'<p class="queue-flags" id="queue-flags">(.*?)</p>', page, re.S)
+    return text_of(flags.group(1)) if flags else ""
 
 
 def test_next_and_previous_move_through_the_queue_keeping_its_filter(officer_client, queue):
@@ -274,6 +280,9 @@ def test_next_and_previous_move_through_the_queue_keeping_its_filter(officer_cli
 
     assert queue_place(page) == ("Item 2 of 3 in the queue: Sensitive data. 3 to review. "
                                  "← Previous Next → Keys: j next, k previous, r mark reviewed.")
+    assert queue_flags(page) == "Sensitive data: collection asked is internal"  # the row's flags, beside the evidence
+    blocked = officer_client.get("/compliance/ledger/entries/4/?queue=all").content.decode()
+    assert queue_flags(blocked) == "Urgent Blocked: asks to send data out (exfiltration rule)"
     assert '<a class="button-like" id="queue-previous" href="/compliance/ledger/entries/7/?queue=sensitive">' in page
     assert '<a class="button-like" id="queue-next" href="/compliance/ledger/entries/3/?queue=sensitive">' in page
     assert '<a href="/compliance/?kind=sensitive" id="back-to-queue">← Review queue</a>' in page

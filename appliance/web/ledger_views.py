@@ -177,7 +177,10 @@ def queue_place(seq: int, kind: str, officer) -> dict:
     """Where entry SEQ stands in OFFICER's queue of KIND: its neighbours, position and length."""
     items = queue.queue_items(kind, officer)
     previous, following = queue.neighbours(items, seq)
+    item = next((item for item in items if item.seq == seq), None)
+    flags = queue.flags_of(LedgerEntry.objects.get(seq=seq).details, item.kinds) if item is not None else []
     return {"queue": kind, "queue_words": queue.KINDS.get(kind, "All"), "queue_previous": previous,
+            "queue_flags": flags, "queue_urgent": item is not None and item.urgent,
             "queue_next": following, "queue_position": queue.position(items, seq),
             "queue_length": len(items), "queue_to_review": sum(1 for item in items if item.is_open)}
 
