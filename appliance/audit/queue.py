@@ -206,9 +206,9 @@ def position(items: list[QueueItem], seq: int) -> int | None:
 
 def read_queue_page(officer, kind: str, page_number) -> tuple[Page, list[QueueItem]]:
     """One page of the queue of KIND, and the whole queue (every kind) for the counts. The page's
-    `object_list` is its answer entries, each with `queue_kinds`, `urgent`, `flags` (flags_of), who judged it last and when
-    (review.with_decider), its question opened
-    (review.open_questions); the read is recorded with the questions shown."""
+    `object_list` is its answer entries, each with `queue_kinds`, `urgent`, `flags` (flags_of), who
+    judged it last and when (review.with_decider), its question opened (review.open_questions); the
+    read is recorded with the questions shown."""
     everything = queue_items(officer=officer)
     items = everything if kind == ALL else [item for item in everything if kind in item.kinds]
     page = Paginator(items, PAGE_SIZE).get_page(page_number)

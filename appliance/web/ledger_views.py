@@ -205,7 +205,7 @@ def evidence_in_words(opened: review.OpenedEntry) -> dict:
         "checks": [check | {"words": check_words(check.get("name", ""))} for check in details.get("output_checks") or []],
         "timings": timing_rows(details.get("timings") or {}),
     }
-    # The code beside the verdict's words only when the words do not already say it ("Clean", not "Clean clean").
+    # The code beside the verdict's words only when they do not already say it ("Clean", not "Clean clean").
     context["verdict_code_shown"] = verdict.get("action", "").lower() not in context["verdict_words"].lower()
     # Quotes reach the analyst only with an answer or as quotes only; otherwise they read a message.
     context["analyst_saw_quotes"] = outcome in SHOWS_QUOTES
