@@ -218,3 +218,132 @@ def duration_words(key: str, value) -> str:
     if value < 1000:
         return f"{value:.0f} ms"
     return f"{value / 1000:.1f} s"
+
+
+# Ledger events (LedgerEntry.action), as the ledger list's Event column reads them; the code is
+# secondary text. An action missing here reads as its code in words (action_words).
+ACTION_WORDS = {
+    "answer.answered": "Answer",
+    "answer.blocked": "Question blocked",
+    "answer.refused": "Question refused",
+    "access.denied": "Access refused",
+    "archive.refused": "Archive refused",
+    "archive.uploaded": "Archive uploaded",
+    "archive.unpacked": "Archive unpacked",
+    "collection.created": "Collection created",
+    "collection.erased": "Collection erased",
+    "collection.erasure_requested": "Collection erasure asked for",
+    "collection.grants_changed": "Collection access changed",
+    "collection.settings_changed": "Collection settings changed",
+    "document.uploaded": "Document uploaded",
+    "document.indexed": "Document indexed",
+    "document.reindexed": "Document indexed again",
+    "document.failed": "Document could not be indexed",
+    "document.erased": "Document erased",
+    "document.erasure_requested": "Document erasure asked for",
+    "exchanges.destroyed": "Conversations destroyed (retention)",
+    "ledger.read": "Read the ledger",
+    "ledger.exported": "Exported the ledger",
+    "ledger.evidence_exported": "Downloaded an evidence bundle",
+    "ledger.verified": "Verified the ledger",
+    "ledger.chain_broken": "Ledger chain found broken",
+    "ledger.payloads_destroyed": "Sealed texts destroyed (retention)",
+    "login.failed": "Sign-in failed",
+    "login.locked_out": "Account locked out",
+    "model.registered": "Model registered",
+    "model.changed": "Model changed",
+    "model.enabled": "Model enabled",
+    "model.disabled": "Model disabled",
+    "model.hashed": "Model file hashed",
+    "model.hash_failed": "Model file hash failed",
+    "model.rehash_requested": "Model file hash asked for",
+    "passage.revealed": "Personal data revealed to an analyst",
+    "person.created": "Person created",
+    "roles.changed": "Roles changed",
+    "team.created": "Team created",
+    "teams.changed": "Teams changed",
+    "policy.published": "Question policy published",
+    "policy.tested": "Question tried on the policy test bench",
+    "policy.replayed": "Stored questions replayed under a draft policy",
+    "review.reviewed": "Marked reviewed",
+    "review.annotated": "Note added",
+    "review.escalated": "Escalated",
+    "review.resolved": "Escalation closed",
+}
+# What a ledger read (a "ledger.read" entry's `what`) looked at.
+READ_WORDS = {"list": "the ledger list", "entry": "an entry", "queue": "the review queue", "inbox": "the inbox",
+              "question": "a question as asked"}
+# Target types (LedgerEntry.target_type) as words.
+TARGET_WORDS = {"trace": "answer", "policytrial": "policy trial", "policyversion": "policy version"}
+
+# Injection rules (guardrails/injection.py, Finding.type of "injection_rules") whose name alone
+# does not say what the question asked for.
+INJECTION_RULE_WORDS = {
+    "exfiltration": "asks to send data out (exfiltration rule)",
+    "reveal the system prompt": "asks for the assistant's instructions (system prompt rule)",
+    "override earlier instructions": "tells the assistant to ignore its instructions (override rule)",
+    "lift redaction": "asks to lift the masking of personal data (redaction rule)",
+    "bulk verbatim dump": "asks for whole documents word for word (bulk dump rule)",
+    "persona switch": "tells the assistant to act without rules (persona rule)",
+    "fake role header": "pretends to be a system message (fake header rule)",
+    "decode and follow": "asks to decode hidden instructions and follow them (decode rule)",
+    "hypothetical bypass": "asks the assistant to pretend its rules do not apply (hypothetical rule)",
+    "new instructions": "gives the assistant new instructions (new instructions rule)",
+    "withheld content": "asks for what the assistant must withhold (withheld content rule)",
+}
+
+# The sources of a route's sensitivity (Route.sources), as the reason an answer was kept inside.
+KEPT_INSIDE_WORDS = {
+    "question": "personal data in the question",
+    "collections": "collection asked is {level}",
+    "chunks": "passages retrieved are {level}",
+    "conversation": "conversation so far is {level}",
+}
+
+
+def action_words(action: str) -> str:
+    """A ledger entry's ACTION ("review.reviewed") in words ("Marked reviewed")."""
+    if action in ACTION_WORDS:
+        return ACTION_WORDS[action]
+    return action.replace(".", " ").replace("_", " ").capitalize()
+
+
+def target_words(target_type: str) -> str:
+    return TARGET_WORDS.get(target_type, target_type.replace("_", " "))
+
+
+def finding_words(finding: dict) -> str:
+    """What one screening FINDING (a trace's verdict finding) is about, short, for a queue flag:
+    "payment card number", "denied topic: Mergers", "asks to send data out (exfiltration rule)"."""
+    detector, kind = finding.get("detector", ""), finding.get("type", "")
+    if detector == "pii":
+        return entity_words(kind)
+    if detector == "injection_rules":
+        return INJECTION_RULE_WORDS.get(kind, f"an instruction to the assistant ({kind} rule)")
+    if detector == "injection_classifier":
+        return "reads like an injection or jailbreak (injection classifier)"
+    if detector == "denied_topic":
+        return f"denied topic: {kind}"
+    if detector == "policy_pattern":
+        return f"organisation pattern: {kind}"
+    if detector == "harmful_request":
+        return f"asks for a way to cause harm ({kind})" if kind else "asks for a way to cause harm"
+    if detector == "obfuscation":
+        return f"hidden text ({kind})" if kind else "hidden text"
+    if detector == "length":
+        return "question too long"
+    if detector == "screening":
+        return "a check could not run (held back: fail closed)"
+    return detector_words(detector)
+
+
+def kept_inside_words(sources: dict) -> list[str]:
+    """Why a route kept an answer inside the perimeter: each source of SOURCES (Route.sources,
+    {source: level}) above public, in words ("collection asked is internal")."""
+    return [KEPT_INSIDE_WORDS.get(source, f"{source_words(source)} is {{level}}").format(level=level)
+            for source, level in (sources or {}).items() if level not in ("public", "", None)]
+
+
+def read_words(what: str) -> str:
+    """What a ledger read (its `what`) looked at: "the review queue"."""
+    return READ_WORDS.get(what, what)

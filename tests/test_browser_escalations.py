@@ -75,18 +75,21 @@ def test_an_officer_escalates_to_a_colleague_who_resolves_it(  # noqa: F811 (bro
     assert browser.find_element(By.ID, "question").text == "What is Maria Keller's grade?"
     assert browser.find_element(By.CSS_SELECTOR, ".resolve-form h3").text == "Close this escalation"
     assert "Escalated to you by charlie." in browser.find_element(By.CSS_SELECTOR, ".resolve-form").text
+    assert browser.find_element(By.ID, "back-to-inbox").text == "← Inbox"
     shot(browser, "officer-escalation-entry.png")
     browser.find_element(By.CSS_SELECTOR, ".resolve-form textarea").send_keys("HR confirmed: grade stays internal.")
     browser.find_element(By.CSS_SELECTOR, ".resolve-form button[type=submit]").click()
 
-    assert browser.find_element(By.CSS_SELECTOR, ".notice.success").text == "Escalation of entry #1 resolved."
-    assert browser.find_element(By.ID, "decided").text.startswith("Resolved by erin on ")
+    # Opened from the inbox: closing it goes back there, since nothing else is escalated to erin.
+    assert browser.find_element(By.CSS_SELECTOR, ".notice.success").text == (
+        "Escalation of entry #1 resolved. Nothing else is escalated to you.")
     assert nav_inbox(browser) == "Inbox"
-    browser.find_element(By.ID, "nav-inbox").click()
     assert browser.find_element(By.ID, "inbox-empty").text == "Nothing is escalated to you or your teams."
+    browser.get(f"{live_server.url}/compliance/ledger/entries/1/")
+    assert browser.find_element(By.ID, "decided").text.startswith("Resolved by erin on ")
 
     browser.get(f"{live_server.url}/compliance/ledger/?action=review.")
-    events = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "tr[data-seq] td:nth-child(4) > a > code")]
+    events = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "tr[data-seq] td:nth-child(4) > span.code")]
     assert events == ["review.resolved", "review.escalated"]
     save_full_page(browser, "officer-escalation-ledger.png")
 
@@ -131,7 +134,8 @@ def test_an_officer_escalates_to_a_team_made_on_the_people_page(  # noqa: F811 (
     shot(browser, "officer-escalation-team-entry.png")
     browser.find_element(By.CSS_SELECTOR, ".resolve-form textarea").send_keys("Refusal was right; no action.")
     browser.find_element(By.CSS_SELECTOR, ".resolve-form button[type=submit]").click()
-    assert browser.find_element(By.CSS_SELECTOR, ".notice.success").text == "Escalation of entry #1 resolved."
+    assert browser.find_element(By.CSS_SELECTOR, ".notice.success").text == (
+        "Escalation of entry #1 resolved. Nothing else is escalated to you.")
 
     sign_in(browser, live_server, erin.username)
     assert nav_inbox(browser) == "Inbox"

@@ -122,7 +122,9 @@ def test_the_inbox_shows_the_question_masked_the_outcome_and_the_note(client, of
 
     row = re.search(r'<tr data-seq="1"[^>]*>(.*?)</tr>', page, re.S).group(1)
     cells = [html.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
-    assert [cells[0], cells[2], cells[3]] == ["Entry #1", "Answered", "Salary question: ask HR"]
+    assert [cells[0], cells[2], cells[3], cells[4]] == [
+        "Entry #1", "Answered", "Personal data in the question: person's name", "Salary question: ask HR"]
+    assert '<a href="/compliance/ledger/entries/1/?from=inbox">Entry #1</a>' in row
     assert re.fullmatch(r"What is \[[^\]]*name\]'s grade\?", cells[1])  # masked by kind
     assert "Keller" not in page
     read = LedgerEntry.objects.filter(action="ledger.read", details__what="inbox").last()
@@ -379,3 +381,36 @@ def test_the_inbox_is_for_officers_only(client, request, person):
 
     assert client.get("/compliance/inbox/").status_code == 403
     assert client.post("/compliance/ledger/entries/1/resolve/", {"note": "x"}).status_code == 403
+
+
+def test_from_the_inbox_an_entry_leads_back_to_it_and_closing_moves_to_the_next_escalation(
+        client, officer, colleague, answers, analyst):
+    record_answer("t-third", analyst, "Who signs off overtime?", outcome="quoted")  # #3
+    escalate(signed_in(client, officer), 2)
+    escalate(client, 3)
+    erin = signed_in(client, colleague)
+    assert inbox_rows(erin) == [3, 2]
+
+    page = erin.get("/compliance/ledger/entries/3/?from=inbox").content.decode()
+    assert '<a href="/compliance/inbox/" id="back-to-inbox">← Inbox</a>' in page
+    assert '<input type="hidden" name="from" value="inbox">' in page
+    closing = re.search(r'action="/compliance/ledger/entries/(\d+)/resolve/"', page).group(1)
+
+    response = erin.post(f"/compliance/ledger/entries/{closing}/resolve/", {"note": "Fine", "from": "inbox"})
+    assert response["Location"] == "/compliance/ledger/entries/2/?from=inbox"
+    assert messages_of(response) == ["Escalation of entry #3 resolved. Next in your inbox: entry #2."]
+    page = erin.get(response["Location"]).content.decode()
+    assert 'id="back-to-inbox"' in page
+    closing = re.search(r'action="/compliance/ledger/entries/(\d+)/resolve/"', page).group(1)
+
+    response = erin.post(f"/compliance/ledger/entries/{closing}/resolve/", {"note": "Fine too", "from": "inbox"})
+    assert response["Location"] == "/compliance/inbox/"
+    assert messages_of(response) == ["Escalation of entry #2 resolved. Nothing else is escalated to you."]
+
+
+def test_an_entry_opened_from_the_ledger_has_no_inbox_link(client, officer, colleague, answers):
+    escalate(signed_in(client, officer), 2)
+
+    page = signed_in(client, colleague).get("/compliance/ledger/entries/2/").content.decode()
+
+    assert 'id="back-to-inbox"' not in page and 'name="from"' not in page

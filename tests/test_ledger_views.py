@@ -63,9 +63,10 @@ def officer_client(client, officer):
 def record_trace(trace_id: str, actor, *, outcome="answered", shown="answered", collection="Handbook", perimeter="internal",
                  route="local-specialist", model="smollm2-135m", entities=("PERSON",),
                  question="When does the office open?", answer="At 8:00 on weekdays [1].", findings=None,
-                 passage="The office opens at 8:00 on weekdays.", quotes=None) -> LedgerEntry:
+                 passage="The office opens at 8:00 on weekdays.", quotes=None, details_outcome=None) -> LedgerEntry:
     """An answer trace with the shapes record_answer_trace writes (no model is run). QUOTES: the
-    evidence's quotes ({"n", "start", "end", "score"}), offsets in PASSAGE."""
+    evidence's quotes ({"n", "start", "end", "score"}), offsets in PASSAGE. DETAILS_OUTCOME: the
+    details' "outcome", which newer traces carry (older ones only label it)."""
     if findings is None:
         findings = [{"detector": "pii", "type": entity, **span_of(question, entity), "score": 0.85, "action": "sensitive",
                      "reading": "normalised"} for entity in entities]
@@ -95,6 +96,8 @@ def record_trace(trace_id: str, actor, *, outcome="answered", shown="answered", 
         "answer": answer,
         "passage_texts": {"1": passage} if routed else {},
     }
+    if details_outcome is not None:
+        details["outcome"] = details_outcome
     labels = {"outcome": [shown], "collection": [collection], "entity": list(entities), "route": [route] if routed else [],
               "perimeter": [perimeter] if routed else [], "model": [model] if routed else []}
     return record_event(f"answer.{outcome}", actor, ("trace", trace_id), sealed=sealed, labels=labels, **details)
@@ -479,7 +482,7 @@ def test_answer_rows_show_the_question_and_the_outcome_in_words(officer_client, 
         ["What is [e-mail address]'s salary?", "Blocked"],
         ["When does the office open?", "Answered"],
     ]
-    assert cells_of(page, 1)[3:6] == ["collection.created collection 1", "", ""]
+    assert cells_of(page, 1)[3:6] == ["Collection created collection.created collection 1", "", ""]
     assert "answer.answered" not in page.split("<tbody>")[1]
 
 
@@ -754,3 +757,46 @@ def test_the_answer_shown_masks_a_value_it_repeats_from_a_masked_quote(officer_c
     answer = re.search(r'<div class="answer sealed-text" id="answer">(.*?)</div>', page, re.S).group(1)
     assert html.unescape(answer) == "Call the front desk on \u2022\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u2022\u2022 [1]."
     assert "As the analyst saw it: phone number masked" in page
+
+
+def test_no_mask_is_claimed_when_the_analyst_saw_no_quotes(officer_client, analyst):
+    """A question the documents do not answer: quotes were chosen, but the analyst read only
+    "The documents don't answer this", so nothing they saw was masked."""
+    from appliance.answering.models import Conversation, Exchange
+
+    start = PASSAGE.index(QUOTE)
+    record_trace("t-none", analyst, shown="not_found", details_outcome="not_found", question="Who won in 2022?",
+                 answer="The documents don't answer this.", passage=PASSAGE,
+                 quotes=[{"n": 1, "start": start, "end": start + len(QUOTE), "score": 0.2}])
+    conversation = Conversation.objects.create(user=analyst)
+    Exchange.objects.create(conversation=conversation, trace_id="t-none",
+                            passage_entities={"c" * 64: [[PHONE, PHONE + 13, "PHONE_NUMBER"]]})
+
+    page = officer_client.get("/compliance/ledger/entries/1/").content.decode()
+
+    assert "As the analyst saw it" not in page and 'id="answer-masked"' not in page
+    assert '<div class="answer sealed-text" id="answer">The documents don&#x27;t answer this.</div>' in page
+
+
+def test_the_entry_names_its_event_and_verdict_in_words_once(officer_client, analyst, ledger):
+    record_trace("t-clean", analyst, findings=[])
+    clean = LedgerEntry.objects.get(target_id="t-clean")
+
+    page = officer_client.get(f"/compliance/ledger/entries/{clean.seq}/").content.decode()
+    created = officer_client.get("/compliance/ledger/entries/1/").content.decode()
+
+    assert '<dt>Event</dt><dd>Answer <span class="muted code">answer.answered</span></dd>' in page
+    assert re.search(r"<h1>Entry #\d+ <span class=\"badge\">Answered</span> <span class=\"review", page)
+    assert "Verdict <strong>Kept inside: sensitive</strong> under policy v1." in page  # not "sensitive sensitive"
+    assert '<span class="badge">Collection created</span>' in created
+
+
+def test_the_event_column_says_what_happened_in_words_with_the_code_beside(officer_client, ledger, officer):
+    officer_client.get("/compliance/")  # a read of the queue, #6
+
+    page = officer_client.get("/compliance/ledger/?own_reads=shown").content.decode()
+
+    assert cells_of(page, 5)[3] == "Question policy published policy.published policy version 2"
+    assert cells_of(page, 6)[3] == "Read the ledger: the review queue ledger.read"
+    assert '<a href="/compliance/ledger/entries/6/">Read the ledger</a>: the review queue ' \
+           '<span class="muted code">ledger.read</span>' in page

@@ -43,3 +43,35 @@ def test_it_gives_timings_in_words_with_units_in_the_order_the_steps_run():
         ("pieces the model wrote", "9", "pieces"),
         ("new step", "3 ms", "new_step_ms"),
     ]
+
+
+def test_every_ledger_event_the_code_records_has_words():
+    """The ledger list's Event column names each event in words (its code is secondary text)."""
+    import re
+    from pathlib import Path
+
+    from appliance.plain_words import ACTION_WORDS, action_words
+    root = Path(__file__).resolve().parent.parent
+    recorded = {match for folder in ("appliance", "guardrails", "ingest") for path in (root / folder).rglob("*.py")
+                for match in re.findall(r'record_event\(\s*"([a-z_]+\.[a-z_]+)"', path.read_text())}
+    assert recorded and recorded <= set(ACTION_WORDS), sorted(recorded - set(ACTION_WORDS))
+    assert action_words("review.reviewed") == "Marked reviewed"
+    assert action_words("policy.replayed") == "Stored questions replayed under a draft policy"
+    assert action_words("thing.done_twice") == "Thing done twice"
+
+
+def test_every_injection_rule_and_blocking_finding_reads_in_words():
+    from appliance.plain_words import INJECTION_RULE_WORDS, finding_words
+    from guardrails.injection import RULES
+    assert {name for name, _ in RULES} <= set(INJECTION_RULE_WORDS)
+    assert finding_words({"detector": "injection_rules", "type": "exfiltration"}) == \
+        "asks to send data out (exfiltration rule)"
+    assert finding_words({"detector": "pii", "type": "CREDIT_CARD"}) == "payment card number"
+    assert finding_words({"detector": "denied_topic", "type": "Mergers"}) == "denied topic: Mergers"
+
+
+def test_why_an_answer_was_kept_inside_names_each_source_above_public():
+    from appliance.plain_words import kept_inside_words
+    assert kept_inside_words({"question": "public", "collections": "internal", "chunks": "confidential"}) == [
+        "collection asked is internal", "passages retrieved are confidential"]
+    assert kept_inside_words({"question": "confidential"}) == ["personal data in the question"]

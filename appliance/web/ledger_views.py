@@ -20,7 +20,7 @@ from appliance.audit.checkpoints import key_id_of, public_key_bytes
 from appliance.audit.models import LedgerEntry
 from appliance.audit.watching import shown_chain_state
 from appliance.errors import ApplianceError
-from appliance.plain_words import (check_failure_words, check_short_words, check_words, detector_words, finding_action_words,
+from appliance.plain_words import (check_words, detector_words, finding_action_words,
                                    finding_type_words, outcome_words, perimeter_words, route_name_words, source_words,
                                    timing_rows, verdict_words)
 from appliance.web.ledger_forms import LedgerFilterForm
@@ -38,6 +38,7 @@ REVIEW_DONE = {
 
 
 MODEL_NOT_RUN = ("not_found", "blocked", "refused")
+SHOWS_QUOTES = ("answered", "quoted")  # the outcomes whose quotes the analyst read
 # After these decisions the item is handled: the officer moves on to the next one in the queue.
 # An annotation is a note on an item still open, so the officer stays on it.
 MOVES_ON = (review.REVIEWED, review.ESCALATED)
@@ -54,14 +55,12 @@ def compliance_home(request):
     describe_answers(page.object_list)
     for entry in page.object_list:
         entry.route_words = route_words(entry.details.get("route"), entry.model_ran)
-        entry.flags = ([f"Output check failed: {check_failure_words(name)}" for name in entry.failed_checks]
-                       + ([f"Kept inside: {entry.details['route']['sensitivity']}"]
-                          if "sensitive" in entry.queue_kinds else []))
     counts = queue.open_counts(everything)
     kinds = [(queue.ALL, "All", sum(1 for item in everything if item.is_open))]
     kinds += [(key, words, counts[key]) for key, words in queue.KINDS.items()]
     shown = everything if kind == queue.ALL else [item for item in everything if kind in item.kinds]
     context = {"page": page, "kind": kind, "kinds": kinds, "to_review": sum(1 for item in shown if item.is_open),
+               "order_words": queue.ORDER_WORDS,
                "handled": sum(1 for item in shown if not item.is_open), "people": people_with_roles()}
     return render(request, "web/compliance_home.html", context)
 
@@ -127,16 +126,18 @@ def ledger_entry(request, seq):
     as asked (a POST with `show=question`), which is recorded as a read of its own."""
     show_question = request.method == "POST" and request.POST.get("show") == "question"
     if request.method == "POST" and not show_question:
-        return redirect(entry_address(seq, request.GET.get("queue", "")))
-    return render_entry(request, seq, request.GET.get("queue", ""), show_question=show_question)
+        return redirect(entry_address(seq, request.GET.get("queue", ""), request.GET.get("from", "")))
+    return render_entry(request, seq, request.GET.get("queue", ""), show_question=show_question,
+                        came_from=request.GET.get("from", ""))
 
 
 def render_entry(request, seq: int, kind: str, review_form: dict | None = None, status: int = 200, *,
-                 show_question: bool = False):
+                 show_question: bool = False, came_from: str = ""):
     """Entry SEQ's page (its read recorded), opened from the queue of KIND if one is given.
     REVIEW_FORM is what the officer typed in a review form that was refused, with the refusal
     (`error`, and the `field` it is about), so nothing typed is lost. SHOW_QUESTION: the question as
-    asked, its showing recorded as a ledger read ("question"); else masked (question_shown)."""
+    asked, its showing recorded as a ledger read ("question"); else masked (question_shown).
+    CAME_FROM "inbox": opened from the inbox, which the page links back to."""
     try:
         opened = review.read_entry(request.user, seq)
     except LedgerEntry.DoesNotExist:
@@ -147,7 +148,7 @@ def render_entry(request, seq: int, kind: str, review_form: dict | None = None, 
             review.record_ledger_read(request.user, "question", seq=seq)
     context = {"opened": opened, "entry": opened.entry, "review_state": opened.review_state,
                "passages": passages_with_text(opened), "details": plain_details(opened.entry.details),
-               "review_form": review_form or {}}
+               "review_form": review_form or {}, "from_inbox": came_from == INBOX}
     if opened.entry.is_answer_trace:
         context |= context_question | evidence_in_words(opened)
         context |= {"assignees": review.escalation_choices(request.user),
@@ -176,7 +177,10 @@ def queue_place(seq: int, kind: str, officer) -> dict:
     """Where entry SEQ stands in OFFICER's queue of KIND: its neighbours, position and length."""
     items = queue.queue_items(kind, officer)
     previous, following = queue.neighbours(items, seq)
+    item = next((item for item in items if item.seq == seq), None)
+    flags = queue.flags_of(LedgerEntry.objects.get(seq=seq).details, item.kinds) if item is not None else []
     return {"queue": kind, "queue_words": queue.KINDS.get(kind, "All"), "queue_previous": previous,
+            "queue_flags": flags, "queue_urgent": item is not None and item.urgent,
             "queue_next": following, "queue_position": queue.position(items, seq),
             "queue_length": len(items), "queue_to_review": sum(1 for item in items if item.is_open)}
 
@@ -187,8 +191,9 @@ def evidence_in_words(opened: review.OpenedEntry) -> dict:
     details = opened.entry.details
     verdict = details.get("verdict") or {}
     route = details.get("route") or {}
+    outcome = details.get("outcome") or opened.entry.action.removeprefix("answer.")
     context = {
-        "outcome_words": outcome_words(details.get("outcome") or opened.entry.action.removeprefix("answer.")),
+        "outcome_words": outcome_words(outcome),
         "verdict_words": verdict_words(verdict.get("action", "")),
         "findings": [finding | {"detector_words": detector_words(finding.get("detector", "")),
                                 "type_words": finding_type_words(finding.get("detector", ""), finding.get("type", "")),
@@ -200,9 +205,14 @@ def evidence_in_words(opened: review.OpenedEntry) -> dict:
         "checks": [check | {"words": check_words(check.get("name", ""))} for check in details.get("output_checks") or []],
         "timings": timing_rows(details.get("timings") or {}),
     }
+    # The code beside the verdict's words only when they do not already say it ("Clean", not "Clean clean").
+    context["verdict_code_shown"] = verdict.get("action", "").lower() not in context["verdict_words"].lower()
+    # Quotes reach the analyst only with an answer or as quotes only; otherwise they read a message.
+    context["analyst_saw_quotes"] = outcome in SHOWS_QUOTES
     if "answer" in opened.values and "answer" not in opened.destroyed:
         context["shown"] = answer_as_shown(opened.values["answer"] or "", details, opened.values.get("passage_texts") or {},
                                            opened.entry.target_id, policy_of(verdict))
+        context["masked_seen"] = context["shown"].masked_words if outcome in SHOWS_QUOTES else []
     return context
 
 
@@ -255,13 +265,30 @@ def resolve_escalation(request, seq):
     """The assignee resolves the escalation entry SEQ, with a note; back to the answer's page."""
     escalation = get_object_or_404(LedgerEntry, seq=seq)
     answer_seq = escalation.details.get("seq", seq)
+    from_inbox = request.POST.get("from") == INBOX
     try:
         review.resolve_escalation(escalation, request.user, request.POST.get("note", ""))
     except ApplianceError as error:
         messages.error(request, error.message)
-    else:
+        return redirect(entry_address(answer_seq, came_from=INBOX if from_inbox else ""))
+    if not from_inbox:
         messages.success(request, f"Escalation of entry #{answer_seq} resolved.")
-    return redirect(entry_address(answer_seq))
+        return redirect(entry_address(answer_seq))
+    following = next_escalation(escalation, request.user)
+    if following is None:
+        messages.success(request, f"Escalation of entry #{answer_seq} resolved. Nothing else is escalated to you.")
+        return redirect("compliance-inbox")
+    messages.success(request, f"Escalation of entry #{answer_seq} resolved. Next in your inbox: entry #{following}.")
+    return redirect(entry_address(following, came_from=INBOX))
+
+
+def next_escalation(closed: LedgerEntry, officer) -> int | None:
+    """The answer OFFICER takes up from the inbox once the escalation CLOSED is resolved: that of
+    the next open escalation in the inbox's order (newest first: the next older one, else the
+    newest); None when none is left."""
+    waiting = list(review.open_escalations(officer).values_list("seq", "details__seq"))
+    following = [answer for seq, answer in waiting if seq < closed.seq] or [answer for _, answer in waiting]
+    return following[0] if following else None
 
 
 @permission_required("review_traces")
@@ -270,14 +297,25 @@ def inbox(request):
     """The escalations assigned to the signed-in officer that are not resolved, newest first, each
     with its question (masked, cut short), the answer's outcome and the escalation's note."""
     escalations = review.read_inbox(request.user)
-    describe_answers([escalation.trace for escalation in escalations if escalation.trace is not None])
+    traces = [escalation.trace for escalation in escalations if escalation.trace is not None]
+    describe_answers(traces)
+    for trace in traces:
+        trace.flags = queue.flags_of(trace.details, queue.kinds_of(
+            trace.details.get("outcome") or trace.action.removeprefix("answer."),
+            (trace.details.get("route") or {}).get("sensitivity"), trace.details.get("output_checks")))
     return render(request, "web/inbox.html", {"escalations": escalations})
 
 
-def entry_address(seq: int, kind: str = "") -> str:
-    """Entry SEQ's page, opened from the queue of KIND when one is given."""
+INBOX = "inbox"  # an entry page's ?from= when opened from the inbox
+
+
+def entry_address(seq: int, kind: str = "", came_from: str = "") -> str:
+    """Entry SEQ's page, opened from the queue of KIND when one is given, or from the inbox
+    (CAME_FROM "inbox")."""
     address = reverse("ledger-entry", args=[seq])
-    return f"{address}?queue={kind}" if kind == queue.ALL or kind in queue.KINDS else address
+    if kind == queue.ALL or kind in queue.KINDS:
+        return f"{address}?queue={kind}"
+    return f"{address}?from={INBOX}" if came_from == INBOX else address
 
 
 def next_in_queue(seq: int, kind: str, officer) -> str:

@@ -6,3 +6,6 @@ from appliance import plain_words
 register = template.Library()
 register.filter("entity_words", plain_words.entity_words)
 register.filter("route_words", plain_words.route_name_words)
+register.filter("action_words", plain_words.action_words)
+register.filter("target_words", plain_words.target_words)
+register.filter("read_words", plain_words.read_words)
