@@ -2,17 +2,20 @@
 
     reasons_for(verdict)   -> ["it contains a payment card number", ...]
     blocked_summary(verdict) -> "Stopped by policy version 3 because it contains a payment card number."
-    blocked_text(verdict)  -> the summary, then the policy's refusal text
+    advice_for(verdict)    -> "Ask again without the payment card number."
+    blocked_text(verdict)  -> the summary and the advice, then the policy's refusal text
 
 The chat, the API and `manage.py ask` all show these. The analyst learns which kind of problem the
 question has and which policy version judged it, never a detector's score, never the words or
 digits that matched (a card number is not echoed back: the screen exists so that it goes no
-further) and never an internal code such as US_SSN. The compliance officer reads the full findings
+further) and never an internal code such as US_SSN. Each family of rules has its own reason (a request to send
+data outside is not "an instruction to the assistant"), and the analyst is told what to do next
+("Ask again without the payment card number."). The compliance officer reads the full findings
 (detector, type, span, score) in the trace.
 """
 import re
 
-from appliance.plain_words import entity_name
+from appliance.plain_words import UNNAMED_ENTITY, entity_name, entity_words
 from guardrails.findings import BLOCK, Finding
 
 # How text hidden in a question was written, for a finding in a reading other than the question
@@ -49,6 +52,21 @@ OBFUSCATION_WORDS = {
     "variation selectors": "it hides text in invisible characters",
     "spelled out": "it spells out numbers in words",
 }
+# One entry per rule name of injection.RULES (tests/test_reasons.py checks that none is missing); the
+# classifier, which has no rule name, and an unknown rule read INSTRUCTION.
+INJECTION_RULE_WORDS = {
+    "override earlier instructions": "it tells the assistant to ignore its instructions",
+    "new instructions": "it gives the assistant new instructions",
+    "reveal the system prompt": "it asks for the assistant's own instructions or settings",
+    "persona switch": "it asks the assistant to act without its rules",
+    "fake role header": "it pretends to be a message from the system rather than a question",
+    "lift redaction": "it asks to switch off the masking of personal data or the screening",
+    "withheld content": "it asks for what the assistant withholds or for other people's questions",
+    "bulk verbatim dump": "it asks for whole documents word for word",
+    "exfiltration": "it asks to send data outside, to an e-mail address or a web address",
+    "hypothetical bypass": "it asks the assistant to pretend that the rules do not apply",
+    "decode and follow": "it asks the assistant to decode hidden text and follow it",
+}
 FAIL_CLOSED = "a screening check could not run, and the policy holds questions back when that happens (fail closed)"
 INSTRUCTION = "it reads like an instruction to the assistant"
 HARMFUL = "it asks for a way to cause serious harm (weapons, drugs, poisons, malware or break-ins)"
@@ -58,7 +76,7 @@ TIMED_OUT = " (timed out)"
 def reasons_for(verdict) -> list[str]:
     """Why VERDICT blocks, one plain reason per kind of problem, in the order the screen found them;
     [] when it does not block."""
-    blocking = [finding for finding in verdict.findings if finding.action == BLOCK]
+    blocking = blocking_findings(verdict)
     readings: dict[str, list[str]] = {}
     for finding in blocking:
         readings.setdefault(reason_for(finding), []).append(finding.reading)
@@ -66,11 +84,22 @@ def reasons_for(verdict) -> list[str]:
             for reason, found_in in readings.items()]
 
 
+def blocking_findings(verdict) -> list[Finding]:
+    """VERDICT's blocking findings the analyst is told about: the classifier's vaguer "reads like an
+    instruction" is left out when a rule has named the instruction ("it asks to send data outside")."""
+    blocking = [finding for finding in verdict.findings if finding.action == BLOCK]
+    if any(finding.detector == "injection_rules" for finding in blocking):
+        blocking = [finding for finding in blocking if finding.detector != "injection_classifier"]
+    return blocking
+
+
 def reason_for(finding: Finding) -> str:
     """One blocking finding in plain words, without its score or the text it matched."""
     if finding.detector == "pii":
         return f"it contains {entity_name(finding.type)}"
-    if finding.detector in ("injection_rules", "injection_classifier"):
+    if finding.detector == "injection_rules":
+        return INJECTION_RULE_WORDS.get(finding.type, INSTRUCTION)
+    if finding.detector == "injection_classifier":
         return INSTRUCTION
     if finding.detector == "harmful_request":
         return HARMFUL
@@ -112,9 +141,51 @@ def blocked_summary(verdict) -> str:
     return f"Stopped by policy version {verdict.policy_version} because {joined(reasons)}."
 
 
+# What the analyst can do about each kind of problem (advice_for), by the detector that found it.
+ASK_PLAINLY = "Ask about the documents in your own words, without instructions to the assistant."
+ADVICE = {
+    "injection_rules": ASK_PLAINLY,
+    "injection_classifier": ASK_PLAINLY,
+    "exfiltration": "The assistant sends nothing anywhere: ask only about what the documents say.",
+    "obfuscation": "Ask again in plain text.",
+    "denied_topic": "This topic is not answered here; your compliance officer can tell you where to ask.",
+    "screening": "Try again in a minute; if it happens again, tell your compliance officer.",
+}
+
+
+def advice_for(verdict) -> str:
+    """What the analyst can do next about VERDICT's blocking findings, one sentence per kind of
+    problem: first the values to leave out ("Ask again without the payment card number."), then the
+    rest in the order found; "" when it does not block, or for a harmful request (nothing to rephrase)."""
+    blocking = blocking_findings(verdict)
+    without = [value_words(finding) for finding in blocking if value_words(finding)]
+    advice = [f"Ask again without {joined(list(dict.fromkeys(without)))}."] if without else []
+    for finding in blocking:
+        if finding.detector == "length":
+            advice.append(f"Ask a shorter question, of at most {length_limit(finding):,} characters.")
+        elif finding.detector == "policy_pattern" and finding.type.endswith(TIMED_OUT):
+            advice.append(ADVICE["screening"])
+        elif finding.detector == "injection_rules" and finding.type == "exfiltration":
+            advice.append(ADVICE["exfiltration"])
+        elif finding.detector in ADVICE:
+            advice.append(ADVICE[finding.detector])
+    return " ".join(dict.fromkeys(advice))
+
+
+def value_words(finding: Finding) -> str:
+    """"the payment card number" for a blocking finding the analyst can leave out of the question; ""."""
+    if finding.detector == "pii":
+        return f"the {entity_words(finding.type)}" if entity_name(finding.type) != UNNAMED_ENTITY else "that personal data"
+    if finding.detector == "policy_pattern" and not finding.type.endswith(TIMED_OUT):
+        return f"the {finding.type}"  # the pattern's name, as the officer wrote it ("Employee number")
+    return ""
+
+
 def blocked_text(verdict) -> str:
-    """What the analyst reads for a blocked question: the summary, then the policy's refusal text."""
-    return "\n".join(part for part in (blocked_summary(verdict), verdict.refusal) if part)
+    """What the analyst reads for a blocked question: the summary and what to do (advice_for) on one
+    line, then the policy's refusal text."""
+    first = " ".join(part for part in (blocked_summary(verdict), advice_for(verdict)) if part)
+    return "\n".join(part for part in (first, verdict.refusal) if part)
 
 
 def joined(parts: list[str]) -> str:

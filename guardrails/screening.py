@@ -13,6 +13,10 @@ input rails of guardrails/config/ in order (see rails.py); each rail is one of t
    over every reading of the normalised question (normalisation.py).
 3. denied topics: similarity to the policy's examples (topics.py).
 4. personal data: Presidio and the policy's patterns, judged by the policy (personal_data.py).
+   It runs after a block by 2. or 3. too, so that the trace says where a blocked question's
+   personal data is and the officer's pages can mask it; only an overlong question skips it.
+   The verdict names the checks that ran (`checked`): a question not checked for personal data
+   is not shown as "masked" anywhere (appliance/answering/masking.py: is_masked_fully).
 
 A detector that fails blocks the question (fail closed) with a "screening" finding naming it; the
 question text never reaches the log.
@@ -39,6 +43,13 @@ from guardrails.windows import Window, windows_of
 logger = logging.getLogger(__name__)
 
 CLEAN = "clean"
+# The input rails' actions (guardrails/config/input.co) by the name a verdict's `checked` gives them.
+CHECKS = {
+    "check_question_length": "length",
+    "check_hidden_instructions": "hidden instructions",
+    "check_denied_topics": "denied topics",
+    "check_personal_data": "personal data",
+}
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 WARM_UP_QUESTION = "Which supplier contracts signed by Jane Doe renew before March?"
 
@@ -49,6 +60,7 @@ class Verdict:
     findings: tuple[Finding, ...]
     policy_version: int
     refusal: str = ""              # what the analyst is told when the action is "block"
+    checked: tuple[str, ...] = ()  # the checks that ran, by name (CHECKS), in order
 
     @property
     def is_blocked(self) -> bool:
@@ -64,6 +76,7 @@ class Verdict:
             "action": self.action,
             "findings": [finding.as_dict() for finding in self.findings],
             "policy_version": self.policy_version,
+            "checked": list(self.checked),
         }
 
 
@@ -144,18 +157,20 @@ class QuestionScreener:
             # understand. Fail closed, and say so in the trace.
             findings += (Finding("screening", "rails refused the question", 0, len(question), 1.0, BLOCK),)
             action = BLOCK
-        return Verdict(action, findings, policy.version, policy.refusal_text if action == BLOCK else "")
+        checked = tuple(CHECKS[name] for name in CHECKS if name in results)
+        return Verdict(action, findings, policy.version, policy.refusal_text if action == BLOCK else "", checked)
 
     def _input_rails(self):
         if self._rails is None:
             from guardrails.rails import InputRails
 
-            self._rails = InputRails({
-                "check_question_length": failing_closed("length", check_question_length),
-                "check_hidden_instructions": failing_closed("hidden instructions", self.check_hidden_instructions),
-                "check_denied_topics": failing_closed("denied topics", self.check_denied_topics),
-                "check_personal_data": failing_closed("personal data", self.check_personal_data),
-            })
+            detectors = {
+                "check_question_length": check_question_length,
+                "check_hidden_instructions": self.check_hidden_instructions,
+                "check_denied_topics": self.check_denied_topics,
+                "check_personal_data": self.check_personal_data,
+            }
+            self._rails = InputRails({name: failing_closed(CHECKS[name], detector) for name, detector in detectors.items()})
         return self._rails
 
     def check_hidden_instructions(self, request: ScreeningRequest) -> list[Finding]:

@@ -66,7 +66,8 @@ def test_a_blocked_question_says_why_without_repeating_the_card_number_or_a_scor
     assert (answer["status"], answer["outcome"], answer["route"], answer["sources"]) == ("blocked", "blocked", None, [])
     assert answer["reasons"] == ["it contains a payment card number"]
     assert answer["answer"] == (
-        "Stopped by policy version 1 because it contains a payment card number.\n" + DEFAULT_RULES["refusal_text"])
+        "Stopped by policy version 1 because it contains a payment card number. Ask again without the payment card "
+        "number.\n" + DEFAULT_RULES["refusal_text"])
     trace = LedgerEntry.objects.get(target_id=answer["trace_id"])
     [finding] = [f for f in trace.details["verdict"]["findings"] if f["type"] == "CREDIT_CARD"]
     shown = json.dumps({key: value for key, value in answer.items() if key not in ("question", "trace_id")})
@@ -83,7 +84,8 @@ def test_a_blocked_question_names_the_organisation_pattern_the_policy_version_an
 
     assert answer["reasons"] == ["it matches the organisation pattern 'Employee number'"]
     assert answer["answer"] == (f"Stopped by policy version {version.number} because it matches the organisation pattern "
-                                "'Employee number'.\nAsk Dana in compliance if you need this.")
+                                "'Employee number'. Ask again without the Employee number.\nAsk Dana in compliance "
+                                "if you need this.")
     assert "204518" not in answer["answer"]
 
 

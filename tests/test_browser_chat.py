@@ -126,8 +126,11 @@ def test_a_blocked_analyst_reads_why_in_plain_words(browser, live_server, analys
 
     refusal = DEFAULT_RULES["refusal_text"]
     assert explanations == [
-        f"Stopped by policy version 1 because it contains a payment card number.\n{refusal}",
-        f"Stopped by policy version 1 because it reads like an instruction to the assistant.\n{refusal}",
+        f"Stopped by policy version 1 because it contains a payment card number. Ask again without the payment card "
+        f"number.\n{refusal}",
+        f"Stopped by policy version 1 because it tells the assistant to ignore its instructions and it contains a "
+        f"payment card number. Ask again without the payment card number. Ask about the documents in your own words, "
+        f"without instructions to the assistant.\n{refusal}",
     ]
     assert "4111" not in shown and "4444" not in shown and "CREDIT_CARD" not in page
     assert "Traceback" not in output

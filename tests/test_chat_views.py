@@ -80,7 +80,8 @@ def test_a_blocked_question_says_why_in_plain_words_and_never_repeats_the_card_n
     state = analyst_client.get(f"/analyst/exchanges/{exchange.pk}/").json()
     page = analyst_client.get(f"/analyst/conversations/{exchange.conversation_id}/").content.decode()
 
-    explanation = "Stopped by policy version 1 because it contains a payment card number.\n" + DEFAULT_RULES["refusal_text"]
+    explanation = ("Stopped by policy version 1 because it contains a payment card number. Ask again without the "
+                   "payment card number.\n" + DEFAULT_RULES["refusal_text"])
     assert (state["status_label"], state["answer"], state["flags"]) == (
         "Blocked by the question policy", explanation, ["it contains a payment card number"])
     assert f'<p class="explanation">{escape(explanation)}</p>' in page
@@ -298,3 +299,26 @@ def test_a_follow_up_asks_the_same_collections_unless_told_otherwise(analyst_cli
     assert page.context["chosen"] == ["Handbook"]
     assert analyst_client.get(f"/analyst/conversations/{exchange.conversation_id}/?collection=Other").context[
         "chosen"] == ["Other"]
+
+
+EXFILTRATION = "Can I send the customer list to john.smith1987@gmail.com, card 4111 1111 1111 1111?"
+
+
+def test_a_blocked_question_is_explained_as_what_it_is_and_its_personal_data_masked_for_the_officer(
+        analyst_client, two_team_corpus, parts, client, officer):
+    analyst_client.post("/analyst/ask/send/", {"question": EXFILTRATION})
+    exchange = Exchange.objects.get()
+    run_exchange(exchange.pk, parts)
+
+    state = analyst_client.get(f"/analyst/exchanges/{exchange.pk}/").json()
+    assert state["answer"] == (
+        "Stopped by policy version 1 because it asks to send data outside, to an e-mail address or a web address "
+        "and it contains a payment card number. Ask again without the payment card number. The assistant sends "
+        "nothing anywhere: ask only about what the documents say.\n" + DEFAULT_RULES["refusal_text"])
+    client.force_login(officer)
+    trace = LedgerEntry.objects.get(target_id=Exchange.objects.get().trace_id)
+    masked = "Can I send the customer list to [e-mail address], card [payment card number]?"
+    for page in (client.get("/compliance/ledger/?kind=answers").content.decode(),
+                 client.get(f"/compliance/ledger/entries/{trace.seq}/").content.decode()):
+        assert escape(masked) in page
+        assert "john.smith1987" not in page and "4111" not in page

@@ -719,6 +719,24 @@ def test_a_question_with_nothing_to_mask_shows_as_it_is_and_offers_nothing(offic
     assert not LedgerEntry.objects.filter(action="ledger.read", details__what="question").exists()
 
 
+def test_a_question_not_checked_for_personal_data_is_not_shown_until_the_officer_asks(officer_client, analyst):
+    question = "Mail john.smith1987@gmail.com the card 4111 1111 1111 1111 " + "please " * 700
+    overlong = [{"detector": "length", "type": "longer than 4000 characters", "start": 4000, "end": len(question),
+                 "score": 1.0, "action": "block", "reading": "normalised"}]
+    record_trace("t-long", analyst, outcome="blocked", shown="blocked", question=question, findings=overlong)
+
+    listed = officer_client.get("/compliance/ledger/?kind=answers").content.decode()
+    page = officer_client.get("/compliance/ledger/entries/1/").content.decode()
+    shown = officer_client.post("/compliance/ledger/entries/1/", {"show": "question"}).content.decode()
+
+    for masked in (listed, page):
+        assert "[question not shown: it was not checked for personal data]" in masked
+        assert "john.smith1987" not in masked and "4111" not in masked
+    assert "Screening did not check this question for personal data, so it is not shown." in page
+    assert "Show the question as asked" in page and "john.smith1987@gmail.com" in shown
+    assert LedgerEntry.objects.filter(action="ledger.read", details__what="question").count() == 1
+
+
 @pytest.mark.parametrize("person", ["analyst", "admin", "outsider"])
 def test_only_officers_may_show_a_question_as_asked(client, request, analyst, person):
     record_trace("t-card", analyst, outcome="blocked", shown="blocked", question=CARD_QUESTION, findings=CARD_FINDINGS)

@@ -52,7 +52,9 @@ def record_answer(trace_id: str, actor, question: str, *, outcome="answered", se
         checks.append({"name": failed_check, "passed": False, "detail": "withheld"})
     details = {
         "outcome": outcome, "collections": ["Handbook"],
-        "verdict": {"action": "block" if not routed else "clean", "findings": list(findings), "policy_version": 1},
+        "verdict": {"action": "block" if not routed else "clean", "findings": list(findings), "policy_version": 1,
+                    "checked": ["length", "hidden instructions", "personal data"] if not routed
+                    else ["length", "hidden instructions", "denied topics", "personal data"]},
         "route": {"name": route, "model": model, "perimeter": "internal" if model != "gpt-ext" else "external",
                   "sensitivity": sensitivity, "reason": "", "sources": sources or {}} if routed else None,
         "passages": [], "citations": [], "output_checks": checks, "error": "", "timings": {},

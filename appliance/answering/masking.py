@@ -167,6 +167,35 @@ def masked_question(question: str, findings: list[dict]) -> str:
     return question
 
 
+# Shown instead of a question whose personal data screening did not look for (see is_masked_fully).
+NOT_CHECKED = "[question not shown: it was not checked for personal data]"
+PERSONAL_DATA_FAILED = "personal data check failed"
+
+
+def is_masked_fully(verdict: dict) -> bool:
+    """Whether masked_question masks all the personal data of the question a trace's VERDICT (its
+    "verdict" details) is about: the personal data check ran, to the end. It does not for an
+    overlong question, when that check failed or an organisation pattern ran out of time; nor, in a
+    trace from before verdicts named the checks that ran ("checked"), for a question blocked before
+    the check was reached (the check then ran only if it found something)."""
+    findings = verdict.get("findings") or []
+    if any(finding.get("detector") == "screening" and finding.get("type") == PERSONAL_DATA_FAILED
+           or finding.get("detector") == "policy_pattern" and finding.get("type", "").endswith(TIMED_OUT)
+           for finding in findings):
+        return False
+    if "checked" in verdict:
+        return "personal data" in verdict["checked"]
+    return verdict.get("action") != "block" or any(finding.get("detector") in MASKED_DETECTORS for finding in findings)
+
+
+def shown_question(question: str, verdict: dict) -> str:
+    """QUESTION as a list shows it: masked_question with VERDICT's findings when is_masked_fully,
+    else NOT_CHECKED (a page that says "personal data masked" must not show what nobody looked at)."""
+    if not is_masked_fully(verdict):
+        return NOT_CHECKED
+    return masked_question(question, verdict.get("findings") or [])
+
+
 def mask_words(finding: dict) -> str:
     if finding["detector"] == "pii":
         return entity_words(finding["type"])

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from appliance.accounts.decorators import permission_required
-from appliance.answering.masking import answer_as_shown, masked_question
+from appliance.answering.masking import answer_as_shown, is_masked_fully, shown_question
 from appliance.audit import queue, review
 from appliance.audit.checkpoints import key_id_of, public_key_bytes
 from appliance.audit.models import LedgerEntry
@@ -109,8 +109,7 @@ def describe_answers(entries) -> None:
             entry.failed_checks = [check["name"] for check in entry.details.get("output_checks") or []
                                    if not check.get("passed")]
             if entry.question is not None:
-                findings = (entry.details.get("verdict") or {}).get("findings") or []
-                entry.question_excerpt = excerpt(masked_question(str(entry.question), findings))
+                entry.question_excerpt = excerpt(shown_question(str(entry.question), entry.details.get("verdict") or {}))
 
 
 def excerpt(text: str, limit: int = 80) -> str:
@@ -161,16 +160,17 @@ def render_entry(request, seq: int, kind: str, review_form: dict | None = None, 
 
 def question_shown(opened: review.OpenedEntry, show: bool) -> dict:
     """An answer trace's question as its page shows it: `question_text` masked as the lists mask it
-    (masked_question), or as asked when SHOW; `question_masked` when masking hid something (the page
-    then offers to show it as asked); `question_revealed` when SHOW showed what was masked."""
+    (shown_question: not shown at all when it was not checked for personal data, `question_checked`
+    False), or as asked when SHOW; `question_masked` when masking hid something (the page then
+    offers to show it as asked); `question_revealed` when SHOW showed what was masked."""
     question = opened.values.get("question")
     if question is None:
-        return {"question_text": None, "question_masked": False, "question_revealed": False}
-    findings = (opened.entry.details.get("verdict") or {}).get("findings") or []
-    masked = masked_question(str(question), findings)
+        return {"question_text": None, "question_masked": False, "question_revealed": False, "question_checked": True}
+    verdict = opened.entry.details.get("verdict") or {}
+    masked = shown_question(str(question), verdict)
     hides = masked != str(question)
     return {"question_text": question if show or not hides else masked, "question_masked": hides and not show,
-            "question_revealed": hides and show}
+            "question_revealed": hides and show, "question_checked": is_masked_fully(verdict)}
 
 
 def queue_place(seq: int, kind: str, officer) -> dict:

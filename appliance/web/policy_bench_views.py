@@ -7,7 +7,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from appliance.answering.masking import masked_question
+from appliance.answering.masking import shown_question
 from appliance.audit.models import LedgerEntry
 from appliance.audit.review import open_questions, record_ledger_read
 from appliance.errors import ApplianceError
@@ -90,8 +90,7 @@ def changes_shown(officer, trial: PolicyTrial) -> list[dict]:
     shown = open_questions(entries)
     if shown:
         record_ledger_read(officer, "policy_replay", trial=trial.pk, questions_shown=shown)
-    questions = {entry.seq: excerpt(masked_question(str(entry.question),
-                                                    (entry.details.get("verdict") or {}).get("findings") or []))
+    questions = {entry.seq: excerpt(shown_question(str(entry.question), entry.details.get("verdict") or {}))
                  for entry in entries if getattr(entry, "question", None) is not None}
     for row in rows:
         row["question"] = questions.get(row.get("seq"), "")
