@@ -29,7 +29,7 @@ from appliance.audit.review import open_questions
 from appliance.routing.decision import SOURCE_WORDING
 from appliance.audit.sealing import ledger_key
 from appliance.errors import ApplianceError, QuestionInvalid
-from appliance.plain_words import VERDICT_WORDS, entity_words, finding_action_words, score_words
+from appliance.plain_words import VERDICT_WORDS, entity_words, finding_action_words, score_words, verdict_words
 from guardrails.findings import BLOCK, REPORT, SENSITIVE
 from guardrails.models import PolicyTrial, PolicyVersion
 from guardrails.policy import MAX_QUESTION_CHARS_LIMIT, Policy, rules_digest
@@ -174,7 +174,8 @@ def finding_shown(finding, policy: Policy | None = None, question: str | None = 
             words += TOPIC_SCORES.format(score=f"{finding.score:.2f}", block=score_words(threshold),
                                          report=score_words(report_from(threshold)))
         elif finding.detector == "injection_classifier":
-            words += CLASSIFIER_SCORES.format(score=f"{finding.score:.2f}", block=score_words(policy.injection_min_score))
+            words += CLASSIFIER_SCORES.format(score=f"{finding.score:.2f}",
+                                              block=score_words(policy.injection_min_score))
     if finding.reading != AS_TYPED:
         words = f"{words} ({reading_words(finding.reading)})"
     shown = {"words": words, "action": finding.action, "action_words": finding_action_words(finding.action),
@@ -333,8 +334,8 @@ def replay_warning(summary: dict | None) -> str:
     if summary is None:
         return "There is no replay of this draft: you have not replayed stored questions under it."
     if not summary["same_rules"]:
-        return (f"The replay was of an earlier draft (replay {summary['trial']}, against v{summary['compared_with_version']}): "
-                "it does not show what this draft would change.")
+        return (f"The replay was of an earlier draft (replay {summary['trial']}, "
+                f"against v{summary['compared_with_version']}): it does not show what this draft would change.")
     return ""
 
 
@@ -354,19 +355,20 @@ def replay_summary_words(summary: dict | None) -> str:
 def policy_event_rows(action: str, details: dict) -> list[tuple[str, str]] | None:
     """The details of a policy.published, policy.replayed or policy.tested ledger entry as (name,
     text) rows in plain words for the entry page; None for other actions."""
+    compared = [("Draft digest", details.get("draft_digest", "")),
+                ("Compared with", f"v{details.get('current_version')}")]
     if action == "policy.published":
         changed = ", ".join(name.replace("_", " ") for name in details.get("changed", [])) or "nothing"
         return [("Version", f"v{details.get('number')}"), ("Rules digest", details.get("digest", "")),
-                ("What changed", changed), ("Replay before publishing", replay_summary_words(details.get("last_replay")))]
+                ("What changed", changed),
+                ("Replay before publishing", replay_summary_words(details.get("last_replay")))]
     if action == "policy.replayed":
+        questions = f"{details.get('replayed', 0)} replayed of the last {details.get('asked', 0)} asked"
+        if details.get("unreadable"):
+            questions += f"; {details['unreadable']} not readable"
         counts = ", ".join(f"{details.get(change, 0)} {CHANGE_WORDS[change].lower()}" for change in CHANGES)
-        return [("Draft digest", details.get("draft_digest", "")), ("Compared with", f"v{details.get('current_version')}"),
-                ("Questions", f"{details.get('replayed', 0)} replayed of the last {details.get('asked', 0)} asked"
-                              f"{'; ' + str(details['unreadable']) + ' not readable' if details.get('unreadable') else ''}"),
-                ("Result", f"{counts}, {details.get('unchanged', 0)} unchanged")]
+        return [*compared, ("Questions", questions), ("Result", f"{counts}, {details.get('unchanged', 0)} unchanged")]
     if action == "policy.tested":
-        return [("Draft digest", details.get("draft_digest", "")), ("Compared with", f"v{details.get('current_version')}"),
-                ("Under the draft", VERDICT_WORDS.get(details.get("draft_action"), details.get("draft_action", ""))),
-                ("Under the version in force", VERDICT_WORDS.get(details.get("current_action"),
-                                                                 details.get("current_action", "")))]
+        return [*compared, ("Under the draft", verdict_words(details.get("draft_action", ""))),
+                ("Under the version in force", verdict_words(details.get("current_action", "")))]
     return None

@@ -146,7 +146,8 @@ def render_entry(request, seq: int, kind: str, review_form: dict | None = None, 
         if context_question["question_revealed"]:
             review.record_ledger_read(request.user, "question", seq=seq)
     context = {"opened": opened, "entry": opened.entry, "review_state": opened.review_state,
-               "passages": passages_with_text(opened), "details": plain_details(opened.entry.details, opened.entry.action),
+               "passages": passages_with_text(opened),
+               "details": plain_details(opened.entry.details, opened.entry.action),
                "details_in_words": opened.entry.action.startswith("policy."),
                "review_form": review_form or {}}
     if opened.entry.is_answer_trace:
