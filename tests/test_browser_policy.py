@@ -23,6 +23,9 @@ def test_an_officer_publishes_a_stricter_policy(browser, live_server, officer): 
     # No replay of this draft: the page says so, and publishes only when the officer confirms.
     warning = browser.find_element(By.ID, "publish-warning").text
     assert current_policy().version == 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.find_element(By.ID, "publish-warning").location_once_scrolled_into_view
+    browser.save_screenshot(str(ARTIFACTS / "officer-policy-publish-confirm.png"))
     browser.find_element(By.ID, "publish-anyway").click()
 
     notice = browser.find_element(By.CSS_SELECTOR, ".notice.success").text
