@@ -132,8 +132,9 @@ def screen_trial_question(trial: PolicyTrial, screener, draft: Policy, current: 
     # The officer typed the question: the result keeps what each finding matched in it, personal
     # data masked (matched_words), and drops the question.
     question = open_question(trial)
-    result = {"draft": verdict_shown(draft_verdict, draft, question),
-              "current": verdict_shown(current_verdict, current, question)}
+    masked = masked_text(question, masked_spans(draft_verdict, current_verdict))
+    result = {"draft": verdict_shown(draft_verdict, draft, question, masked),
+              "current": verdict_shown(current_verdict, current, question, masked)}
     with transaction.atomic():
         # The question goes with the result: from here on the row holds findings only.
         PolicyTrial.objects.filter(pk=trial.pk).update(
@@ -143,11 +144,23 @@ def screen_trial_question(trial: PolicyTrial, screener, draft: Policy, current: 
                      current_action=current_verdict.action)
 
 
-def verdict_shown(verdict, policy: Policy | None = None, question: str | None = None) -> dict:
+def verdict_shown(verdict, policy: Policy | None = None, question: str | None = None,
+                  masked: str | None = None) -> dict:
     """A verdict under POLICY as the bench shows it: the action, and each finding in plain words with
-    what it matched in QUESTION (personal data masked) and, for a score, the policy's threshold."""
+    what it matched in QUESTION (shown from MASKED, the question with its personal data masked) and,
+    for a score, the policy's threshold."""
     return {"action": verdict.action, "words": VERDICT_WORDS[verdict.action],
-            "findings": [finding_shown(finding, policy, question) for finding in verdict.findings]}
+            "findings": [finding_shown(finding, policy, question, masked) for finding in verdict.findings]}
+
+
+def masked_text(question: str, spans: list[dict]) -> str:
+    """QUESTION with each character of SPANS (masked_spans()) replaced by "•": offsets are kept, so a
+    detector's match shown from it hides the personal data inside it."""
+    chars = list(question)
+    for span in spans:
+        for index in range(max(0, span["start"]), min(len(chars), span["end"])):
+            chars[index] = "•"
+    return "".join(chars)
 
 
 REPORTED_LIKENESS = "the attack detector saw a faint likeness to an instruction, not enough to act on"
@@ -157,7 +170,8 @@ CLASSIFIER_SCORES = " (probability {score}; blocks from {block})"
 MATCH_CHARS = 80  # the longest match the bench shows of a detector that is not about personal data
 
 
-def finding_shown(finding, policy: Policy | None = None, question: str | None = None) -> dict:
+def finding_shown(finding, policy: Policy | None = None, question: str | None = None,
+                  masked: str | None = None) -> dict:
     """A finding as the bench lists it: what it is in words, what it does, its code (secondary) and,
     given the QUESTION, `matched`: what it matched, personal data masked."""
     words = reason_for(finding)
@@ -181,15 +195,16 @@ def finding_shown(finding, policy: Policy | None = None, question: str | None = 
     shown = {"words": words, "action": finding.action, "action_words": finding_action_words(finding.action),
              "code": finding.type if finding.detector in ("pii", "length", "obfuscation") else finding.detector}
     if question is not None:
-        shown["matched"] = matched_words(finding, question)
+        shown["matched"] = matched_words(finding, question, masked)
     return shown
 
 
-def matched_words(finding, question: str) -> str:
+def matched_words(finding, question: str, masked: str | None = None) -> str:
     """What FINDING matched in QUESTION, for the bench: an e-mail address with its local part masked
     ("e-mail address j***@gmail.com"), other personal data and the officer's patterns (which may
     name personal data) as their kind and place ("a payment card number, characters 12-31"), other
-    detectors' matches as text, cut short. The bench keeps this in its result row."""
+    detectors' matches as text from MASKED (the question with the personal data any verdict found
+    masked), cut short. The bench keeps this in its result row."""
     start, end = max(0, finding.start), min(len(question), finding.end)
     if not 0 <= start < end or finding.detector in ("length", "screening"):
         return ""
@@ -202,6 +217,7 @@ def matched_words(finding, question: str) -> str:
         return f"{kind}, characters {start + 1}-{end}"
     if finding.reading != AS_TYPED:
         return f"characters {start + 1}-{end}"  # found in a decoded reading: the raw span reads as noise
+    text = (masked or question)[start:end]
     return text if len(text) <= MATCH_CHARS else text[:MATCH_CHARS - 1] + "…"
 
 
