@@ -320,11 +320,12 @@ MASKED_DETECTORS = ("pii", "policy_pattern")
 
 
 def masked_spans(*verdicts) -> list[dict]:
-    """The personal data and pattern matches either verdict found, report-only ones too, as findings
-    masked_question() masks: a blocked question's verdict stops before personal data is looked for,
-    so the other side's findings are what masks it."""
+    """The personal data and pattern matches that either verdict acts on (blocks or keeps inside), as
+    findings masked_question() masks, as the queue masks a question: a blocked question's verdict
+    stops before personal data is looked for, so the other side's findings are what masks it. What
+    both only report (a date, a place) stays readable."""
     return [{"detector": f.detector, "type": f.type, "start": f.start, "end": f.end, "action": SENSITIVE}
-            for verdict in verdicts for f in verdict.findings if f.detector in MASKED_DETECTORS]
+            for verdict in verdicts for f in verdict.findings if f.detector in MASKED_DETECTORS and f.action != REPORT]
 
 
 def last_replay_summary(actor, rules: dict, version_in_force: int | None = None) -> dict | None:
