@@ -5,7 +5,8 @@ version in force, as the worker runs it, beside the naive way in the same run.
 
 The questions are made with a fixed seed (benchmarks/screening_latency.py's 30-word business
 questions, one in three with a name, an e-mail address or a phone number; one in ten asks about an
-acquisition), stored as sealed exchanges in a fresh SQLite database. The draft adds a denied topic
+acquisition), stored as answer traces in the ledger of a fresh SQLite database (question sealed,
+route recorded as public), which is where the replay reads them, blocked ones included. The draft adds a denied topic
 ("Mergers") and stops treating names as sensitive. Timed:
 
 - replay: guardrails.testbench.run_trial, everything included (opening each sealed question,
@@ -20,6 +21,7 @@ import random
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -35,7 +37,9 @@ django.setup()
 from django.contrib.auth.models import User  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
-from appliance.answering.models import Conversation, Exchange  # noqa: E402
+from appliance.audit.models import LedgerEntry  # noqa: E402
+from appliance.audit.recording import record_event  # noqa: E402
+from appliance.audit.review import open_questions  # noqa: E402
 from appliance.runtime import question_screener  # noqa: E402
 from guardrails.models import PolicyTrial  # noqa: E402
 from guardrails.policy import DEFAULT_RULES, Policy  # noqa: E402
@@ -58,22 +62,26 @@ def stored_questions(count: int, seed: int = 11) -> list[str]:
     return [rng.choice(ACQUISITIONS) if index % 10 == 5 else text for index, text in enumerate(texts)]
 
 
+PUBLIC = {"question": "public", "collections": "public", "chunks": "public", "conversation": "public"}
+
+
 def store(texts: list[str]) -> User:
     analyst = User.objects.create_user("alice")
-    conversation = Conversation.objects.create(user=analyst)
-    Exchange.objects.bulk_create(
-        Exchange(conversation=conversation, question=text, status=Exchange.Status.ANSWERED,
-                 outcome=Exchange.Outcome.ANSWERED) for text in texts)
+    for text in texts:
+        record_event("answer.answered", analyst, ("trace", uuid.uuid4().hex), sealed={"question": text},
+                     outcome="answered", verdict={"action": "clean", "findings": []},
+                     route={"name": "external-general", "sources": PUBLIC})
     return User.objects.create_user("charlie")
 
 
 def naive(screener, count: int) -> float:
     draft, current = Policy.from_rules(DRAFT), current_policy()
     started = time.perf_counter()
-    for exchange in Exchange.objects.order_by("-asked_at", "-id")[:count]:
-        question = exchange.question
-        screener.run(question, draft)
-        screener.run(question, current)
+    entries = list(LedgerEntry.objects.filter(action__startswith="answer.").order_by("-seq")[:count])
+    open_questions(entries)
+    for entry in entries:
+        screener.run(entry.question, draft)
+        screener.run(entry.question, current)
     return time.perf_counter() - started
 
 

@@ -38,7 +38,10 @@ class PolicyTrial(models.Model):
     The web tier creates the row and queues its id; the worker claims it, fills in done/total as it
     goes (the editor polls them) and writes the result. A question typed into the bench is sealed
     (sealed_question, under the ledger key) only until the worker has screened it, then dropped: the
-    result keeps findings (detector, type, span, action), never the text.
+    result keeps findings in words with what each matched (personal data masked: an e-mail address as
+    j***@domain, other kinds by place; other matches as text, up to 80 characters, which for the
+    classifier or a topic can be a short question whole). A replay's result keeps, per changed
+    question, its trace and the spans to mask, never the text.
     """
 
     class Kind(models.TextChoices):

@@ -374,7 +374,9 @@ def english_recognizers() -> list:
 # check digits (3); a card number's Luhn digit, a modulus-11 NHS number or BSN, a number that
 # libphonenumber finds valid (2: about one string in ten passes each), and a US SSN, whose 3-2-4
 # grouping no phone plan uses (a number libphonenumber accepts after "social security number" is
-# still the SSN).
+# still the SSN). An e-mail address that Presidio validates (a public suffix after the @) proves
+# more than a web-address pattern (2): "john.smith1987@gmail.com" is not also the web addresses
+# "john.sm" (.sm is a top-level domain) and "gmail.com".
 RECOGNIZER_STRENGTH = {
     **dict.fromkeys((
         "IbanRecognizer", "FrNirRecognizer", "BeNationalNumberRecognizer", "FiPersonalIdentityCodeRecognizer",
@@ -382,7 +384,7 @@ RECOGNIZER_STRENGTH = {
     ), 3),
     **dict.fromkeys((
         "CreditCardRecognizer", "NhsRecognizer", "NlBsnRecognizer", "DeTaxIdWithContextRecognizer",
-        "InternationalPhoneRecognizer", "PhoneRecognizer", "UsSsnRecognizer",
+        "InternationalPhoneRecognizer", "PhoneRecognizer", "UsSsnRecognizer", "EmailRecognizer",
     ), 2),
     "SpacyRecognizer": 0,
 }

@@ -23,7 +23,7 @@ def publish_policy(rules: dict, change_note: str, actor=None) -> PolicyVersion:
             rules=rules,
             digest=rules_digest(rules),
         )
-        replay = last_replay_summary(actor, rules) if actor is not None else None
+        replay = last_replay_summary(actor, rules, previous.number if previous else 0) if actor is not None else None
         record_event(
             "policy.published", actor, version, number=number, digest=version.digest,
             changed=sorted(changed_fields(previous.rules if previous else {}, rules)),
@@ -32,10 +32,10 @@ def publish_policy(rules: dict, change_note: str, actor=None) -> PolicyVersion:
     return version
 
 
-def last_replay_summary(actor, rules: dict) -> dict | None:
+def last_replay_summary(actor, rules: dict, version_in_force: int) -> dict | None:
     from guardrails.testbench import last_replay_summary as summary  # testbench imports this module
 
-    return summary(actor, rules)
+    return summary(actor, rules, version_in_force)
 
 
 def changed_fields(before: dict, after: dict) -> set[str]:

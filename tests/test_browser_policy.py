@@ -20,6 +20,13 @@ def test_an_officer_publishes_a_stricter_policy(browser, live_server, officer): 
     browser.find_element(By.NAME, "denied_topics").send_keys("Mergers: Which companies are we about to acquire?")
     browser.find_element(By.NAME, "change_note").send_keys("Names block; employee numbers stay inside")
     browser.find_element(By.CSS_SELECTOR, "#policy-form button[type=submit]").click()
+    # No replay of this draft: the page says so, and publishes only when the officer confirms.
+    warning = browser.find_element(By.ID, "publish-warning").text
+    assert current_policy().version == 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.find_element(By.ID, "publish-warning").location_once_scrolled_into_view
+    browser.save_screenshot(str(ARTIFACTS / "officer-policy-publish-confirm.png"))
+    browser.find_element(By.ID, "publish-anyway").click()
 
     notice = browser.find_element(By.CSS_SELECTOR, ".notice.success").text
     assert notice == "Published policy v2. Questions are screened under it from now on."
@@ -30,3 +37,4 @@ def test_an_officer_publishes_a_stricter_policy(browser, live_server, officer): 
     assert [t.name for t in policy.denied_topics] == ["Mergers"]
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "officer-policy-published.png"))
+    assert "There is no replay of this draft" in warning

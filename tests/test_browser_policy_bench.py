@@ -1,10 +1,14 @@
 """A compliance officer tries a draft policy on the test bench in headless Chromium: a real worker
 screens the question under the draft and under the version in force, and a stored question the
-draft would block shows as newly blocked in the replay, with a link to its trace."""
+draft would block shows as newly blocked in the replay, with a link to its trace; loosening the
+payment-card rule flags that replay as out of date, and replaying again shows the blocked card
+question newly allowed."""
+import re
 import uuid
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
 from appliance.answering.models import Conversation, Exchange
@@ -17,6 +21,18 @@ from tests.test_browser_home import browser, sign_in  # noqa: F401  (browser is 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 MERGERS = "Which companies are we about to acquire?"
+CARD_QUESTION = "Why was card 4111 1111 1111 1111 declined at the hotel?"
+PUBLIC = {"question": "public", "collections": "public", "chunks": "public", "conversation": "public"}
+
+
+def replay_done(browser, *, newly_allowed: int):
+    """Waits for the replay result with NEWLY_ALLOWED questions newly allowed; returns its counts."""
+    def done(b):
+        if b.find_element(By.ID, "replay-result").get_attribute("data-status") != "done":
+            return False
+        counts = b.find_element(By.ID, "replay-counts").text
+        return counts if f"{newly_allowed} newly allowed" in counts else False
+    return WebDriverWait(browser, 180, poll_frequency=0.3).until(done)
 
 
 def test_an_officer_sees_a_question_newly_blocked_under_the_draft(browser, live_server, officer, analyst):  # noqa: F811
@@ -25,7 +41,15 @@ def test_an_officer_sees_a_question_newly_blocked_under_the_draft(browser, live_
     Exchange.objects.create(conversation=Conversation.objects.create(user=analyst), question=MERGERS,
                             status=Exchange.Status.ANSWERED, outcome=Exchange.Outcome.ANSWERED, trace_id=trace_id)
     trace = record_event("answer.answered", analyst, ("trace", trace_id), sealed={"question": MERGERS},
-                         verdict={"action": "clean", "findings": []})
+                         verdict={"action": "clean", "findings": []},
+                         route={"name": "external-general", "sources": PUBLIC})
+    # A blocked question: the analyst's exchange keeps only why; the trace keeps the question sealed.
+    card_trace_id = uuid.uuid4().hex
+    Exchange.objects.create(conversation=Conversation.objects.create(user=analyst), status=Exchange.Status.BLOCKED,
+                            outcome=Exchange.Outcome.BLOCKED, trace_id=card_trace_id)
+    card = record_event("answer.blocked", analyst, ("trace", card_trace_id), sealed={"question": CARD_QUESTION},
+                        outcome="blocked", route=None, verdict={"action": "block", "findings": [
+                            {"detector": "pii", "type": "CREDIT_CARD", "start": 13, "end": 32, "action": "block"}]})
     record_event("review.reviewed", officer, ("trace", trace_id), seq=trace.seq)  # targets the same trace, later
     worker = start_worker()
     browser.set_window_size(1280, 1400)
@@ -47,20 +71,44 @@ def test_an_officer_sees_a_question_newly_blocked_under_the_draft(browser, live_
         browser.find_element(By.ID, "replay-count").clear()
         browser.find_element(By.ID, "replay-count").send_keys("100")
         browser.find_element(By.ID, "bench-replay").click()
-        WebDriverWait(browser, 180, poll_frequency=0.3).until(
-            lambda b: b.find_element(By.ID, "replay-result").get_attribute("data-status") == "done")
-        counts = browser.find_element(By.ID, "replay-counts").text
+        counts = replay_done(browser, newly_allowed=0)
         row = browser.find_element(By.CSS_SELECTOR, "#replay-changes tbody tr").text
         link = browser.find_element(By.CSS_SELECTOR, "#replay-changes a").get_attribute("href")
         browser.find_element(By.ID, "policy-bench").location_once_scrolled_into_view
         browser.save_screenshot(str(ARTIFACTS / "officer-policy-bench.png"))
+
+        # Loosen the card rule: the replay on the page is of the earlier draft, and says so.
+        Select(browser.find_element(By.NAME, "action_CREDIT_CARD")).select_by_value("sensitive")
+        WebDriverWait(browser, 30, poll_frequency=0.2).until(
+            lambda b: b.find_element(By.ID, "replay-stale").is_displayed())
+        stale = browser.find_element(By.ID, "replay-stale").text
+        browser.find_element(By.ID, "replay-stale").location_once_scrolled_into_view
+        browser.save_screenshot(str(ARTIFACTS / "officer-policy-replay-stale.png"))
+        browser.find_element(By.ID, "replay-again").click()
+        loosened = replay_done(browser, newly_allowed=1)
+        stale_after = browser.find_element(By.ID, "replay-stale").is_displayed()
+        rows = [tr.text for tr in browser.find_elements(By.CSS_SELECTOR, "#replay-changes tbody tr")]
+        card_link = browser.find_element(By.CSS_SELECTOR, "#replay-changes tr.change-newly_allowed a").get_attribute(
+            "href")
+        browser.find_element(By.ID, "replay-result").location_once_scrolled_into_view
+        browser.save_screenshot(str(ARTIFACTS / "officer-policy-replay-allowed.png"))
     finally:
         output = stop_worker(worker)
     assert draft.startswith("Under your draft\nBlocked\n"), output
-    assert "It matches the denied topic 'Mergers': blocks denied_topic" in draft.splitlines()
+    assert any(re.fullmatch(r"It matches the denied topic 'Mergers' \(similarity 0\.\d\d; blocks from 0\.75, "
+                            r"reported from 0\.675\): blocks denied_topic", line) for line in draft.splitlines()), draft
+    assert "Matched: Which companies are we about to acquire next year?" in draft.splitlines()
     assert current.startswith("Under v1, in force\nClean")
     assert change == "Your draft changes this verdict: clean → blocked."
     assert "1 newly blocked" in counts and "0 newly allowed" in counts
-    assert f"{MERGERS} Newly blocked Clean Blocked it matches the denied topic 'Mergers'" in row
+    assert (f"Newly blocked {MERGERS} May go out: only public data Blocked "
+            "Your draft: it matches the denied topic 'Mergers'.") in row
     assert link == f"{live_server.url}/compliance/ledger/entries/{trace.seq}/"
+    assert stale.startswith("This replay is out of date: it was of an earlier draft") and not stale_after
+    assert "1 newly blocked" in loosened and "1 newly allowed" in loosened
+    assert [r for r in rows if "Newly allowed" in r] == [
+        r for r in rows if "Newly allowed Why was card [payment card number] declined at the hotel? Blocked "
+        "Kept inside: the question is sensitive v1 blocks it: it contains a payment card number." in r]
+    assert any("Newly allowed" in r for r in rows) and not any("4111" in r for r in rows)
+    assert card_link == f"{live_server.url}/compliance/ledger/entries/{card.seq}/"
     assert PolicyVersion.objects.count() == 1  # nothing was published

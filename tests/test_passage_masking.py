@@ -129,7 +129,8 @@ def test_an_officer_lets_analysts_reveal_a_type_in_the_policy_editor(client, off
     page = client.get("/compliance/policy/").content.decode()
     assert "<th>Analysts may reveal it in a source passage</th>" in page
 
-    response = client.post("/compliance/policy/", submitted_form(client, reveal_EMAIL_ADDRESS="on"))
+    response = client.post("/compliance/policy/",
+                           submitted_form(client, reveal_EMAIL_ADDRESS="on", publish_unreplayed="1"))
 
     assert response.status_code == 302
     assert dict(current_policy().passage_reveal) == {"analyst": ("EMAIL_ADDRESS",)}

@@ -78,8 +78,8 @@ def test_it_says_what_report_only_does_and_what_the_replay_leaves_out(officer_cl
     assert ("Similarity to a topic's example from which a question is blocked. At 0.75, a question from 0.675 up to "
             "0.75 is only reported: recorded for officers in its trace, and still answered.") in page
     assert "never kept" not in page
-    assert ("blocked questions are not among them: the appliance drops a blocked question from the analyst's "
-            "conversation and keeps it only sealed in its trace in the audit ledger") in page
+    assert ("Screens the last questions analysts asked, blocked ones included (each is sealed in its trace in the "
+            "audit ledger)") in page
 
 
 def test_it_publishes_a_new_version_from_the_form(officer_client):
@@ -90,7 +90,14 @@ def test_it_publishes_a_new_version_from_the_form(officer_client):
         patterns="Employee number | sensitive | EMP-\\d{6}",
     )
 
-    response = officer_client.post("/compliance/policy/", data)
+    unconfirmed = officer_client.post("/compliance/policy/", data)
+    # Not replayed: the officer is told so and confirms before anything is published.
+    assert unconfirmed.status_code == 200 and PolicyVersion.objects.count() == 1
+    page = html.unescape(unconfirmed.content.decode())
+    assert "There is no replay of this draft: you have not replayed stored questions under it." in page
+    assert "Publish v2 without a replay of this draft" in page
+
+    response = officer_client.post("/compliance/policy/", {**data, "publish_unreplayed": "1"})
 
     assert response.status_code == 302
     policy = current_policy()
@@ -111,7 +118,7 @@ def test_it_lets_an_officer_choose_which_personal_data_raises_a_documents_label(
     assert '<option value="public" selected>does not raise it</option>' in page
 
     response = officer_client.post("/compliance/policy/", submitted_form(
-        officer_client, label_LOCATION="internal", label_EMAIL_ADDRESS="restricted"))
+        officer_client, label_LOCATION="internal", label_EMAIL_ADDRESS="restricted", publish_unreplayed="1"))
 
     assert response.status_code == 302
     policy = current_policy()
@@ -160,6 +167,12 @@ def test_it_shows_a_past_version_read_only(officer_client, officer):
 
     assert "Question policy v1" in page
     assert "This version cannot be changed." in page
+    # The threshold in the editor's words, and entity types in the order of their names.
+    assert ("Denied-topic similarity: 0.75. Similarity to a topic's example from which a question is blocked. At 0.75, "
+            "a question from 0.675 up to 0.75 is only reported") in html.unescape(page)
+    names = re.findall(r'<tr><td>([^<]+) <span class="muted code">\w+</span></td><td>(?:block|sensitive)', page)
+    assert len(names) > 5 and names == sorted(names, key=str.lower)
+    assert "Published without a replay" in page
     assert "<form" not in page.split("<main", 1)[-1].split("</main>")[0].replace('action="/logout/"', "")
 
 

@@ -146,7 +146,9 @@ def render_entry(request, seq: int, kind: str, review_form: dict | None = None, 
         if context_question["question_revealed"]:
             review.record_ledger_read(request.user, "question", seq=seq)
     context = {"opened": opened, "entry": opened.entry, "review_state": opened.review_state,
-               "passages": passages_with_text(opened), "details": plain_details(opened.entry.details),
+               "passages": passages_with_text(opened),
+               "details": plain_details(opened.entry.details, opened.entry.action),
+               "details_in_words": opened.entry.action.startswith("policy."),
                "review_form": review_form or {}, "from_inbox": came_from == INBOX}
     if opened.entry.is_answer_trace:
         context |= context_question | evidence_in_words(opened)
@@ -229,8 +231,14 @@ def passages_with_text(opened: review.OpenedEntry) -> list[dict]:
     return [passage | {"text": texts.get(str(passage["n"]))} for passage in opened.entry.details.get("passages") or []]
 
 
-def plain_details(details: dict) -> list[tuple[str, str]]:
-    """An entry's details as (name, text) rows; nested values as JSON."""
+def plain_details(details: dict, action: str = "") -> list[tuple[str, str]]:
+    """An entry's details as (name, text) rows: a policy event's in words (testbench.policy_event_rows),
+    others' nested values as JSON."""
+    from guardrails.testbench import policy_event_rows  # the bench loads the screening policy's modules
+
+    words = policy_event_rows(action, details)
+    if words is not None:
+        return words
     return [(name, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True))
             for name, value in sorted(details.items())]
 

@@ -7,7 +7,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from appliance.answering.masking import shown_question
+from appliance.answering.masking import NOT_CHECKED, is_masked_fully, masked_question
 from appliance.audit.models import LedgerEntry
 from appliance.audit.review import open_questions, record_ledger_read
 from appliance.errors import ApplianceError
@@ -17,7 +17,7 @@ from appliance.web.policy_views import edit_policy
 from guardrails.models import PolicyTrial
 from guardrails.policy_changes import changes_between
 from guardrails.publishing import current_policy_version
-from guardrails.testbench import MAX_REPLAY, request_question_trial, request_replay
+from guardrails.testbench import MAX_REPLAY, draft_digest, request_question_trial, request_replay
 
 DRAFT_NOTE = "Draft on the test bench"  # the form asks for a change note only to publish
 REPLAY_COUNT_INVALID = f"Replay from 1 to {MAX_REPLAY:,} questions."
@@ -65,7 +65,8 @@ def draft_changes(request):
     current = current_policy_version()
     html = render_to_string("web/policy_changes.html", {
         "changes": changes_between(current.to_policy(), form.policy), "draft": True}, request=request)
-    return JsonResponse({"html": html})
+    # The page compares the digest with its replay's: a replay of another draft is out of date.
+    return JsonResponse({"html": html, "digest": draft_digest(form.rules()), "version": current.number})
 
 
 @edit_policy
@@ -82,15 +83,18 @@ def trial_state(request, trial_id):
 
 def changes_shown(officer, trial: PolicyTrial) -> list[dict]:
     """The replay's changed rows the page shows, each with its question (`question`) opened from its
-    trace, cut short and masked as the queue masks it; the read is recorded, as the queue's is."""
+    trace, cut short and masked as the queue masks it, and also where either policy found personal
+    data (a blocked question's trace records no personal data: screening stopped first); the read
+    is recorded, as the queue's is."""
     rows = [dict(row) for row in (trial.result or {}).get("changes", [])[:CHANGES_SHOWN]]
     if not rows:
         return rows
-    entries = list(LedgerEntry.objects.filter(seq__in=[row["seq"] for row in rows if row.get("seq")]))
+    rows_by_seq = {row["seq"]: row for row in rows if row.get("seq")}
+    entries = list(LedgerEntry.objects.filter(seq__in=list(rows_by_seq)))
     shown = open_questions(entries)
     if shown:
         record_ledger_read(officer, "policy_replay", trial=trial.pk, questions_shown=shown)
-    questions = {entry.seq: excerpt(shown_question(str(entry.question), entry.details.get("verdict") or {}))
+    questions = {entry.seq: excerpt(replayed_question(entry, rows_by_seq[entry.seq].get("mask") or []))
                  for entry in entries if getattr(entry, "question", None) is not None}
     for row in rows:
         row["question"] = questions.get(row.get("seq"), "")
@@ -110,3 +114,13 @@ def first_error(form) -> str:
         label = form.fields[field].label if field in form.fields else ""
         return f"{label}: {errors[0]}" if label else errors[0]
     return "The draft is not valid."
+
+
+def replayed_question(entry, replay_mask: list[dict]) -> str:
+    """The question of a replayed ledger ENTRY as the replay lists it: masked with the findings of its
+    verdict when asked and the personal data the replay's screenings found (REPLAY_MASK). A question
+    screening never checked for personal data, in which the replay found none either, is not shown."""
+    verdict = entry.details.get("verdict") or {}
+    if not replay_mask and not is_masked_fully(verdict):
+        return NOT_CHECKED
+    return masked_question(str(entry.question), [*(verdict.get("findings") or []), *replay_mask])

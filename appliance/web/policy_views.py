@@ -5,10 +5,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from appliance.accounts.decorators import permission_required
-from appliance.web.policy_forms import PolicyForm
+from appliance.audit.models import LedgerEntry
+from appliance.plain_words import entity_words
+from appliance.web.policy_forms import PolicyForm, topic_help
 from guardrails.models import PolicyVersion
 from guardrails.policy_changes import changes_between
 from guardrails.publishing import current_policy_version, publish_policy
+from guardrails.testbench import last_replay_summary, replay_summary_words, replay_warning
 
 edit_policy = permission_required("edit_policy")
 
@@ -22,6 +25,10 @@ def policy_editor(request):
             messages.error(request, f"Policy v{current.number} was published while you were editing. "
                                     "Your changes were not saved; review the current version and edit again.")
             return redirect("policy-editor")
+        warning = replay_warning(last_replay_summary(request.user, form.rules(), current.number))
+        if warning and not request.POST.get("publish_unreplayed"):
+            # Not published: the officer confirms first, knowing the replay does not show this draft.
+            return render_editor(request, form, current, publish_warning=warning)
         try:
             version = publish_policy(form.rules(), form.cleaned_data["change_note"], request.user)
         except IntegrityError:
@@ -29,9 +36,14 @@ def policy_editor(request):
             return redirect("policy-editor")
         messages.success(request, f"Published policy v{version.number}. Questions are screened under it from now on.")
         return redirect("policy-editor")
+    return render_editor(request, form, current)
+
+
+def render_editor(request, form: PolicyForm, current: PolicyVersion, publish_warning: str = ""):
     versions = PolicyVersion.objects.only("number", "published_at", "published_by", "change_note")[:50]
     return render(request, "web/policy_editor.html", {"form": form, "current": current, "versions": versions,
-                                                      "draft_changes": draft_changes(form, current)})
+                                                      "draft_changes": draft_changes(form, current),
+                                                      "publish_warning": publish_warning})
 
 
 def draft_changes(form: PolicyForm, current: PolicyVersion) -> list | None:
@@ -49,5 +61,17 @@ def policy_version(request, number):
     policy = version.to_policy()
     previous = PolicyVersion.objects.filter(number__lt=number).order_by("-number").first()
     changes = changes_between(previous.to_policy(), policy) if previous is not None else None
-    return render(request, "web/policy_version.html", {"version": version, "policy": policy,
-                                                       "previous": previous, "changes": changes})
+    published = LedgerEntry.objects.filter(action="policy.published", target_type="policyversion",
+                                           target_id=str(version.pk)).first()
+    return render(request, "web/policy_version.html", {
+        "version": version, "policy": policy, "previous": previous, "changes": changes, "published": published,
+        "replay": replay_summary_words(published.details.get("last_replay")) if published else None,
+        "entity_rows": entity_rows(policy),
+        "label_rows": sorted(((entity_words(e), e, level) for e, level in policy.entity_labels.items()),
+                             key=lambda row: row[0].lower()), "topic_help": topic_help(policy.topic_min_similarity)})
+
+
+def entity_rows(policy) -> list[tuple[str, str, str, float | None]]:
+    """(plain name, code, action, minimum score) for each entity type, sorted by plain name."""
+    return sorted(((entity_words(entity), entity, action, policy.entity_min_scores.get(entity))
+                   for entity, action in policy.entity_actions.items()), key=lambda row: row[0].lower())

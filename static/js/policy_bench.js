@@ -16,12 +16,24 @@
     target.appendChild(node);
   }
 
+  // A replay shown for another draft than the form's is flagged, with "Replay again". The digest
+  // of the form's draft comes from policy_changes.js after each edit; before any edit the replay
+  // on the page is of the form as it stands.
+  function flagStaleReplay() {
+    var of = document.getElementById("replay-of");
+    var drafts = document.getElementById("draft-changes");
+    if (!of || !drafts || drafts.dataset.digest === undefined) { return; }
+    document.getElementById("replay-stale").hidden = drafts.dataset.digest === of.dataset.digest;
+  }
+  document.addEventListener("policy-draft-changed", flagStaleReplay);
+
   function poll(url, target, button) {
     fetch(url, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
       .then(function (response) { return response.json(); })
       .then(function (state) {
         target.innerHTML = state.html;
         target.dataset.status = state.status;
+        flagStaleReplay();
         if (state.in_progress) {
           window.setTimeout(function () { poll(url, target, button); }, POLL_MS);
         } else {
@@ -56,6 +68,9 @@
   document.getElementById("bench-screen").addEventListener("click", function (event) {
     event.preventDefault();
     start(event.currentTarget, {bench_question: document.getElementById("bench-question").value});
+  });
+  document.getElementById("replay-result").addEventListener("click", function (event) {
+    if (event.target.id === "replay-again") { document.getElementById("bench-replay").click(); }
   });
   document.getElementById("bench-replay").addEventListener("click", function (event) {
     event.preventDefault();

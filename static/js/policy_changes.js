@@ -1,6 +1,7 @@
 // The policy editor's "What this draft changes": whenever the officer edits the form, sends its
 // values (nothing is published) and shows the list the server rendered (escaped by Django's
-// templates); no typed text is echoed by this script.
+// templates); no typed text is echoed by this script. It keeps the draft's digest on the section
+// for the test bench, which flags a replay of another draft as out of date.
 (function () {
   "use strict";
 
@@ -25,6 +26,9 @@
       .then(function (response) { return response.json(); })
       .then(function (answer) {
         if (mine !== asked) { return; }  // a later edit's answer is on its way
+        // The test bench compares the draft's digest with its replay's ("" for a draft not valid).
+        section.dataset.digest = answer.error ? "" : answer.digest;
+        document.dispatchEvent(new CustomEvent("policy-draft-changed"));
         if (answer.error) { show("This draft cannot be published yet: " + answer.error, "error"); return; }
         list.innerHTML = answer.html;
       })
