@@ -185,7 +185,9 @@ def test_an_officer_shows_a_masked_question_as_asked(browser, live_server, analy
     assert browser.find_element(By.ID, "question").text == (
         "Why was card [payment card number] of [person's name] refused on 3 May?")
     save_full_page(browser, "officer-entry-question-masked.png")
+    masked = browser.find_element(By.ID, "question")
     browser.find_element(By.CSS_SELECTOR, "#show-question button").click()
+    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(masked))  # the page after the post
 
     assert browser.find_element(By.ID, "question").text == CARD_QUESTION
     assert browser.find_element(By.ID, "question-revealed").text.startswith("Shown as asked")
