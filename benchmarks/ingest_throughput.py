@@ -97,10 +97,10 @@ def run_command(folder: Path, data_dir: Path, env: dict | None = None, repo: Pat
     seconds and its JSON lines."""
     child_env = {**os.environ, "APPLIANCE_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1", **(env or {})}
     manage = [sys.executable, str(repo / "manage.py")]
-    subprocess.run([*manage, "migrate"], env=child_env, check=True, capture_output=True)
+    subprocess.run([*manage, "migrate"], env=child_env, check=True, capture_output=True, cwd=repo)
     started = time.perf_counter()
     done = subprocess.run([*manage, "ingest", str(folder), "--recursive", "--collection", "bench"],
-                          env=child_env, check=True, capture_output=True, text=True)
+                          env=child_env, check=True, capture_output=True, text=True, cwd=repo)
     seconds = time.perf_counter() - started
     return seconds, [json.loads(line) for line in done.stdout.splitlines()]
 
