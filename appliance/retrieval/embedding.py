@@ -27,6 +27,7 @@ import numpy as np
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length (sentence_bert_config.json)
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 PASSAGE_BATCH_SIZE = 1  # see Embedder.for_passages_from_settings
+PASSAGE_THREADS = 1
 
 
 class Embedder:
@@ -38,7 +39,7 @@ class Embedder:
     BACKENDS = ("onnx", "sentence-transformers")
 
     def __init__(self, model_dir: Path, onnx_path: Path | None = None, batch_size: int = 64, backend: str = "onnx",
-                 threads: int = 0, spin: bool = True):
+                 threads: int = 0):
         if backend not in self.BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(self.BACKENDS)}, got {backend!r}")
         if not (Path(model_dir) / "tokenizer.json").is_file():
@@ -54,7 +55,6 @@ class Embedder:
         self.batch_size = batch_size
         self.backend = backend
         self.threads = threads
-        self.spin = spin
         self._session = None
         self._tokenizer = None
         self._model = None
@@ -70,20 +70,18 @@ class Embedder:
     @classmethod
     def for_passages_from_settings(cls) -> "Embedder":
         """The embedder of document passages at indexing time: the int8 model with the ONNX
-        backend (the question embedder's own model otherwise), one text per call, on threads
-        that sleep rather than spin while they wait.
+        backend (the question embedder's own model otherwise), one text per call, on one thread.
 
         One text at a time does 1.9x more passages per CPU-second than batches of 64 (int8, ~190
-        word pieces each: the activations of a batch outgrow the CPU's caches). ONNX Runtime's
-        threads spin while waiting for work: beside the PII scanner's process, on a busy core,
-        that halved the passages per CPU-second; sleeping threads take only the time the scanner
-        leaves (docs/benchmarks.md)."""
+        word pieces each: the activations of a batch outgrow the CPU's caches). One thread leaves
+        the other core to the PII scanner's process: two threads, spinning or not, cost more CPU
+        per passage than they gave back (37.9 against 43.5-44.2 chunks/s for the batch
+        pipeline, docs/benchmarks.md)."""
         from django.conf import settings
 
         onnx_path = settings.RETRIEVAL_PASSAGE_EMBEDDING_ONNX or settings.RETRIEVAL_EMBEDDING_ONNX
         return cls(settings.RETRIEVAL_EMBEDDING_MODEL_DIR, onnx_path, batch_size=PASSAGE_BATCH_SIZE,
-                   backend=settings.RETRIEVAL_EMBEDDING_BACKEND, threads=settings.RETRIEVAL_EMBEDDING_THREADS,
-                   spin=False)
+                   backend=settings.RETRIEVAL_EMBEDDING_BACKEND, threads=PASSAGE_THREADS)
 
     def warm_up(self) -> None:
         if self.backend == "sentence-transformers":
@@ -102,8 +100,6 @@ class Embedder:
             options = onnxruntime.SessionOptions()
             options.log_severity_level = 3  # warnings name graph nodes, not data, but say nothing useful
             options.intra_op_num_threads = self.threads
-            if not self.spin:
-                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             session = onnxruntime.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
             dimension = session.get_outputs()[0].shape[-1]
             if dimension != self.dimension:
