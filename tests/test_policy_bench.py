@@ -391,6 +391,30 @@ def test_publishing_a_draft_other_than_the_one_replayed_asks_to_confirm(client, 
     assert "The replay recorded was not of these rules" in page
 
 
+def test_after_the_warning_a_replay_of_the_same_draft_lifts_it(client, officer, analyst):
+    from tests.test_policy_editor import submitted_form
+
+    current_policy_version()
+    stored_question(analyst, MERGERS)
+    client.force_login(officer)
+    replayed_from_the_form(client, denied_topics=f"Mergers: {MERGERS}")
+    changed = submitted_form(client, denied_topics=f"Mergers: {MERGERS}", action_LOCATION="block")
+    warned = html.unescape(client.post("/compliance/policy/", changed).content.decode())
+    assert 'id="publish-anyway"' in warned and PolicyVersion.objects.count() == 1
+    assert "on the test bench to see what it would change" in warned  # true beside or below the form
+    # The page carries the posted draft's digest: the bench sees its replay of the form is not stale.
+    digest = client.post("/compliance/policy/changes/", changed).json()["digest"]
+    assert f'data-digest="{digest}"' in warned
+
+    client.post("/compliance/policy/bench/replay/", {**changed, "replay_count": "10"})
+    run_policy_trial(PolicyTrial.objects.first().pk)
+    published = client.post("/compliance/policy/", changed)
+
+    assert published.status_code == 302 and PolicyVersion.objects.count() == 2
+    event = LedgerEntry.objects.get(action="policy.published", details__number=2)
+    assert event.details["last_replay"]["same_rules"] is True
+
+
 def test_publishing_the_replayed_draft_needs_no_confirmation_and_the_version_shows_the_replay(client, officer, analyst):
     from tests.test_policy_editor import submitted_form
 
