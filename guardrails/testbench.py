@@ -29,7 +29,7 @@ from appliance.audit.review import open_questions
 from appliance.routing.decision import SOURCE_WORDING
 from appliance.audit.sealing import ledger_key
 from appliance.errors import ApplianceError, QuestionInvalid
-from appliance.plain_words import VERDICT_WORDS, entity_words, finding_action_words, score_words, verdict_words
+from appliance.plain_words import VERDICT_WORDS, character_range, entity_words, finding_action_words, score_words, verdict_words
 from guardrails.findings import BLOCK, REPORT, SENSITIVE
 from guardrails.models import PolicyTrial, PolicyVersion
 from guardrails.policy import MAX_QUESTION_CHARS_LIMIT, Policy, rules_digest
@@ -214,9 +214,9 @@ def matched_words(finding, question: str, masked: str | None = None) -> str:
         return f"{entity_words(finding.type)} {local[:1]}***@{domain}"
     if finding.detector in ("pii", "policy_pattern"):
         kind = entity_words(finding.type) if finding.detector == "pii" else f"pattern '{finding.type}'"
-        return f"{kind}, characters {start + 1}-{end}"
+        return f"{kind}, characters {character_range(start, end)}"
     if finding.reading != AS_TYPED:
-        return f"characters {start + 1}-{end}"  # found in a decoded reading: the raw span reads as noise
+        return f"characters {character_range(start, end)}"  # found in a decoded reading: the raw span reads as noise
     text = (masked or question)[start:end]
     return text if len(text) <= MATCH_CHARS else text[:MATCH_CHARS - 1] + "…"
 
