@@ -365,7 +365,7 @@ def replay_summary_words(summary: dict | None) -> str:
     which = ("exactly this version's rules" if summary.get("same_rules")
              else "an earlier draft, not exactly these rules")
     replayed = summary.get("replayed", 0)
-    return (f"Replay {summary.get('trial')} of {replayed} stored question{'s' if replayed != 1 else ''} "
+    return (f"Replay #{summary.get('trial')}: {replayed} stored question{'s' if replayed != 1 else ''} "
             f"against v{summary.get('compared_with_version')}: {counts}. It replayed {which}.")
 
 
@@ -375,9 +375,8 @@ def policy_event_rows(action: str, details: dict) -> list[tuple[str, str]] | Non
     compared = [("Draft digest", details.get("draft_digest", "")),
                 ("Compared with", f"v{details.get('current_version')}")]
     if action == "policy.published":
-        changed = ", ".join(name.replace("_", " ") for name in details.get("changed", [])) or "nothing"
         return [("Version", f"v{details.get('number')}"), ("Rules digest", details.get("digest", "")),
-                ("What changed", changed),
+                ("What changed", published_change_words(details)),
                 ("Replay before publishing", replay_summary_words(details.get("last_replay")))]
     if action == "policy.replayed":
         questions = f"{details.get('replayed', 0)} replayed of the last {details.get('asked', 0)} asked"
@@ -389,3 +388,20 @@ def policy_event_rows(action: str, details: dict) -> list[tuple[str, str]] | Non
         return [*compared, ("Under the draft", verdict_words(details.get("draft_action", ""))),
                 ("Under the version in force", verdict_words(details.get("current_action", "")))]
     return None
+
+
+def published_change_words(details: dict) -> str:
+    """What a policy.published event (its DETAILS) changed: the fields, then each change as the
+    version page names it ("entity actions: Payment card number: blocked → kept inside; ..."),
+    read from the published version and the one before it."""
+    from guardrails.policy_changes import changes_between  # it imports the answering checks
+
+    fields = ", ".join(name.replace("_", " ") for name in details.get("changed", [])) or "nothing"
+    number = details.get("number")
+    version = PolicyVersion.objects.filter(number=number).first() if isinstance(number, int) else None
+    previous = (PolicyVersion.objects.filter(number__lt=number).order_by("-number").first()
+                if version is not None else None)
+    if previous is None:
+        return fields
+    named = [change.what.rstrip(".") for change in changes_between(previous.to_policy(), version.to_policy())]
+    return f"{fields}: {'; '.join(named)}" if named else fields

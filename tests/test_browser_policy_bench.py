@@ -119,13 +119,14 @@ def test_an_officer_sees_a_question_newly_blocked_under_the_draft(browser, live_
     assert change == "Your draft changes this verdict: clean → blocked."
     assert "1 newly blocked" in counts and "0 newly allowed" in counts
     assert (f"Newly blocked {MERGERS} May go out: only public data Blocked "
-            "Your draft: it matches the denied topic 'Mergers'.") in row
+            "Your draft blocks it: it matches the denied topic 'Mergers'.") in row
     assert link == f"{live_server.url}/compliance/ledger/entries/{trace.seq}/"
     assert stale.startswith("This replay is out of date: it was of an earlier draft") and not stale_after
     assert "1 newly blocked" in loosened and "1 newly allowed" in loosened
     assert [r for r in rows if "Newly allowed" in r] == [
         r for r in rows if "Newly allowed Why was card [payment card number] declined at the hotel? Blocked "
-        "Kept inside: the question is sensitive v1 blocks it: it contains a payment card number." in r]
+        "Kept inside: the question is sensitive v1 blocks it: it contains a payment card number. "
+        "Your draft keeps it inside: it contains a payment card number." in r]
     assert any("Newly allowed" in r for r in rows) and not any("4111" in r for r in rows)
     assert card_link == f"{live_server.url}/compliance/ledger/entries/{card.seq}/"
     assert widths["right"] <= widths["viewport"] and widths["page"] <= widths["viewport"], widths
