@@ -91,13 +91,19 @@ def test_an_officer_sees_a_question_newly_blocked_under_the_draft(browser, live_
         card_link = browser.find_element(By.CSS_SELECTOR, "#replay-changes tr.change-newly_allowed a").get_attribute(
             "href")
         # The results have the page's width: no column is cut off behind a scroll bar.
-        widths = browser.execute_script("""
+        measure = """
             var table = document.getElementById("replay-changes"), box = table.getBoundingClientRect();
             return {right: box.right, width: box.width, viewport: document.documentElement.clientWidth,
                     page: document.documentElement.scrollWidth, inner: table.parentNode.scrollWidth,
                     holder: table.parentNode.clientWidth,
-                    top: document.getElementById("replay-section").getBoundingClientRect().top};""")
+                    top: document.getElementById("replay-section").getBoundingClientRect().top};"""
+        widths = browser.execute_script(measure)
         browser.save_screenshot(str(ARTIFACTS / "officer-policy-replay-allowed.png"))
+        browser.set_window_size(1920, 1080)
+        browser.find_element(By.ID, "replay-section").location_once_scrolled_into_view
+        wide = browser.execute_script(measure)
+        browser.save_screenshot(str(ARTIFACTS / "officer-policy-replay-1920.png"))
+        browser.set_window_size(1366, 900)
 
         # Publishing another draft warns that the replay is of an earlier draft; replaying this one lifts it.
         Select(browser.find_element(By.NAME, "action_LOCATION")).select_by_value("block")
@@ -131,6 +137,8 @@ def test_an_officer_sees_a_question_newly_blocked_under_the_draft(browser, live_
     assert card_link == f"{live_server.url}/compliance/ledger/entries/{card.seq}/"
     assert widths["right"] <= widths["viewport"] and widths["page"] <= widths["viewport"], widths
     assert widths["inner"] <= widths["holder"] and widths["width"] > 1000 and widths["top"] < 100, widths
+    assert wide["right"] <= wide["viewport"] and wide["page"] <= wide["viewport"], wide
+    assert wide["inner"] <= wide["holder"] and wide["width"] > 1400, wide
     assert "The replay was of an earlier draft" in warning and "Publish v2 without a replay" in warning
     assert warnings_after == [] and publish_buttons == ["Publish as v2"]
     assert PolicyVersion.objects.count() == 1  # nothing was published
