@@ -312,6 +312,19 @@ def target_words(target_type: str) -> str:
     return TARGET_WORDS.get(target_type, target_type.replace("_", " "))
 
 
+def character_range(start, end) -> str:
+    """A finding's span [START, END) as an officer reads it: 1-based and inclusive, as "characters
+    19-37" counts them ("19-37"; "" for no span). The bench and the entry
+    page both say it this way."""
+    try:
+        start, end = int(start), int(end)
+    except (TypeError, ValueError):
+        return ""
+    if end <= start or start < 0:
+        return ""
+    return f"{start + 1}-{end}"
+
+
 def finding_words(finding: dict) -> str:
     """What one screening FINDING (a trace's verdict finding) is about, short, for a queue flag:
     "payment card number", "denied topic: Mergers", "asks to send data out (exfiltration rule)"."""

@@ -29,7 +29,7 @@ from appliance.audit.review import open_questions
 from appliance.routing.decision import SOURCE_WORDING
 from appliance.audit.sealing import ledger_key
 from appliance.errors import ApplianceError, QuestionInvalid
-from appliance.plain_words import VERDICT_WORDS, entity_words, finding_action_words, score_words, verdict_words
+from appliance.plain_words import VERDICT_WORDS, character_range, entity_words, finding_action_words, score_words, verdict_words
 from guardrails.findings import BLOCK, REPORT, SENSITIVE
 from guardrails.models import PolicyTrial, PolicyVersion
 from guardrails.policy import MAX_QUESTION_CHARS_LIMIT, Policy, rules_digest
@@ -214,9 +214,9 @@ def matched_words(finding, question: str, masked: str | None = None) -> str:
         return f"{entity_words(finding.type)} {local[:1]}***@{domain}"
     if finding.detector in ("pii", "policy_pattern"):
         kind = entity_words(finding.type) if finding.detector == "pii" else f"pattern '{finding.type}'"
-        return f"{kind}, characters {start + 1}-{end}"
+        return f"{kind}, characters {character_range(start, end)}"
     if finding.reading != AS_TYPED:
-        return f"characters {start + 1}-{end}"  # found in a decoded reading: the raw span reads as noise
+        return f"characters {character_range(start, end)}"  # found in a decoded reading: the raw span reads as noise
     text = (masked or question)[start:end]
     return text if len(text) <= MATCH_CHARS else text[:MATCH_CHARS - 1] + "…"
 
@@ -365,7 +365,7 @@ def replay_summary_words(summary: dict | None) -> str:
     which = ("exactly this version's rules" if summary.get("same_rules")
              else "an earlier draft, not exactly these rules")
     replayed = summary.get("replayed", 0)
-    return (f"Replay {summary.get('trial')} of {replayed} stored question{'s' if replayed != 1 else ''} "
+    return (f"Replay #{summary.get('trial')}: {replayed} stored question{'s' if replayed != 1 else ''} "
             f"against v{summary.get('compared_with_version')}: {counts}. It replayed {which}.")
 
 
@@ -375,9 +375,8 @@ def policy_event_rows(action: str, details: dict) -> list[tuple[str, str]] | Non
     compared = [("Draft digest", details.get("draft_digest", "")),
                 ("Compared with", f"v{details.get('current_version')}")]
     if action == "policy.published":
-        changed = ", ".join(name.replace("_", " ") for name in details.get("changed", [])) or "nothing"
         return [("Version", f"v{details.get('number')}"), ("Rules digest", details.get("digest", "")),
-                ("What changed", changed),
+                ("What changed", published_change_words(details)),
                 ("Replay before publishing", replay_summary_words(details.get("last_replay")))]
     if action == "policy.replayed":
         questions = f"{details.get('replayed', 0)} replayed of the last {details.get('asked', 0)} asked"
@@ -389,3 +388,20 @@ def policy_event_rows(action: str, details: dict) -> list[tuple[str, str]] | Non
         return [*compared, ("Under the draft", verdict_words(details.get("draft_action", ""))),
                 ("Under the version in force", verdict_words(details.get("current_action", "")))]
     return None
+
+
+def published_change_words(details: dict) -> str:
+    """What a policy.published event (its DETAILS) changed: the fields, then each change as the
+    version page names it ("entity actions: Payment card number: blocked → kept inside; ..."),
+    read from the published version and the one before it."""
+    from guardrails.policy_changes import changes_between  # it imports the answering checks
+
+    fields = ", ".join(name.replace("_", " ") for name in details.get("changed", [])) or "nothing"
+    number = details.get("number")
+    version = PolicyVersion.objects.filter(number=number).first() if isinstance(number, int) else None
+    previous = (PolicyVersion.objects.filter(number__lt=number).order_by("-number").first()
+                if version is not None else None)
+    if previous is None:
+        return fields
+    named = [change.what.rstrip(".") for change in changes_between(previous.to_policy(), version.to_policy())]
+    return f"{fields}: {'; '.join(named)}" if named else fields

@@ -148,7 +148,7 @@ def test_an_officer_works_through_the_review_queue(  # noqa: F811 (browser)
     browser.find_element(By.ID, "back-to-queue").click()
 
     assert browser.find_element(By.ID, "queue-summary").text == "2 to review. 1 already handled."
-    assert queue_counts(browser)[0] == "All 2" and queue_counts(browser)[5] == "Blocked 0"
+    assert queue_counts(browser)[0] == "All 2 to review of 3" and queue_counts(browser)[5] == "Blocked 0 to review of 1"
     assert [row.get_attribute("data-seq") for row in browser.find_elements(By.CSS_SELECTOR, "tr[data-seq]")] == [
         "3", "4", "2"]  # #3, handled today, keeps its place
     assert browser.find_element(By.CSS_SELECTOR, 'tr[data-seq="3"]').get_attribute("class") == "handled"

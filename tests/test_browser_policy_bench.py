@@ -52,7 +52,7 @@ def test_an_officer_sees_a_question_newly_blocked_under_the_draft(browser, live_
                             {"detector": "pii", "type": "CREDIT_CARD", "start": 13, "end": 32, "action": "block"}]})
     record_event("review.reviewed", officer, ("trace", trace_id), seq=trace.seq)  # targets the same trace, later
     worker = start_worker()
-    browser.set_window_size(1280, 1400)
+    browser.set_window_size(1366, 900)  # a laptop: the bench is beside the form from 1200 px
     ARTIFACTS.mkdir(exist_ok=True)
     try:
         sign_in(browser, live_server, officer.username)
@@ -90,8 +90,31 @@ def test_an_officer_sees_a_question_newly_blocked_under_the_draft(browser, live_
         rows = [tr.text for tr in browser.find_elements(By.CSS_SELECTOR, "#replay-changes tbody tr")]
         card_link = browser.find_element(By.CSS_SELECTOR, "#replay-changes tr.change-newly_allowed a").get_attribute(
             "href")
-        browser.find_element(By.ID, "replay-result").location_once_scrolled_into_view
+        # The results have the page's width: no column is cut off behind a scroll bar.
+        measure = """
+            var table = document.getElementById("replay-changes"), box = table.getBoundingClientRect();
+            return {right: box.right, width: box.width, viewport: document.documentElement.clientWidth,
+                    page: document.documentElement.scrollWidth, inner: table.parentNode.scrollWidth,
+                    holder: table.parentNode.clientWidth,
+                    top: document.getElementById("replay-section").getBoundingClientRect().top};"""
+        widths = browser.execute_script(measure)
         browser.save_screenshot(str(ARTIFACTS / "officer-policy-replay-allowed.png"))
+        browser.set_window_size(1920, 1080)
+        browser.find_element(By.ID, "replay-section").location_once_scrolled_into_view
+        wide = browser.execute_script(measure)
+        browser.save_screenshot(str(ARTIFACTS / "officer-policy-replay-1920.png"))
+        browser.set_window_size(1366, 900)
+
+        # Publishing another draft warns that the replay is of an earlier draft; replaying this one lifts it.
+        Select(browser.find_element(By.NAME, "action_LOCATION")).select_by_value("block")
+        browser.find_element(By.NAME, "change_note").send_keys("Places blocked")
+        browser.find_element(By.XPATH, "//form[@id='policy-form']//button[starts-with(., 'Publish as v2')]").click()
+        warning = WebDriverWait(browser, 30).until(lambda b: b.find_element(By.ID, "publish-warning")).text
+        browser.find_element(By.ID, "bench-replay").click()
+        WebDriverWait(browser, 180, poll_frequency=0.3).until(
+            lambda b: b.find_element(By.ID, "replay-result").get_attribute("data-status") == "done")
+        warnings_after = browser.find_elements(By.CSS_SELECTOR, "#publish-warning, #publish-warning-top, #publish-anyway")
+        publish_buttons = [b.text for b in browser.find_elements(By.CSS_SELECTOR, "#policy-form button")]
     finally:
         output = stop_worker(worker)
     assert draft.startswith("Under your draft\nBlocked\n"), output
@@ -102,13 +125,20 @@ def test_an_officer_sees_a_question_newly_blocked_under_the_draft(browser, live_
     assert change == "Your draft changes this verdict: clean → blocked."
     assert "1 newly blocked" in counts and "0 newly allowed" in counts
     assert (f"Newly blocked {MERGERS} May go out: only public data Blocked "
-            "Your draft: it matches the denied topic 'Mergers'.") in row
+            "Your draft blocks it: it matches the denied topic 'Mergers'.") in row
     assert link == f"{live_server.url}/compliance/ledger/entries/{trace.seq}/"
     assert stale.startswith("This replay is out of date: it was of an earlier draft") and not stale_after
     assert "1 newly blocked" in loosened and "1 newly allowed" in loosened
     assert [r for r in rows if "Newly allowed" in r] == [
         r for r in rows if "Newly allowed Why was card [payment card number] declined at the hotel? Blocked "
-        "Kept inside: the question is sensitive v1 blocks it: it contains a payment card number." in r]
+        "Kept inside: the question is sensitive v1 blocks it: it contains a payment card number. "
+        "Your draft keeps it inside: it contains a payment card number." in r]
     assert any("Newly allowed" in r for r in rows) and not any("4111" in r for r in rows)
     assert card_link == f"{live_server.url}/compliance/ledger/entries/{card.seq}/"
+    assert widths["right"] <= widths["viewport"] and widths["page"] <= widths["viewport"], widths
+    assert widths["inner"] <= widths["holder"] and widths["width"] > 1000 and widths["top"] < 100, widths
+    assert wide["right"] <= wide["viewport"] and wide["page"] <= wide["viewport"], wide
+    assert wide["inner"] <= wide["holder"] and wide["width"] > 1400, wide
+    assert "The replay was of an earlier draft" in warning and "Publish v2 without a replay" in warning
+    assert warnings_after == [] and publish_buttons == ["Publish as v2"]
     assert PolicyVersion.objects.count() == 1  # nothing was published

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -238,7 +239,7 @@ def test_it_shows_the_whole_evidence_of_an_answer(officer_client, ledger):
     assert '<div class="answer sealed-text" id="answer">At 8:00 on weekdays [1].</div>' in page
     assert '<pre id="raw-answer">At 8:00 on weekdays [1]. &lt;|im_end|&gt;</pre>' in page
     assert rows_of_table(page, "findings") == [
-        ["Personal data scanner pii", "Person's name PERSON", "0–0", "0.85", "Keeps it inside", "v1"]]
+        ["Personal data scanner pii", "Person's name PERSON", "not recorded", "0.85", "Keeps it inside", "v1"]]
     assert '<dt>Route</dt><dd>Inside the perimeter <span class="muted code">local-specialist</span></dd>' in page
     assert "<dt>Reason</dt><dd>The collection is internal.</dd>" in page
     assert '<span class="tag">the collections asked: internal</span>' in page
@@ -623,8 +624,22 @@ def test_lists_and_the_entry_mask_the_personal_data_of_a_question_by_kind(office
     assert "4111" not in entry_page and "Keller" not in entry_page
     assert "Show the question as asked" in entry_page
     assert rows_of_table(entry_page, "findings")[0] == [
-        "Personal data scanner pii", "Payment card number CREDIT_CARD", "13–32", "1.00", "Blocks", "v1"]
+        "Personal data scanner pii", "Payment card number CREDIT_CARD", "14-32", "1.00", "Blocks", "v1"]
     assert rows_of_table(entry_page, "findings")[3][4] == "Recorded for officers; does not stop the question"
+
+
+def test_the_entry_page_and_the_test_bench_give_a_findings_characters_alike(officer_client, analyst):
+    from guardrails.testbench import matched_words
+
+    record_trace("t-card", analyst, outcome="blocked", shown="blocked", question=CARD_QUESTION, findings=CARD_FINDINGS)
+    entry_page = officer_client.get("/compliance/ledger/entries/1/").content.decode()
+    card = SimpleNamespace(**CARD_FINDINGS[0])
+
+    # Counted from 1, both ends included: the card number is CARD_QUESTION[13:32], its 14th to 32nd characters.
+    assert CARD_QUESTION[13:32] == "4111 1111 1111 1111"
+    assert "<th>Characters <span class=\"muted\">(from 1)</span></th>" in entry_page
+    assert rows_of_table(entry_page, "findings")[0][2] == "14-32"
+    assert matched_words(card, CARD_QUESTION) == "payment card number, characters 14-32"
 
 
 PASSAGE = "Opening hours: 8:00 to 18:00. Questions go to the front desk on 020 7946 0958 during those hours."

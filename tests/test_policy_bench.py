@@ -160,6 +160,9 @@ def test_a_loosened_rule_shows_the_blocked_question_newly_allowed(client, office
     assert row["why_current"] == ["it contains a payment card number"]
     assert "<strong>1</strong> newly allowed" in state["html"]
     assert '<td class="bench-change-kind">Newly allowed</td>' in state["html"]
+    # "Why" says what the draft does with it, not only what it found.
+    assert ("v1 blocks it: it contains a payment card number. Your draft keeps it inside: it contains a payment "
+            "card number.") in state["html"]
     assert "Why was card [payment card number] declined at the hotel?" in state["html"]
     assert "4111" not in state["html"]
     assert f'<a href="/compliance/ledger/entries/{card.seq}/">entry #{card.seq}</a>' in state["html"]
@@ -391,6 +394,30 @@ def test_publishing_a_draft_other_than_the_one_replayed_asks_to_confirm(client, 
     assert "The replay recorded was not of these rules" in page
 
 
+def test_after_the_warning_a_replay_of_the_same_draft_lifts_it(client, officer, analyst):
+    from tests.test_policy_editor import submitted_form
+
+    current_policy_version()
+    stored_question(analyst, MERGERS)
+    client.force_login(officer)
+    replayed_from_the_form(client, denied_topics=f"Mergers: {MERGERS}")
+    changed = submitted_form(client, denied_topics=f"Mergers: {MERGERS}", action_LOCATION="block")
+    warned = html.unescape(client.post("/compliance/policy/", changed).content.decode())
+    assert 'id="publish-anyway"' in warned and PolicyVersion.objects.count() == 1
+    assert "on the test bench to see what it would change" in warned  # true beside or below the form
+    # The page carries the posted draft's digest: the bench sees its replay of the form is not stale.
+    digest = client.post("/compliance/policy/changes/", changed).json()["digest"]
+    assert f'data-digest="{digest}"' in warned
+
+    client.post("/compliance/policy/bench/replay/", {**changed, "replay_count": "10"})
+    run_policy_trial(PolicyTrial.objects.first().pk)
+    published = client.post("/compliance/policy/", changed)
+
+    assert published.status_code == 302 and PolicyVersion.objects.count() == 2
+    event = LedgerEntry.objects.get(action="policy.published", details__number=2)
+    assert event.details["last_replay"]["same_rules"] is True
+
+
 def test_publishing_the_replayed_draft_needs_no_confirmation_and_the_version_shows_the_replay(client, officer, analyst):
     from tests.test_policy_editor import submitted_form
 
@@ -405,7 +432,7 @@ def test_publishing_the_replayed_draft_needs_no_confirmation_and_the_version_sho
 
     assert response.status_code == 302 and PolicyVersion.objects.count() == 2
     page = html.unescape(client.get("/compliance/policy/versions/2/").content.decode())
-    assert (f"Replay {trial.pk} of 2 stored questions against v1: 1 newly blocked, 1 newly allowed, 0 route changed, "
+    assert (f"Replay #{trial.pk}: 2 stored questions against v1: 1 newly blocked, 1 newly allowed, 0 route changed, "
             "0 newly reported only. It replayed exactly this version's rules.") in page
     assert "The replay recorded was not of these rules" not in page
     # The publication's ledger entry reads the same, not as JSON.
@@ -414,7 +441,11 @@ def test_publishing_the_replayed_draft_needs_no_confirmation_and_the_version_sho
     assert "<dt>Replay before publishing</dt><dd>Replay " in entry_page
     assert "It replayed exactly this version's rules.</dd>" in entry_page
     assert '"same_rules"' not in entry_page
-    assert "<dt>What changed</dt><dd>denied topics, entity actions" in entry_page
+    # It names each change, as the version page does.
+    assert ("<dt>What changed</dt><dd>denied topics, entity actions, refusal text: Payment card number: blocked → "
+            "kept inside; New denied topic “Mergers” (blocks from 0.75, reported from 0.675); Refusal text changed</dd>"
+            ) in entry_page
+    assert "Payment card number: blocked → kept inside." in page
 
 
 def test_a_match_shown_as_text_hides_the_personal_data_inside_it():

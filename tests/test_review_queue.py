@@ -214,8 +214,10 @@ def test_answers_handled_today_keep_their_place_marked_handled(officer_client, q
     assert rows_of(page) == [4, 7, 6, 5, 3, 2]  # the order the entry page's Previous and Next follow
     assert re.findall(r'<tr data-seq="(\d+)" class="handled"', page) == ["6", "3"]
     assert summary_of(page) == "4 to review. 2 already handled."
-    assert counts_of(page)[0] == ("All 4", "/compliance/")
-    assert counts_of(page)[4] == ("Sensitive data 1", "/compliance/?kind=sensitive")
+    # The list keeps handled items: the links say how many are to review of how many listed.
+    assert counts_of(page)[0] == ("All 4 to review of 6", "/compliance/")
+    assert counts_of(page)[4] == ("Sensitive data 1 to review of 3", "/compliance/?kind=sensitive")
+    assert counts_of(page)[1] == ("Output check failed 1", "/compliance/?kind=check_failed")
     assert [cells_of(page, seq)[-1] for seq in (5, 6, 3)] == [
         "annotated", "reviewed by charlie on 2026-06-15 12:00", "escalated by charlie on 2026-06-15 12:00"]
 
@@ -250,6 +252,7 @@ def test_a_kind_with_everything_handled_says_nothing_to_review(officer_client, q
 
     assert summary_of(page) == "Nothing to review. 1 already handled."
     assert rows_of(page) == [4]
+    assert ("Blocked 0 to review of 1", "/compliance/?kind=blocked") in counts_of(page)
 
 
 def test_the_queue_records_the_questions_it_showed(officer_client, queue):

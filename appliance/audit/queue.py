@@ -178,6 +178,16 @@ def open_counts(items: list[QueueItem]) -> dict[str, int]:
     return {kind: sum(1 for item in items if item.is_open and kind in item.kinds) for kind in KINDS}
 
 
+def kind_counts(items: list[QueueItem]) -> list[tuple[str, str, int, int]]:
+    """(kind, name, still to review, listed) for ALL then each kind of KINDS, as the queue's filter
+    links show them: the list of a kind holds its handled items too, so the links say both when
+    they differ ("Blocked 2 to review of 3")."""
+    counts = open_counts(items)
+    rows = [(ALL, "All", sum(1 for item in items if item.is_open), len(items))]
+    return rows + [(kind, words, counts[kind], sum(1 for item in items if kind in item.kinds))
+                   for kind, words in KINDS.items()]
+
+
 def neighbours(items: list[QueueItem], seq: int) -> tuple[int | None, int | None]:
     """The seqs before and after SEQ in ITEMS (None at either end, or both when SEQ is not in it)."""
     seqs = [item.seq for item in items]

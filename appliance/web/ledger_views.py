@@ -55,9 +55,7 @@ def compliance_home(request):
     describe_answers(page.object_list)
     for entry in page.object_list:
         entry.route_words = route_words(entry.details.get("route"), entry.model_ran)
-    counts = queue.open_counts(everything)
-    kinds = [(queue.ALL, "All", sum(1 for item in everything if item.is_open))]
-    kinds += [(key, words, counts[key]) for key, words in queue.KINDS.items()]
+    kinds = queue.kind_counts(everything)
     shown = everything if kind == queue.ALL else [item for item in everything if kind in item.kinds]
     context = {"page": page, "kind": kind, "kinds": kinds, "to_review": sum(1 for item in shown if item.is_open),
                "order_words": queue.ORDER_WORDS,

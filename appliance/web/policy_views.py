@@ -11,7 +11,7 @@ from appliance.web.policy_forms import PolicyForm, topic_help
 from guardrails.models import PolicyVersion
 from guardrails.policy_changes import changes_between
 from guardrails.publishing import current_policy_version, publish_policy
-from guardrails.testbench import last_replay_summary, replay_summary_words, replay_warning
+from guardrails.testbench import draft_digest, last_replay_summary, replay_summary_words, replay_warning
 
 edit_policy = permission_required("edit_policy")
 
@@ -41,8 +41,11 @@ def policy_editor(request):
 
 def render_editor(request, form: PolicyForm, current: PolicyVersion, publish_warning: str = ""):
     versions = PolicyVersion.objects.only("number", "published_at", "published_by", "change_note")[:50]
+    changes = draft_changes(form, current)
+    # A posted draft's digest, for the test bench to compare with a replay's (policy_bench.js).
+    digest = draft_digest(form.rules()) if form.is_bound and changes is not None else ""
     return render(request, "web/policy_editor.html", {"form": form, "current": current, "versions": versions,
-                                                      "draft_changes": draft_changes(form, current),
+                                                      "draft_changes": changes, "draft_digest": digest,
                                                       "publish_warning": publish_warning})
 
 

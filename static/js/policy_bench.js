@@ -27,15 +27,40 @@
   }
   document.addEventListener("policy-draft-changed", flagStaleReplay);
 
-  function poll(url, target, button) {
+  // Once a replay of the draft in the form has finished, the publish warning ("the replay was of an
+  // earlier draft", "publish without a replay") no longer holds: it goes, with its button. The
+  // server says the same when the form is posted again.
+  function dropPublishWarning() {
+    var of = document.getElementById("replay-of");
+    if (!of || !document.getElementById("replay-stale").hidden) { return; }
+    ["publish-warning", "publish-warning-top"].forEach(function (id) {
+      var node = document.getElementById(id);
+      if (node) { node.parentNode.removeChild(node); }
+    });
+  }
+
+  // The replay's results need the page's width: they show in their own section below the form
+  // and the bench, scrolled into view when the first state arrives.
+  function showReplaySection() {
+    var section = document.getElementById("replay-section");
+    section.hidden = false;
+    document.getElementById("replay-where").hidden = false;
+    return section;
+  }
+
+  function poll(url, target, button, first) {
     fetch(url, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
       .then(function (response) { return response.json(); })
       .then(function (state) {
         target.innerHTML = state.html;
         target.dataset.status = state.status;
         flagStaleReplay();
+        if (target.id === "replay-result") {
+          if (first) { showReplaySection().scrollIntoView({block: "start"}); }
+          if (state.status === "done") { dropPublishWarning(); }
+        }
         if (state.in_progress) {
-          window.setTimeout(function () { poll(url, target, button); }, POLL_MS);
+          window.setTimeout(function () { poll(url, target, button, false); }, POLL_MS);
         } else {
           button.disabled = false;
         }
@@ -51,13 +76,14 @@
     var data = new FormData(policyForm);
     Object.keys(extra).forEach(function (name) { data.set(name, extra[name]); });
     button.disabled = true;
+    if (target.id === "replay-result") { showReplaySection(); }
     target.dataset.status = "sending";
     target.innerHTML = "<p class=\"muted\">Sending your draft to the worker…</p>";
     fetch(button.dataset.url, {method: "POST", body: data, credentials: "same-origin"})
       .then(function (response) { return response.json(); })
       .then(function (answer) {
         if (answer.error) { showError(target, answer.error); button.disabled = false; return; }
-        poll(answer.url, target, button);
+        poll(answer.url, target, button, true);
       })
       .catch(function () {
         showError(target, "The page lost contact with the appliance; try again.");
