@@ -30,6 +30,10 @@ class PolicyVersion(models.Model):
     def to_policy(self) -> Policy:
         return Policy.from_rules(self.rules, version=self.number)
 
+    def previous(self) -> "PolicyVersion | None":
+        """The version this one replaced; None for the first."""
+        return PolicyVersion.objects.filter(number__lt=self.number).order_by("-number").first()
+
 
 class PolicyTrial(models.Model):
     """One run of the policy test bench (guardrails/testbench.py): a question screened, or the last N

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from appliance.answering.masking import MASKED_DETECTORS
 from appliance.audit.models import LedgerEntry
 from appliance.audit.recording import record_event
 from appliance.audit.review import open_questions
@@ -128,10 +129,10 @@ def run_trial(trial_id: int, screener) -> bool:
 
 
 def screen_trial_question(trial: PolicyTrial, screener, draft: Policy, current: Policy) -> None:
-    [(draft_verdict, current_verdict)] = screener.run_under_each([open_question(trial)], [draft, current])
+    question = open_question(trial)
+    [(draft_verdict, current_verdict)] = screener.run_under_each([question], [draft, current])
     # The officer typed the question: the result keeps what each finding matched in it, personal
     # data masked (matched_words), and drops the question.
-    question = open_question(trial)
     masked = masked_text(question, masked_spans(draft_verdict, current_verdict))
     result = {"draft": verdict_shown(draft_verdict, draft, question, masked),
               "current": verdict_shown(current_verdict, current, question, masked)}
@@ -316,9 +317,6 @@ def newly_reported(draft_verdict, current_verdict) -> list[str]:
                    if f.action == REPORT and (f.detector, f.type) not in before})
 
 
-MASKED_DETECTORS = ("pii", "policy_pattern")
-
-
 def masked_spans(*verdicts) -> list[dict]:
     """The personal data and pattern matches that either verdict acts on (blocks or keeps inside), as
     findings masked_question() masks, as the queue masks a question: a blocked question's verdict
@@ -361,12 +359,17 @@ def replay_summary_words(summary: dict | None) -> str:
     one plain sentence for the version page and the ledger."""
     if not summary:
         return "Published without a replay: no stored questions were replayed under it before publishing."
-    counts = ", ".join(f"{summary.get(change, 0)} {CHANGE_WORDS[change].lower()}" for change in CHANGES)
+    counts = change_counts_words(summary)
     which = ("exactly this version's rules" if summary.get("same_rules")
              else "an earlier draft, not exactly these rules")
     replayed = summary.get("replayed", 0)
     return (f"Replay #{summary.get('trial')}: {replayed} stored question{'s' if replayed != 1 else ''} "
             f"against v{summary.get('compared_with_version')}: {counts}. It replayed {which}.")
+
+
+def change_counts_words(counts: dict) -> str:
+    """A replay's COUNTS by kind of change, in words: "3 newly blocked, 1 newly allowed, ..."."""
+    return ", ".join(f"{counts.get(change, 0)} {CHANGE_WORDS[change].lower()}" for change in CHANGES)
 
 
 def policy_event_rows(action: str, details: dict) -> list[tuple[str, str]] | None:
@@ -382,8 +385,8 @@ def policy_event_rows(action: str, details: dict) -> list[tuple[str, str]] | Non
         questions = f"{details.get('replayed', 0)} replayed of the last {details.get('asked', 0)} asked"
         if details.get("unreadable"):
             questions += f"; {details['unreadable']} not readable"
-        counts = ", ".join(f"{details.get(change, 0)} {CHANGE_WORDS[change].lower()}" for change in CHANGES)
-        return [*compared, ("Questions", questions), ("Result", f"{counts}, {details.get('unchanged', 0)} unchanged")]
+        return [*compared, ("Questions", questions),
+                ("Result", f"{change_counts_words(details)}, {details.get('unchanged', 0)} unchanged")]
     if action == "policy.tested":
         return [*compared, ("Under the draft", verdict_words(details.get("draft_action", ""))),
                 ("Under the version in force", verdict_words(details.get("current_action", "")))]
@@ -399,8 +402,7 @@ def published_change_words(details: dict) -> str:
     fields = ", ".join(name.replace("_", " ") for name in details.get("changed", [])) or "nothing"
     number = details.get("number")
     version = PolicyVersion.objects.filter(number=number).first() if isinstance(number, int) else None
-    previous = (PolicyVersion.objects.filter(number__lt=number).order_by("-number").first()
-                if version is not None else None)
+    previous = version.previous() if version is not None else None
     if previous is None:
         return fields
     named = [change.what.rstrip(".") for change in changes_between(previous.to_policy(), version.to_policy())]

@@ -154,7 +154,7 @@ def render_entry(request, seq: int, kind: str, review_form: dict | None = None, 
                     "my_escalations": review.open_escalations(request.user).filter(
                         target_type="trace", target_id=opened.entry.target_id)}
     if opened.entry.is_answer_trace and (kind == queue.ALL or kind in queue.KINDS):
-        context |= queue_place(opened.entry.seq, kind, request.user)
+        context |= queue_place(opened.entry, kind, request.user)
     return render(request, "web/ledger_entry.html", context, status=status)
 
 
@@ -173,12 +173,13 @@ def question_shown(opened: review.OpenedEntry, show: bool) -> dict:
             "question_revealed": hides and show, "question_checked": is_masked_fully(verdict)}
 
 
-def queue_place(seq: int, kind: str, officer) -> dict:
-    """Where entry SEQ stands in OFFICER's queue of KIND: its neighbours, position and length."""
+def queue_place(entry: LedgerEntry, kind: str, officer) -> dict:
+    """Where ENTRY stands in OFFICER's queue of KIND: its neighbours, position and length, and why it is there."""
+    seq = entry.seq
     items = queue.queue_items(kind, officer)
     previous, following = queue.neighbours(items, seq)
     item = next((item for item in items if item.seq == seq), None)
-    flags = queue.flags_of(LedgerEntry.objects.get(seq=seq).details, item.kinds) if item is not None else []
+    flags = queue.flags_of(entry.details, item.kinds) if item is not None else []
     return {"queue": kind, "queue_words": queue.KINDS.get(kind, "All"), "queue_previous": previous,
             "queue_flags": flags, "queue_urgent": item is not None and item.urgent,
             "queue_next": following, "queue_position": queue.position(items, seq),

@@ -62,7 +62,7 @@ def draft_changes(form: PolicyForm, current: PolicyVersion) -> list | None:
 def policy_version(request, number):
     version = get_object_or_404(PolicyVersion, number=number)
     policy = version.to_policy()
-    previous = PolicyVersion.objects.filter(number__lt=number).order_by("-number").first()
+    previous = version.previous()
     changes = changes_between(previous.to_policy(), policy) if previous is not None else None
     published = LedgerEntry.objects.filter(action="policy.published", target_type="policyversion",
                                            target_id=str(version.pk)).first()
