@@ -17,6 +17,7 @@ import importlib.util
 import logging
 import multiprocessing
 import re
+import signal
 import threading
 import time
 from collections import Counter
@@ -256,6 +257,9 @@ _child_scanner: PiiScanner | None = None
 
 def _start_child_scanner(options: dict) -> None:
     global _child_scanner
+    # Ctrl-C at a terminal reaches the whole process group: the parent says what stopped, and its
+    # pool ends this child; a traceback from here would only bury the parent's message.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _child_scanner = PiiScanner(**options)
     _child_scanner.warm_up()
 

@@ -94,6 +94,17 @@ def resume_after_restart(*, store_is_ours: bool, broker_loses_fetched: bool) -> 
     return requeue(dead, queue_all_waiting=broker_loses_fetched)
 
 
+def take_back_for_this_command(collection) -> int:
+    """For a command that opened the embedded store (no worker can be indexing: the store opens in
+    one process only): the documents of COLLECTION that dead runs left in progress, a command
+    stopped with Ctrl-C included, go back to QUEUED, so that this run indexes them. With a store
+    server, a live worker may hold them: its lease decides (resume_stalled). Returns how many."""
+    if settings.QDRANT_URL:
+        return 0
+    dead = Q(collection=collection, status__in=DOCUMENT_WORKING) & ~Q(claimed_by__startswith=this_process())
+    return len(release(Document, dead, status=Document.Status.QUEUED, progress=0))
+
+
 def resume_stalled() -> Resumed:
     """Periodically: take back runs whose lease ran out (their worker died and did not come back
     under its name) and queue them again."""

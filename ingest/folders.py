@@ -146,6 +146,9 @@ def accept_file(collection: Collection, file: FolderFile, held: dict[str, list[D
     try:
         with file.path.open("rb") as handle:
             if versions and is_unchanged(versions[-1], handle):
+                if versions[-1].status == Document.Status.QUEUED:  # a stopped run's: this run indexes it
+                    earlier = any(d.status == Document.Status.READY for d in versions[:-1])
+                    return {**line, "action": "replaced" if earlier else "added"}, versions[-1]
                 return {**line, **outcome(versions[-1]), "action": "unchanged"}, None
             current = next((d for d in reversed(versions) if d.status == Document.Status.READY), None)
             if any(d.is_in_progress for d in versions):

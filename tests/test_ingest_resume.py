@@ -24,13 +24,16 @@ from appliance.health.models import WorkerHeartbeat
 from appliance.health.tasks import heartbeat
 from appliance.runtime import release_store, worker_parts
 from ingest import claims
+from ingest.batching import BATCH_CHUNKS
 from ingest.collections import create_collection
 from ingest.models import Chunk, Document
-from ingest.tasks import ingest_document
+from ingest.tasks import WORKER_BATCH_DOCUMENTS, ingest_document
 from ingest.uploads import accept_upload
 from tests.conftest import REPO, database_url_for_children, run_manage, start_worker, stop_worker, upload, wait_for
 
 WAITING = ("queued", "parsing", "scanning", "embedding")
+# More than two of the worker's batches: files are still waiting when the first one is printed.
+MORE_FILES = 2 * WORKER_BATCH_DOCUMENTS + 2
 PEOPLE = ["Jonas Weber", "Maria Rossi", "Aiko Tanaka", "Pedro Alves", "Fatima Khan"]
 
 
@@ -129,6 +132,51 @@ def test_it_takes_back_at_worker_start_the_work_of_dead_runs_only(collection, mo
 
 
 @pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_ctrl_c_stops_the_command_cleanly_and_the_next_run_finishes_what_it_left_half_done(tmp_path, roles):
+    """No worker: the command indexes in its own process, a batch ahead (ingest/batching.py). Ctrl-C
+    (SIGINT to the whole process group, as a terminal sends it) once the first batch is printed
+    catches the next batch half done; running again indexes every file not printed, those included."""
+    release_store()  # this test process may still hold the embedded store
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    files = 3 * BATCH_CHUNKS  # one chunk each: three batches, so the second is in progress at the first line
+    for number in range(files):
+        (folder / f"note-{number:03}.md").write_text(note(number))
+    command = [sys.executable, "manage.py", "ingest", str(folder), "--recursive", "--collection", "Notes"]
+    env = {**os.environ, "DATABASE_URL": database_url_for_children()}
+    child = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    first = child.stdout.readline()
+    os.killpg(child.pid, signal.SIGINT)
+    rest, stopped_stderr = child.communicate(timeout=300)
+    left_half_done = set(Document.objects.filter(collection__name="Notes", status__in=WAITING)
+                         .values_list("filename", flat=True))
+    again = run_manage(*command[2:], env={"DATABASE_URL": database_url_for_children()}, timeout=600)
+
+    assert child.returncode == 130
+    assert stopped_stderr.rstrip().endswith(
+        "Stopped. The documents whose JSON line was printed are indexed and kept. Running this command again indexes "
+        "the rest of a folder, the documents this run left half done included; a worker, when it starts, finishes "
+        "those too.")
+    assert "Traceback" not in stopped_stderr
+    assert left_half_done  # the interrupted batch, not only files never started
+    printed_first = [json.loads(line) for line in (first + rest).splitlines()]
+    assert 0 < len(printed_first) < files and all(line["status"] == "ready" for line in printed_first)
+    assert again.returncode == 0, again.stderr
+    lines = {json.loads(line)["document"]: json.loads(line) for line in again.stdout.splitlines()}
+    assert len(lines) == files and all(line["status"] == "ready" for line in lines.values())
+    unchanged = {name for name, line in lines.items() if line["action"] == "unchanged"}
+    added = {name for name, line in lines.items() if line["action"] == "added"}
+    assert {line["document"] for line in printed_first} <= unchanged  # what was printed was done
+    assert left_half_done <= added and len(added) + len(unchanged) == files
+    assert f"Added {len(added)}, replaced 0, unchanged {len(unchanged)}." in again.stderr
+    notes = Document.objects.filter(collection__name="Notes")
+    assert notes.count() == files and set(notes.values_list("status", flat=True)) == {"ready"}
+    assert indexed_events() == Counter({str(d.pk): 1 for d in notes})  # each indexed once: nothing repeated
+
+
+@pytest.mark.slow
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_it_resumes_after_the_worker_is_killed_mid_batch_losing_nothing_and_repeating_nothing(collection):
@@ -199,8 +247,8 @@ def test_it_hands_a_folder_to_the_running_worker_and_prints_what_the_in_process_
         handed = run_manage("ingest", str(share), "--recursive", "--collection", "Handed", env=env, timeout=600)
         again = run_manage("ingest", str(share), "--recursive", "--collection", "Handed", env=env, timeout=600)
         single = run_manage("ingest", str(share / "note-01.md"), "--collection", "Single", env=env, timeout=600)
-        interrupted = interrupt_while_following(tmp_path / "more", env)
-        wait_for(lambda: Document.objects.filter(collection__name="More", status="ready").count() == 40, 600)
+        interrupted = interrupt_while_following(tmp_path / "more", env, worker)
+        wait_for(lambda: Document.objects.filter(collection__name="More", status="ready").count() == MORE_FILES, 600)
     finally:
         output = stop_worker(worker)
 
@@ -221,8 +269,8 @@ def test_it_hands_a_folder_to_the_running_worker_and_prints_what_the_in_process_
     assert list(json.loads(single.stdout)) == ["file", "status", "chunks", "entities", "error", "sensitivity",
                                                "sensitivity_reason"]
     assert json.loads(single.stdout)["status"] == "ready"
-    # Ctrl-C stops the following, not the work: the worker indexed all 40 (waited for above).
-    assert interrupted.returncode == 130
+    # Ctrl-C stops the following, not the work: the worker indexed all of them (waited for above).
+    assert interrupted.returncode == 130, interrupted.stderr[-3000:]
     assert interrupted.stderr.rstrip().endswith(
         "Stopped following. The worker goes on with the files handed to it, and the collection page shows its "
         "progress; running this command again hands over the files not handed yet and follows the documents still "
@@ -234,15 +282,26 @@ def test_it_hands_a_folder_to_the_running_worker_and_prints_what_the_in_process_
     assert "Traceback" not in output
 
 
-def interrupt_while_following(folder, env) -> subprocess.CompletedProcess:
-    """Hand 40 files over, and press Ctrl-C (SIGINT) once the first JSON line shows it is following."""
+def interrupt_while_following(folder, env, worker) -> subprocess.CompletedProcess:
+    """Hand MORE_FILES files over, and press Ctrl-C (SIGINT) once the first JSON line shows it is
+    following, while files are surely still waiting. The worker is paused (SIGSTOP) while they are
+    handed over, so that none is done before the command follows; then it takes at most
+    WORKER_BATCH_DOCUMENTS per batch, and is paused again at the first line until the Ctrl-C has
+    landed, then let go to finish them."""
     folder.mkdir()
-    for number in range(40):
-        (folder / f"more-{number:02}.md").write_text(note(1000 + number))
-    child = subprocess.Popen([sys.executable, "manage.py", "ingest", str(folder), "--recursive", "--collection", "More"],
-                             cwd=REPO, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
-    first = child.stdout.readline()
-    child.send_signal(signal.SIGINT)
-    stdout, stderr = child.communicate(timeout=120)
+    for number in range(MORE_FILES):
+        (folder / f"more-{number:03}.md").write_text(note(1000 + number))
+    worker.send_signal(signal.SIGSTOP)
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "manage.py", "ingest", str(folder), "--recursive", "--collection", "More"],
+            cwd=REPO, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        wait_for(lambda: Document.objects.filter(collection__name="More").count() == MORE_FILES, 300)
+        worker.send_signal(signal.SIGCONT)
+        first = child.stdout.readline()
+        worker.send_signal(signal.SIGSTOP)
+        child.send_signal(signal.SIGINT)
+        stdout, stderr = child.communicate(timeout=120)
+    finally:
+        worker.send_signal(signal.SIGCONT)
     return subprocess.CompletedProcess(child.args, child.returncode, first + stdout, stderr)

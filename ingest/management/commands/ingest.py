@@ -13,9 +13,10 @@ from appliance.health.heartbeat import is_worker_alive, latest_heartbeat
 from appliance.runtime import borrowed_parts
 from ingest.collections import configure_collection
 from ingest.batching import index_documents, scanner_for
-from ingest.folders import FolderSummary, erase_missing, held_versions, outcome, sync_files, walk_folder
+from ingest.claims import take_back_for_this_command
+from ingest.folders import FolderSummary, erase_missing, held_versions, is_unchanged, outcome, sync_files, walk_folder
 from ingest.handoff import follow, hand_off_files, hand_off_folder
-from ingest.models import Classification
+from ingest.models import Classification, Document
 from ingest.uploads import accept_upload
 
 
@@ -47,16 +48,28 @@ class Command(BaseCommand):
             with borrowed_parts() as parts:
                 target = configure_collection(collection, classification=classification, grant=groups,
                                               redact_pii=redact_pii or None, actor=None)
+                take_back_for_this_command(target)
                 if recursive or sync:
                     self.ingest_folders(target, paths, parts, is_sync=sync)
                 else:
                     for line in ingest_files(target, paths, parts, scanner_for(len(paths), parts)):
                         self.stdout.write(json.dumps(line))
+        except KeyboardInterrupt:
+            self.stderr.write("Stopped. The documents whose JSON line was printed are indexed and kept. Running this "
+                              "command again indexes the rest of a folder, the documents this run left half done "
+                              "included; a worker, when it starts, finishes those too.")
+            raise SystemExit(130) from None
         except StoreUnavailable as error:
             if not is_worker_alive(latest_heartbeat()):
                 raise CommandError(error.message) from None
             self.hand_off(paths, collection, classification=classification, grant=groups, redact_pii=redact_pii,
                           is_folders=recursive or sync, is_sync=sync)
+
+    def run_from_argv(self, argv):
+        try:
+            super().run_from_argv(argv)
+        except KeyboardInterrupt:  # after the work, while Django closes its connections: nothing to say
+            raise SystemExit(130) from None
 
     def ingest_folders(self, collection, folders, parts, *, is_sync):
         for folder in folders:
@@ -151,6 +164,10 @@ def accept_path(collection, path: Path) -> tuple[dict, object]:
     line = {"file": str(path), "status": "failed", "chunks": 0, "entities": {}, "error": None}
     try:
         with path.open("rb") as handle:
+            waiting = collection.documents.filter(filename=path.name[:255], status=Document.Status.QUEUED).order_by("version", "pk").last()
+            if waiting is not None and is_unchanged(waiting, handle):
+                return line, waiting  # a stopped run's: this run indexes it
+            handle.seek(0)
             return line, accept_upload(collection, path.name, File(handle), None, queue=False)
     except OSError as error:
         return {**line, "error": f"cannot read {path}: {error.strerror}"}, None
