@@ -190,9 +190,10 @@ def test_it_shows_quotes_and_why_no_short_answer_was_shown(analyst_client, analy
     page = analyst_client.get(f"/analyst/conversations/{exchange.conversation_id}/").content.decode()
 
     assert "Quoted from the documents" in page
-    assert page.count("The documents say:") == 1
+    assert page.count("The sentences that best match your question, quoted as written. No answer was written from "
+                      "them: check that they answer it.") == 1
     assert page.count("Taxi receipts are reimbursed up to 80 euros") == 1
-    assert ('<details class="note"><summary>Why only quotes?</summary>The model\'s own wording was held back. '
+    assert ('<details class="note"><summary>Why no written answer?</summary>The model\'s own wording was held back. '
             "The model&#x27;s answer cites no quote.</details>") in page
 
 

@@ -56,13 +56,14 @@
       body.push(el("p", "answer-text", state.answer));
     }
     if (state.evidence.length && kind !== "notice") {
-      body.push(el("p", "lead", kind === "quoted" ? "The documents say:" : kind === "not_found" ?
+      body.push(el("p", "lead", kind === "quoted" ?
+        "The sentences that best match your question, quoted as written. No answer was written from them: check that they answer it." : kind === "not_found" ?
         "The closest the documents come; the appliance could not confirm that they answer your question:" : "From the documents:"));
       state.evidence.forEach(function (quote) { body.push(quoteNode(article, quote)); });
     }
     if (kind === "quoted" && state.flags.length) {
       var why = el("details", "note");
-      why.appendChild(el("summary", "", "Why only quotes?"));
+      why.appendChild(el("summary", "", "Why no written answer?"));
       why.appendChild(document.createTextNode("The model's own wording was held back. " + state.flags.join(" ")));
       body.push(why);
     }
