@@ -72,7 +72,7 @@ class StrictIntegerField(serializers.IntegerField):
 ERRORS = {
     400: "the request is not one this endpoint understands; `error` names the first problem",
     401: "no API token, or one that is unknown, expired or revoked",
-    403: "the token's user may not do this",
+    403: "the token's user may not do this, or must first choose their own password (code password_change_required)",
     404: "not found, or not yours",
     415: "the body is not JSON",
     429: "too many requests; the Retry-After header says in how many seconds to try again",

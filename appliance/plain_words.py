@@ -259,6 +259,7 @@ ACTION_WORDS = {
     "model.rehash_requested": "Model file hash asked for",
     "passage.revealed": "Personal data revealed to an analyst",
     "person.created": "Person created",
+    "password.changed": "Password changed by its owner",
     "roles.changed": "Roles changed",
     "team.created": "Team created",
     "teams.changed": "Teams changed",

@@ -200,6 +200,7 @@ MIDDLEWARE = [
     "appliance.web.caching.NoStoreBehindSignIn",
     "axes.middleware.AxesMiddleware",
     "appliance.audit.middleware.RecordDeniedAccess",
+    "appliance.web.password_gate.SendToPasswordChange",
 ]
 
 ROOT_URLCONF = "appliance.urls"
@@ -359,7 +360,9 @@ REST_FRAMEWORK = {
         "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # A person who must first choose their own password gets 403 from every endpoint.
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated",
+                                   "appliance.accounts.api_permissions.PasswordChosen"],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Every 4xx is {"error": ..., "code": ...}, as the OpenAPI document says.

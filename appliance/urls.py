@@ -60,6 +60,7 @@ urlpatterns = [
     path("administration/models/<int:model_id>/disable/", model_views.disable_model, name="disable-model"),
     path("administration/models/<int:model_id>/edit/", model_views.edit_model, name="edit-model"),
     path("administration/models/<int:model_id>/rehash/", model_views.rehash_model, name="rehash-model"),
+    path("account/password/", views.password_change, name="password-change"),
     path("account/tokens/", views.api_tokens, name="api-tokens"),
     path("account/tokens/<str:token_key>/revoke/", views.revoke_api_token_view, name="revoke-api-token"),
     path("healthz", healthz, name="healthz"),

@@ -87,7 +87,7 @@ def test_it_documents_every_status_each_endpoint_returns(schema):
 
     assert set(documented) == ENDPOINTS
     assert documented == {
-        ("/api/v1/me", "get"): ["200", "401"],
+        ("/api/v1/me", "get"): ["200", "401", "403"],
         ("/api/v1/collections", "get"): ["200", "401", "403"],
         ("/api/v1/questions", "post"): ["202", "400", "401", "403", "404", "415", "429"],
         ("/api/v1/questions/{exchange_id}", "get"): ["200", "401", "403", "404"],

@@ -14,6 +14,7 @@ from appliance.audit.models import LedgerEntry
 from tests.conftest import ARTIFACTS, PASSWORD, make_person
 from tests.test_browser_console import save_full_page
 from tests.test_browser_home import browser, sign_in  # noqa: F401  (browser is a fixture)
+from tests.test_browser_password import choose_own_password
 from tests.test_review_queue import record_answer
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -125,6 +126,9 @@ def test_an_officer_escalates_to_a_team_made_on_the_people_page(  # noqa: F811 (
     sign_in(browser, live_server, "erin")
     assert nav_inbox(browser) == "Inbox (1)"
     sign_in(browser, live_server, "frank")
+    # frank's password was set by the administrator: he chooses his own first.
+    assert browser.current_url == f"{live_server.url}/account/password/"
+    choose_own_password(browser, PASSWORD, "amber lantern over the quay 7")
     assert nav_inbox(browser) == "Inbox (1)"
     browser.find_element(By.ID, "nav-inbox").click()
     shot(browser, "officer-escalation-team-inbox.png")

@@ -21,19 +21,22 @@ def test_an_officer_is_led_to_the_ledger_the_policy_and_the_key(client, officer)
     assert navigation(client, officer) == [
         ("/compliance/", "Compliance"), ("/compliance/ledger/", "Audit ledger"),
         ("/compliance/policy/", "Question policy"), ("/compliance/key/", "Public key"),
-        ("/account/tokens/", "API tokens")]
+        ("/account/tokens/", "API tokens"),
+        ("/account/password/", "Change password")]
 
 
 def test_an_administrator_is_led_to_collections_models_and_people(client, admin):
     assert navigation(client, admin) == [
         ("/administration/", "Administration"), ("/administration/collections/", "Collections"),
         ("/administration/models/", "Models"), ("/administration/people/", "People"),
-        ("/account/tokens/", "API tokens")]
+        ("/account/tokens/", "API tokens"),
+        ("/account/password/", "Change password")]
 
 
 def test_an_analyst_is_led_to_the_questions(client, analyst):
     assert navigation(client, analyst) == [
-        ("/analyst/", "Analyst"), ("/analyst/ask/", "Ask"), ("/account/tokens/", "API tokens")]
+        ("/analyst/", "Analyst"), ("/analyst/ask/", "Ask"), ("/account/tokens/", "API tokens"),
+        ("/account/password/", "Change password")]
 
 
 def test_every_page_in_a_roles_navigation_opens_for_that_role(client, roles):

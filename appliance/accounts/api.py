@@ -12,7 +12,7 @@ class MeSerializer(serializers.Serializer):
     roles = serializers.ListField(child=serializers.CharField())
 
 
-@extend_schema(responses={200: MeSerializer, **error_responses(401)})
+@extend_schema(responses={200: MeSerializer, **error_responses(401, 403)})
 @api_view(["GET"])
 def me(request):
     """Who the token belongs to and which roles it carries."""

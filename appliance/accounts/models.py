@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 
@@ -19,3 +20,12 @@ class RolePermission(models.Model):
             ("review_traces", "Review, annotate and escalate answer traces"),
             ("edit_policy", "Edit the screening policy"),
         ]
+
+
+class PasswordChangeRequired(models.Model):
+    """Present while USER must choose their own password before using the appliance: the one they
+    have was set, or seen, by someone else (an administrator on the people page). Changing the
+    password deletes the row (passwords.change_password)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    since = models.DateTimeField(auto_now_add=True)

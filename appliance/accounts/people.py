@@ -1,7 +1,8 @@
 """People and teams, as administrators manage them: each creation and change writes its ledger
 entry in the same transaction (roles: roles.set_roles, "roles.changed").
 
-- create_person(): a new account with its roles and teams, "person.created".
+- create_person(): a new account with its roles and teams, "person.created"; its owner must
+  choose their own password at first sign-in (passwords.require_password_change).
 - create_team(): a new team (a Django group that is not a role, roles.teams()), "team.created".
 - set_teams(): exactly these teams for a person, "teams.changed".
 
@@ -13,18 +14,21 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from appliance.accounts.passwords import require_password_change
 from appliance.accounts.roles import Role, teams
 from appliance.audit.recording import record_event
 
 
 def create_person(username: str, password: str, roles, team_groups, actor, email: str = ""):
     """A new active account USERNAME with PASSWORD, exactly ROLES and TEAM_GROUPS, recorded as
-    "person.created" by ACTOR. Returns the user."""
+    "person.created" by ACTOR. The password is known to whoever set or saw it, so the person
+    must replace it before anything else. Returns the user."""
     role_names = sorted(Role(role).value for role in roles)
     team_names = sorted(team.name for team in team_groups)
     with transaction.atomic():
         person = get_user_model().objects.create_user(username=username, password=password, email=email)
         person.groups.add(*Group.objects.filter(name__in=role_names), *team_groups)
+        require_password_change(person)
         record_event("person.created", actor, person, username=username, roles=role_names, teams=team_names)
     return person
 

@@ -1,13 +1,18 @@
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.models import User
+from django.contrib.auth.password_validation import password_validators_help_texts
 from django.http import Http404
 from django.db import transaction
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from appliance.accounts.decorators import permission_required
+from appliance.accounts.passwords import MUST_CHANGE_MESSAGE, change_password, must_change_password
 from appliance.accounts.people import create_person, create_team, one_time_password, set_teams
 from appliance.accounts.roles import Role, roles_of, set_roles, teams
 from appliance.accounts.tokens import issue_api_token, revoke_api_token, tokens_of
@@ -127,3 +132,20 @@ def revoke_api_token_view(request, token_key):
         raise Http404("No such token.")
     messages.success(request, f"Token {token_key}… revoked.")
     return redirect("api-tokens")
+
+
+@sensitive_post_parameters()
+@login_required
+def password_change(request):
+    """Anyone signed in replaces their own password with Django's PasswordChangeForm: the current
+    one, then the new one twice, checked against AUTH_PASSWORD_VALIDATORS. This session stays
+    signed in (update_session_auth_hash); the person's other sessions end."""
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        change_password(request.user, form.cleaned_data["new_password1"])
+        update_session_auth_hash(request, request.user)
+        messages.success(request, "Your password is changed. Sign in with the new one from now on.")
+        return redirect("home")
+    context = {"form": form, "must_change": must_change_password(request.user),
+               "must_change_message": MUST_CHANGE_MESSAGE, "rules": password_validators_help_texts()}
+    return render(request, "web/password_change.html", context, status=400 if form.errors else 200)
