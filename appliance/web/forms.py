@@ -5,7 +5,13 @@ from ingest.models import Classification, Collection
 
 class CollectionForm(forms.Form):
     name = forms.CharField(max_length=100, validators=Collection._meta.get_field("name").validators)
-    classification = forms.ChoiceField(choices=Classification.choices, initial=Classification.INTERNAL)
+    classification = forms.ChoiceField(
+        choices=Classification.choices, initial=Classification.INTERNAL,
+        help_text="Public: an outside model may answer questions about it, when one is configured. Internal, "
+        "Confidential and Restricted: only models inside the perimeter answer, and every answer is listed for "
+        "the compliance officers' review. A passage is labelled higher than its collection when the personal "
+        "data in it calls for that.",
+    )
     groups = forms.ModelMultipleChoiceField(
         queryset=Collection.team_groups(), required=False, widget=forms.CheckboxSelectMultiple,
         label="Teams that may ask about it",
