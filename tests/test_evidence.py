@@ -15,6 +15,25 @@ MANUAL = (
     "     whose base name matches GLOB.  Ignore any redundant trailing\n"
     "     slashes in GLOB.\n"
 )
+SYNOPSIS = (
+    "The general synopsis of the 'grep' command line is\n"
+    "\n"
+    "     grep [OPTION...] PATTERNS [FILE...]\n"
+    "\n"
+    "'grep' comes with a rich set of options: some from POSIX and some being GNU extensions.\n"
+)
+IGNORE_CASE = (
+    "'-i'\n"
+    "'--ignore-case'\n"
+    "     Ignore case distinctions in patterns and input data, so that characters that differ only in case\n"
+    "     match each other.\n"
+)
+GIFTS = (
+    "You may accept gifts and hospitality from customers or suppliers with a value of up to EUR 50. Gift cards, "
+    "vouchers and cash must always be refused, whatever their value. Anything else worth more than EUR 50 must be "
+    "reported to the Compliance Officer within 5 working days, who records it in the gift register and decides "
+    "whether you may keep it. Gifts offered during a tender are never accepted."
+)
 RECEIPTS = (
     "Always ask for a receipt. A lost receipt can be replaced once per quarter by a signed declaration "
     "explaining the expense. Finance checks a random sample of claims every month and may ask for the "
@@ -92,3 +111,34 @@ def test_a_title_heading_above_the_section_does_not_drown_what_the_sentence_mean
 
     assert titled.answers_question and "25 days of annual leave" in titled.quotes[0].text
     assert titled.features == untitled.features
+
+
+def test_it_declines_questions_on_the_topic_that_the_documents_do_not_answer():
+    # On-topic questions the documents are silent on were quoted the closest sentence as if it
+    # answered: the synopsis shares "grep" with the question, and nothing else.
+    selector = evidence_selector()
+    manual = [passage(SYNOPSIS, 1, "2.1 Command-line Options"), passage(IGNORE_CASE, 2, "2.1.2 Matching Control")]
+
+    def judged(question):
+        return selector.run(question, selector.embedder.embed([question])[0], manual)
+
+    assert not judged("How do I install grep on Windows?").answers_question
+    assert not judged("Is grep faster than ripgrep?").answers_question
+    answered = judged("How do I make grep ignore upper and lower case?")
+    assert answered.answers_question
+    assert "'--ignore-case'" in answered.quotes[0].text
+
+
+def test_it_quotes_the_sentence_that_makes_an_exception_to_the_best_one():
+    # A browser trial: "Can I accept a EUR 20 gift card?" was quoted only the EUR 50 rule, which
+    # reads as a yes; the next sentence says gift cards are always refused.
+    selector = evidence_selector()
+    question = "Can I accept a EUR 20 gift card from a supplier?"
+
+    evidence = selector.run(question, selector.embedder.embed([question])[0],
+                            [passage(GIFTS, section="6.1 Gifts and hospitality")])
+
+    quoted = " ".join(quote.text for quote in evidence.quotes)
+    assert "with a value of up to EUR 50." in quoted
+    assert "Gift cards, vouchers and cash must always be refused, whatever their value." in quoted
+    assert all(GIFTS[quote.start:quote.end] == quote.text for quote in evidence.quotes)

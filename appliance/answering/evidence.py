@@ -12,11 +12,19 @@ with its passage and character offsets. Each sentence is scored against the ques
   candidate sentences, so that "Saturday" counts more than "hours" in a page about opening hours;
 - kind: a question asking how much, how many, how long or when wants a sentence with a number.
 
-The best sentence, and the ones close behind it, are the evidence. Whether they answer the
-question at all is a separate judgement (`answers_question`): a logistic function of the best
-sentence's meaning and keyword coverage, of how close its words come to each of the question's
-words (related_words), and of the meaning of the best sentence's whole passage, with
-weights and threshold fitted on the development questions only
+The best sentence, and the ones close behind it, are the evidence, with a sentence of the best
+one's paragraph that makes an exception to it ("Gift cards must always be refused" after "You may
+accept gifts up to EUR 50"). Whether they answer the question at all is a separate judgement
+(`answers_question`): a logistic function of four numbers, each higher when the evidence is more
+likely to answer,
+- meaning: the best sentence's meaning, as above;
+- passage_meaning: the meaning of the best sentence's whole passage;
+- meaning_without_main_word: the best sentence's meaning when the question word it leans on most
+  is left out ("How do I install grep on Windows?" and the synopsis of the grep command line share
+  "grep" and nothing else);
+- keywords_in_passages: the share of the question's keywords that some retrieved passage has
+  ("parking spaces" in a handbook that never mentions parking),
+with weights and threshold fitted on the development questions only
 (appliance/answering/evaluation/fit_judgement.py). Below its threshold the analyst is told that
 the documents do not answer the question, and the closest passages are offered as possibly related.
 
@@ -69,6 +77,13 @@ SHORT_SENTENCE_WORDS = 10
 # A sentence joins the evidence when its score is this close to the best one's (0.12 chosen on
 # dev: 0.08 left the answering sentence out when a wrong one scored a little higher, as for payday).
 CLOSE_BEHIND = 0.12
+# A sentence of the best one's paragraph that limits it decides the answer even when it scores
+# lower: "You may accept gifts ... up to EUR 50." quoted without "Gift cards must always be refused,
+# whatever their value." answers "Can I accept a EUR 20 gift card?" wrongly. One that says so about
+# a word of the question the best one lacks is quoted with it (with_limiting_sentence).
+LIMITS = re.compile(
+    r"\b(?:never|not|no|nor|except|unless|however|only|prohibited|forbidden|refused?|declined?|cannot)\b|n't\b",
+    re.IGNORECASE)
 NUMBER = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
     r"sixty|hundred|thousand|half|once|twice|daily|weekly|monthly|annually|yearly|noon|midnight)\b", re.IGNORECASE)
@@ -155,7 +170,7 @@ class Judgement:
     bias: float
     threshold: float
 
-    FEATURES = ("meaning", "coverage", "related_words", "passage_meaning")
+    FEATURES = ("meaning", "passage_meaning", "meaning_without_main_word", "keywords_in_passages")
 
     @classmethod
     def load(cls, path: Path = JUDGEMENT_PATH) -> "Judgement":
@@ -200,36 +215,44 @@ class EvidenceSelector:
                                 withheld)
             return Evidence(opening_sentences(usable), True, 1.0, {"summary": 1.0}, withheld)
         scored = self.score(question, question_vector, usable)
-        best = scored[0]
+        best, best_meaning = scored[0][0], scored[0][1]["meaning"]
         quotes = pick_quotes(scored)
-        best_passage = best[0].passage
         features = {
-            "meaning": best[1]["meaning"],
-            "coverage": best[1]["coverage"],
-            "related_words": self.related_words(question, [best[0].text], passages),
-            "passage_meaning": float(self.embedder.embed([f"{own_heading(best_passage.section)}\n{best_passage.text}"])[0]
+            "meaning": best_meaning,
+            "passage_meaning": float(self.embedder.embed([f"{own_heading(best.passage.section)}\n{best.passage.text}"])[0]
                                      @ np.asarray(question_vector, dtype=np.float32)),
+            "meaning_without_main_word": self.meaning_without_main_word(question, best, best_meaning),
+            "keywords_in_passages": self.keywords_in_passages(question, passages),
         }
         confidence = self.judgement.confidence(features)
         return Evidence(quotes, confidence >= self.judgement.threshold, round(confidence, 4),
                         {name: round(value, 4) for name, value in features.items()}, withheld)
 
-    def related_words(self, question: str, quotes: list[str], passages: Sequence[Passage]) -> float:
-        """How well QUOTES (the best sentence: the judgement must not change with how many
-        sentences are shown) speak of what the question asks about, word by word: each content word
-        of the question scores 1 when a quote (or the best passage's section title) has it, else its
-        highest cosine similarity to a word of the quotes ("holiday" is close to "leave", "parking"
-        is close to nothing in a leave policy); the mean over the question's words."""
-        asked = content_words_of(question)
+    def meaning_without_main_word(self, question: str, best: Sentence, meaning: float) -> float:
+        """How close BEST stays to the question when the question's word it leans on most is left out:
+        the lowest cosine between BEST (under its heading) and the question with one content word
+        removed. "How do I install grep on Windows?" is 0.64 close to "The general synopsis of the
+        'grep' command line is", but only 0.06 without "grep": the sentence shares the topic, not
+        what is asked. A sentence that answers stays close whichever word is left out. MEANING
+        (the cosine with the whole question) when the question has no content word."""
+        words = [match for match in _WORD.finditer(question) if match.group().casefold() not in STOPWORDS]
+        if not words:
+            return meaning
+        shortened = [question[:match.start()] + question[match.end():] for match in words]
+        vectors = self.embedder.embed([*shortened, best.with_heading])
+        return float((vectors[:-1] @ vectors[-1]).min())
+
+    def keywords_in_passages(self, question: str, passages: Sequence[Passage]) -> float:
+        """The share of the question's keywords (BM25 terms) that some retrieved passage has in its
+        text or section title. Retrieval looks for every keyword in the whole collection, so one
+        missing from all the passages it brings back is one the documents seldom or never use:
+        "parking spaces" in a handbook that never mentions parking, "ripgrep" beside the grep manual. 0 for
+        a question without keywords."""
+        asked = set(self.keywords.embed_question(question).indices)
         if not asked:
             return 0.0
-        said = content_words_of(" ".join([*quotes, *(p.section for p in passages[:1])]))
-        unmatched = [word for word in asked if not any(word[:5] == other[:5] for other in said)]
-        if not unmatched or not said:
-            return (len(asked) - len(unmatched)) / len(asked)
-        vectors = self.embedder.embed([*unmatched, *sorted(said)])
-        closeness = (vectors[:len(unmatched)] @ vectors[len(unmatched):].T).max(axis=1)
-        return float((len(asked) - len(unmatched) + closeness.clip(0, 1).sum()) / len(asked))
+        said = set().union(*(self.keywords.embed_passage(f"{p.section}\n{p.text}").indices for p in passages))
+        return len(asked & said) / len(asked)
 
     def score(self, question: str, question_vector: np.ndarray, sentences: list[Sentence]) -> list[tuple[Sentence, dict, float]]:
         """SENTENCES with their features and score, best first."""
@@ -247,7 +270,7 @@ class EvidenceSelector:
             has_kind = wants_number and bool(NUMBER.search(sentence.text))
             score = (MEANING_WEIGHT * float(meaning) + COVERAGE_WEIGHT * coverage + KIND_WEIGHT * has_kind
                      + RANK_WEIGHT / sentence.rank)
-            features = {"meaning": float(meaning), "coverage": coverage}
+            features = {"meaning": float(meaning), "coverage": coverage, "keywords": asked & sentence_terms}
             scored.append((sentence, features, score))
         return sorted(scored, key=lambda item: -item[2])
 
@@ -327,7 +350,8 @@ def covered_share(asked: set[int], sentence: set[int], heading: set[int], weight
 def pick_quotes(scored: list[tuple[Sentence, dict, float]]) -> tuple[Quote, ...]:
     """The best sentence, and up to MAX_QUOTES - 1 more that score close behind it, each quoted so
     that it reads on its own (quote_span), within MAX_QUOTE_WORDS in all; in the order the analyst
-    reads them: by passage, then position. Sentences of one paragraph become one quote."""
+    reads them: by passage, then position. Sentences of one paragraph become one quote. A sentence
+    that limits the best one comes with it (with_limiting_sentence)."""
     best_score = scored[0][2]
     chosen: list[tuple[Passage, int, int, float]] = []
     words = 0
@@ -346,8 +370,36 @@ def pick_quotes(scored: list[tuple[Sentence, dict, float]]) -> tuple[Quote, ...]
         chosen = [c for c in chosen if not (c[0].number == sentence.passage.number and start <= c[1] and c[2] <= end)]
         chosen.append((sentence.passage, start, end, score))
         words = sum(len(p.text[s:e].split()) for p, s, e, _ in chosen)
+    chosen = with_limiting_sentence(chosen, scored)
     chosen.sort(key=lambda item: (item[0].number, item[1]))
     return tuple(Quote(p.number, s, e, p.text[s:e], round(score, 4)) for p, s, e, score in chosen)
+
+
+def with_limiting_sentence(chosen: list[tuple[Passage, int, int, float]],
+                           scored: list[tuple[Sentence, dict, float]]) -> list[tuple[Passage, int, int, float]]:
+    """CHOSEN with the best-scoring sentence of the best one's paragraph that limits it (an exception
+    or a prohibition: LIMITS) and has a keyword of the question that the best one lacks ("gift card"
+    beside "gifts"; a sentence that only repeats the best one's words is not needed to read it), when
+    CHOSEN leaves it out: the
+    best sentence's quote is stretched to reach it, so that both read in one quote, or, when that
+    goes past MAX_QUOTE_WORDS, it is quoted alone. CHOSEN as it was when there is none or no room."""
+    best, best_features, _score = scored[0]
+    start, end = paragraph_around(best.passage.text, best.start, best.end)
+    limiting = next((sentence for sentence, features, _score in scored[1:]
+                     if sentence.passage.number == best.passage.number and start <= sentence.start and sentence.end <= end
+                     and features["keywords"] - best_features["keywords"] and LIMITS.search(sentence.text)), None)
+    if limiting is None or any(p.number == best.passage.number and s <= limiting.start and limiting.end <= e
+                               for p, s, e, _ in chosen):
+        return chosen
+    quoted = next(c for c in chosen if c[0].number == best.passage.number and c[1] <= best.start and best.end <= c[2])
+    stretched = (best.passage, min(quoted[1], limiting.start), max(quoted[2], limiting.end), quoted[3])
+    kept = [c for c in chosen if not (c[0].number == best.passage.number and stretched[1] <= c[1] and c[2] <= stretched[2])]
+    if sum(len(p.text[s:e].split()) for p, s, e, _ in [*kept, stretched]) <= MAX_QUOTE_WORDS:
+        return [*kept, stretched]
+    alone = (best.passage, limiting.start, limiting.end, quoted[3])
+    if len(chosen) < MAX_QUOTES and sum(len(p.text[s:e].split()) for p, s, e, _ in [*chosen, alone]) <= MAX_QUOTE_WORDS:
+        return [*chosen, alone]
+    return chosen
 
 
 def quote_span(sentence: Sentence) -> tuple[int, int]:

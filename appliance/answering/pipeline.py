@@ -54,7 +54,7 @@ NOT_FOUND_TEXT = "The documents don't answer this."
 NEAR_MISS_TEXT = "The documents may not answer this."
 RELATED_PASSAGES = 3
 # A question the documents don't answer whose best evidence came at least this close (about half
-# the judgement's threshold, 0.47) is shown the closest sentences: "how do I carry over holiday" may be answered by
+# the judgement's threshold) is shown the closest sentences: "how do I carry over holiday" may be answered by
 # a sentence the judgement doubted, and the analyst can tell. Further off, they would be noise.
 NEAR_MISS = 0.25
 

@@ -64,12 +64,17 @@ def questions(split: str) -> list[dict]:
 def features_of(rows: list[dict]) -> list[dict]:
     from django.conf import settings
 
+    from appliance.answering.evidence import EvidenceSelector, Judgement
     from appliance.answering.prompting import passages_from_hits
     from appliance.retrieval.searching import search_chunks
-    from appliance.runtime import evidence_selector, worker_parts
+    from appliance.runtime import worker_parts
     from ingest.models import Collection
 
-    parts, selector = worker_parts(), evidence_selector()
+    parts = worker_parts()
+    # The features do not depend on the judgement: any will do, so that a judgement file written
+    # for other features is not needed to fit the new one.
+    undecided = Judgement({name: 0.0 for name in Judgement.FEATURES}, 0.0, 0.5)
+    selector = EvidenceSelector(embedder=parts.embedder, keywords=parts.keywords, judgement=undecided)
     found = []
     for row in rows:
         vector = parts.embedder.embed([row["question"]])[0]
