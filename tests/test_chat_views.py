@@ -7,7 +7,7 @@ from django.utils.html import escape
 from appliance.answering.conversations import run_exchange
 from appliance.answering.models import Conversation, Exchange
 from appliance.audit.models import LedgerEntry
-from appliance.web.chat_views import source_label
+from appliance.web.chat_views import readable, source_label
 from guardrails.policy import DEFAULT_RULES
 from tests.conftest import make_person
 
@@ -323,3 +323,12 @@ def test_a_blocked_question_is_explained_as_what_it_is_and_its_personal_data_mas
                  client.get(f"/compliance/ledger/entries/{trace.seq}/").content.decode()):
         assert escape(masked) in page
         assert "john.smith1987" not in page and "4111" not in page
+
+
+def test_a_table_quote_reads_one_row_per_line_without_the_rule_under_its_header():
+    quote = ("| Role | Weekdays | Sundays |\n|---|:---:|---|\n| Sales assistant | £12.60 | £14.20 |\n"
+             "| Plant care  assistant | £12.90 | £14.50 |")
+
+    assert readable(quote) == ("Role | Weekdays | Sundays\nSales assistant | £12.60 | £14.20\n"
+                               "Plant care assistant | £12.90 | £14.50")
+    assert readable("- A bullet\n  wrapped | with a pipe") == "• A bullet wrapped | with a pipe"

@@ -142,3 +142,26 @@ def test_it_quotes_the_sentence_that_makes_an_exception_to_the_best_one():
     assert "with a value of up to EUR 50." in quoted
     assert "Gift cards, vouchers and cash must always be refused, whatever their value." in quoted
     assert all(GIFTS[quote.start:quote.end] == quote.text for quote in evidence.quotes)
+
+
+PAY = (
+    "Hourly rates from 1 April:\n\n"
+    "| Role | Weekdays | Sundays |\n"
+    "|---|---|---|\n"
+    "| Sales assistant | £12.60 | £14.20 |\n"
+    "| Plant care assistant | £12.90 | £14.50 |\n"
+    "| Delivery driver | £13.40 | £15.10 |\n\n"
+    "Pay is made on the last Friday of each month."
+)
+
+
+def test_it_quotes_a_table_row_with_the_header_that_says_what_its_figures_are():
+    table = passage(PAY, section="5. Pay")
+    row = next(s for s in sentences_of(table, 1) if s.text.startswith("| Plant care"))
+
+    start, end = quote_span(row)
+
+    assert PAY[start:end] == ("| Role | Weekdays | Sundays |\n|---|---|---|\n| Sales assistant | £12.60 | £14.20 |\n"
+                              "| Plant care assistant | £12.90 | £14.50 |")
+    outside = next(s for s in sentences_of(table, 1) if s.text.startswith("Pay is made"))
+    assert quote_span(outside) == (outside.start, outside.end)  # not a table row: as before

@@ -74,6 +74,7 @@ MAX_QUOTE_WORDS = 90
 # first sentence), and a short sentence ("Always ask for a receipt.") with the one after it.
 WHOLE_PARAGRAPH_WORDS = 60
 SHORT_SENTENCE_WORDS = 10
+TABLE_ROW = re.compile(r"[ \t]*\|")
 # A sentence joins the evidence when its score is this close to the best one's (0.12 chosen on
 # dev: 0.08 left the answering sentence out when a wrong one scored a little higher, as for payday).
 CLOSE_BEHIND = 0.12
@@ -405,9 +406,14 @@ def with_limiting_sentence(chosen: list[tuple[Passage, int, int, float]],
 def quote_span(sentence: Sentence) -> tuple[int, int]:
     """Where SENTENCE's quote starts and ends in its passage: its whole paragraph (list item, table
     row) when that is short, else the sentence, with the next one of its paragraph when it is too
-    short to say much alone ("Always ask for a receipt." "If you lose one, ...")."""
+    short to say much alone ("Always ask for a receipt." "If you lose one, ..."). A table row comes
+    with the rows above it up to the table's header when they are short together: "| £12.90 | £14.50 |"
+    alone does not say which figure is the Sunday rate."""
     text = sentence.passage.text
     start, end = paragraph_around(text, sentence.start, sentence.end)
+    header = table_header_start(text, start)
+    if header is not None and len(text[header:end].split()) <= WHOLE_PARAGRAPH_WORDS:
+        return header, end
     if len(text[start:end].split()) <= WHOLE_PARAGRAPH_WORDS:
         return start, end
     if len(sentence.text.split()) < SHORT_SENTENCE_WORDS:
@@ -415,6 +421,21 @@ def quote_span(sentence: Sentence) -> tuple[int, int]:
         if following and following.end <= end and len(text[sentence.start:following.end].split()) <= WHOLE_PARAGRAPH_WORDS:
             return sentence.start, following.end
     return sentence.start, sentence.end
+
+
+def table_header_start(text: str, start: int) -> int | None:
+    """When the line at START is a row of a table ("| ... |"), where the table's first line (its
+    header) starts; None for any other line, or for the header itself."""
+    line = text.rfind("\n", 0, start) + 1
+    if not TABLE_ROW.match(text, line):
+        return None
+    first = line
+    while first > 0:
+        above = text.rfind("\n", 0, first - 1) + 1
+        if not TABLE_ROW.match(text, above):
+            break
+        first = above
+    return first if first < line else None
 
 
 def paragraph_around(text: str, start: int, end: int) -> tuple[int, int]:

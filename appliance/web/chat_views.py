@@ -162,12 +162,23 @@ LIST_MARKER = re.compile(r"^[ \t]*[-*+][ \t]+", re.MULTILINE)
 STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 
 
+TABLE_ROW = re.compile(r"^[ \t]*\|(.*?)\|?[ \t]*$")
+TABLE_RULE = re.compile(r"^[\s|:-]*-[\s|:-]*$")  # "|---|:---:|", under a Markdown table's header
+
+
 def readable(quote: str) -> str:
     """A verbatim quote as it reads on the page: one line, Markdown bullets ("- ", "* ") shown as "•"
-    and bold markers dropped; numbered steps keep their numbers. The stored quote and its offsets stay
-    verbatim: only its display changes."""
-    quote = LIST_MARKER.sub("• ", quote.strip())
-    return " ".join(STRONG.sub(r"\2", quote).split())
+    and bold markers dropped; numbered steps keep their numbers. A table (its header and a row, see
+    evidence.quote_span) keeps one line per row, cells between " | ", without the rule under the
+    header (the page shows the quote's line breaks). The stored quote and its offsets stay verbatim:
+    only its display changes."""
+    quote = STRONG.sub(r"\2", LIST_MARKER.sub("• ", quote.strip()))
+    rows = quote.splitlines()
+    if len(rows) > 1 and all(TABLE_ROW.match(row) for row in rows):
+        cells = [[" ".join(cell.split()) for cell in TABLE_ROW.match(row).group(1).split("|")]
+                 for row in rows if not TABLE_RULE.match(row)]
+        return "\n".join(" | ".join(row) for row in cells)
+    return " ".join(quote.split())
 
 
 def presentation_kind(exchange: Exchange) -> str:
