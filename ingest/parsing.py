@@ -517,11 +517,15 @@ HTML_BLOCKS = {
     "summary", "hr", "body",
 }
 END_OF_BLOCK = object()
+# After a definition list's term (<dt>) that its description (<dd>) follows: the two are one block,
+# "--wait SECONDS: Wait up to SECONDS for ...", so that a quoted description names what it describes.
+END_OF_TERM = object()
 
 
 def parse_html(text: str, section_root: str = "") -> list[Block]:
     """Blocks of the body's text in reading order: h1-h6 build the section path, each table row is a
-    block (cells joined with " | "), scripts, styles and other hidden content are dropped."""
+    block (cells joined with " | "), a definition list's term and its description are one block
+    ("Grace period: Fourteen days."), scripts, styles and other hidden content are dropped."""
     soup = BeautifulSoup(text, "lxml")
     for element in soup.find_all(HTML_DROPPED):
         element.decompose()
@@ -532,6 +536,16 @@ def parse_html(text: str, section_root: str = "") -> list[Block]:
         node = pending.pop()
         if node is END_OF_BLOCK:
             collector.flush()
+        elif node is END_OF_TERM:
+            term = "".join(collector.pending).rstrip()
+            collector.add(" " if not term or term[-1] in ".:;!?" else ": ")
+        elif node.name == "dt" and getattr(node.find_next_sibling(True), "name", None) == "dd":
+            collector.flush()
+            pending.append(END_OF_TERM)
+            pending.extend(reversed(node.contents))
+        elif node.name == "dd" and getattr(node.find_previous_sibling(True), "name", None) == "dt":
+            pending.append(END_OF_BLOCK)  # no flush before: it goes on its term's block
+            pending.extend(reversed(node.contents))
         elif isinstance(node, NavigableString):
             if not isinstance(node, PreformattedString):  # comments, CDATA, doctype
                 collector.add(str(node))

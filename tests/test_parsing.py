@@ -92,8 +92,7 @@ def test_it_reads_html_by_heading_without_hidden_content():
         Block("30 | 2%", "Fees > Late payment", None),
         Block("Refunds take ten days.", "Refunds", None),
         Block("code  line", "Refunds", None),
-        Block("Grace period", "Refunds", None),
-        Block("Fourteen days.", "Refunds", None),
+        Block("Grace period: Fourteen days.", "Refunds", None),  # the term with its description
     )
     everything = " ".join(texts(parsed))
     for hidden in ("SCRIPT-TEXT", "secret", "color", "NOSCRIPT", "IFRAME", "TEMPLATE", "SVG", "COMMENT"):
@@ -692,3 +691,18 @@ def outline_level_element(value: int):
     element = OxmlElement("w:outlineLvl")
     element.set(qn("w:val"), str(value))
     return element
+
+
+def test_a_definition_lists_term_and_its_description_are_one_block_so_a_quote_names_the_option():
+    page = (b"<html><body><h2>Options</h2><dl>"
+            b"<dt><code>--wait</code> <var>SECONDS</var></dt><dd>Wait up to SECONDS for a lock. Default: 30.</dd>"
+            b"<dt>Exit codes:</dt><dd>0 on success.</dd><dd>1 on error.</dd>"
+            b"<dt>A term without a description</dt>"
+            b"</dl></body></html>")
+
+    assert texts(parse(page, "manual.html")) == [
+        "--wait SECONDS: Wait up to SECONDS for a lock. Default: 30.",
+        "Exit codes: 0 on success.",  # a term ending in a colon gets no second one
+        "1 on error.",  # a second description of the same term: a block of its own
+        "A term without a description",
+    ]
