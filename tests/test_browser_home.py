@@ -27,11 +27,11 @@ def browser():
     driver.quit()
 
 
-def sign_in(browser, live_server, username):
+def sign_in(browser, live_server, username, password=PASSWORD):
     browser.delete_all_cookies()
     browser.get(f"{live_server.url}/login/")
     browser.find_element(By.ID, "id_username").send_keys(username)
-    browser.find_element(By.ID, "id_password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "id_password").send_keys(password)
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     WebDriverWait(browser, 10).until(expected_conditions.url_changes(f"{live_server.url}/login/"))
 

@@ -4,8 +4,6 @@ with it, is sent to the change page with the reason, chooses their own password 
 home page. Screenshots: test-artifacts/password-*.png."""
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.wait import WebDriverWait
 
 from appliance.accounts.models import PasswordChangeRequired
 from appliance.audit.models import LedgerEntry
@@ -16,15 +14,6 @@ from tests.test_browser_home import browser, sign_in  # noqa: F401  (browser is 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 OWN_PASSWORD = "amber lantern over the quay 7"
-
-
-def sign_in_with(browser, live_server, username: str, password: str) -> None:  # noqa: F811
-    browser.delete_all_cookies()
-    browser.get(f"{live_server.url}/login/")
-    browser.find_element(By.ID, "id_username").send_keys(username)
-    browser.find_element(By.ID, "id_password").send_keys(password)
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(browser, 10).until(expected_conditions.url_changes(f"{live_server.url}/login/"))
 
 
 def choose_own_password(browser, old: str, new: str) -> None:  # noqa: F811
@@ -44,7 +33,7 @@ def test_a_person_replaces_the_one_time_password_at_first_sign_in(  # noqa: F811
     browser.find_element(By.ID, "create-person").click()
     one_time_password = browser.find_element(By.ID, "one-time-password").text
 
-    sign_in_with(browser, live_server, "grace", one_time_password)
+    sign_in(browser, live_server, "grace", one_time_password)
 
     assert browser.current_url == f"{live_server.url}/account/password/"
     assert browser.find_element(By.ID, "must-change").text == (
@@ -72,5 +61,5 @@ def test_a_person_replaces_the_one_time_password_at_first_sign_in(  # noqa: F811
     assert (entry.actor_name, entry.details) == ("grace", {"username": "grace", "was_required": True})
 
     # The new password is the one that signs in now, and nothing sends grace back.
-    sign_in_with(browser, live_server, "grace", OWN_PASSWORD)
+    sign_in(browser, live_server, "grace", OWN_PASSWORD)
     assert browser.current_url == f"{live_server.url}/analyst/"

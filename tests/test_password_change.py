@@ -13,20 +13,13 @@ from appliance.accounts.models import PasswordChangeRequired
 from appliance.accounts.tokens import issue_api_token
 from appliance.audit.models import LedgerEntry
 from tests.conftest import PASSWORD
+from tests.test_people import field_errors
 
 pytestmark = [pytest.mark.django_db]
 
 CHANGE = "/account/password/"
 NEW_PASSWORD = "amber lantern over the quay 7"
 MUST_CHANGE = "Your password was set by an administrator. Choose your own before you go on."
-
-
-def field_errors(response) -> dict[str, list[str]]:
-    errors = {}
-    for field, message in re.findall(r'<p class="field-error" id="error-(\w+)" role="alert">(.*?)</p>',
-                                     html.unescape(response.content.decode())):
-        errors.setdefault(field, []).append(message)
-    return errors
 
 
 def change(client, old=PASSWORD, new=NEW_PASSWORD, again=None, **kwargs):
