@@ -9,12 +9,15 @@ REPO is the code measured (any checkout whose EvidenceSelector.run returns quote
 and confidence), so that two versions run side by side. DATA keeps the ingested corpus: a second
 run on the same DATA skips ingestion. Prints, for answerable questions: judged answerable ("found"),
 every keyword in the quotes, and both; the gold section among the quoted passages; every keyword in
-the top 5 passages; and for unanswerable questions the share told "not in the documents".
+the top 5 passages; and for unanswerable questions the share told "not in the documents"; and the
+time EvidenceSelector.run takes per question (p50, p95).
 """
 import json
 import os
 import sys
+import statistics
 import tempfile
+import time
 from io import StringIO
 from pathlib import Path
 REPO = Path(os.environ.get("REPO", Path(__file__).resolve().parent.parent))
@@ -45,14 +48,16 @@ from appliance.runtime import evidence_selector, worker_parts
 from ingest.models import Collection
 split = sys.argv[1] if len(sys.argv) > 1 else "dev"
 parts, selector = worker_parts(), evidence_selector()
-out = []
+out, selection_ms = [], []
 def norm(s): return " ".join(s.lower().split())
 for r in rows:
     if split != "all" and r["split"] != split: continue
     v = parts.embedder.embed([r["question"]])[0]
     hits = search_chunks(r["question"], [Collection.objects.get(name=r["collection"])], parts, limit=settings.ANSWERING_PASSAGES, vector=v)
     passages = passages_from_hits(hits)
+    started = time.perf_counter()
     ev = selector.run(r["question"], v, passages)
+    selection_ms.append((time.perf_counter() - started) * 1000)
     text = norm(" ".join(q.text for q in ev.quotes))
     kw = all(norm(k) in text for k in r["keywords"]) if r["answerable"] else None
     cited = {p.section for p in passages if p.number in ev.cited}
@@ -71,5 +76,7 @@ print("kw & found", rate([o["kw"] and o["found"] for o in A]))
 print("sec cited & found", rate([o["sec"] and o["found"] for o in A]))
 print("kw retrieved top5", rate([o["retr"] for o in A]))
 print("abstain", rate([not o["found"] for o in U]))
+print(f"evidence selection p50 {statistics.median(selection_ms):.1f} ms, "
+      f"p95 {statistics.quantiles(selection_ms, n=20)[-1]:.1f} ms over {len(selection_ms)} questions")
 if os.environ.get("OUT"):
     Path(os.environ["OUT"]).write_text(json.dumps(out, indent=1))
