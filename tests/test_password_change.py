@@ -96,6 +96,24 @@ def test_it_refuses_a_wrong_current_password(client, analyst):
     assert not LedgerEntry.objects.filter(action="password.changed").exists()
 
 
+def test_guessing_the_current_password_locks_the_account_as_failed_sign_ins_do(client, analyst):
+    """A borrowed session may not try current passwords without limit: each wrong one counts as a
+    failed sign-in (django-axes), and after LOGIN_FAILURE_LIMIT (5) the account is locked here and
+    at the sign-in page, the right password included."""
+    sign_in(client, analyst.username)
+    for _ in range(4):
+        assert change(client, old="not my password").status_code == 400
+
+    assert change(client, old="not my password").status_code == 429
+    locked = change(client)  # the right current password: still locked
+    assert locked.status_code == 429
+    assert "Too many failed sign-ins for this account from your address." in locked.content.decode()
+    analyst.refresh_from_db()
+    assert analyst.check_password(PASSWORD)  # nothing changed
+    client.logout()
+    assert client.post("/login/", {"username": analyst.username, "password": PASSWORD}).status_code == 429
+
+
 @pytest.mark.parametrize(("new", "again", "errors"), [
     ("alice", None, ["The password is too similar to the username.",
                      "This password is too short. It must contain at least 12 characters.",

@@ -1,3 +1,4 @@
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
@@ -5,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import password_validators_help_texts
+from django.contrib.auth.signals import user_login_failed
 from django.http import Http404
 from django.db import transaction
 from django.shortcuts import redirect, render
@@ -12,6 +14,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from appliance.accounts.decorators import permission_required
+from appliance.accounts.lockout import locked_out
 from appliance.accounts.passwords import MUST_CHANGE_MESSAGE, change_password, must_change_password
 from appliance.accounts.people import create_person, create_team, one_time_password, set_teams
 from appliance.accounts.roles import Role, roles_of, set_roles, teams
@@ -140,7 +143,14 @@ def password_change(request):
     """Anyone signed in replaces their own password with Django's PasswordChangeForm: the current
     one, then the new one twice, checked against AUTH_PASSWORD_VALIDATORS. This session stays
     signed in (update_session_auth_hash); the person's other sessions end."""
+    credentials = {"username": request.user.get_username()}
+    if request.method == "POST" and AxesProxyHandler.is_locked(request, credentials):
+        return locked_out(request)
     form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and "old_password" in form.errors:
+        # A wrong current password counts as a failed sign-in (django-axes): a borrowed session may not
+        # guess it without limit, and the account locks here and at the sign-in page alike.
+        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
     if request.method == "POST" and form.is_valid():
         change_password(request.user, form.cleaned_data["new_password1"])
         update_session_auth_hash(request, request.user)
