@@ -260,6 +260,7 @@ ACTION_WORDS = {
     "passage.revealed": "Personal data revealed to an analyst",
     "person.created": "Person created",
     "password.changed": "Password changed by its owner",
+    "password.reset": "Password reset by an administrator",
     "roles.changed": "Roles changed",
     "team.created": "Team created",
     "teams.changed": "Teams changed",

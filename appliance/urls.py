@@ -26,6 +26,7 @@ urlpatterns = [
     path("administration/people/", views.people, name="people"),
     path("administration/people/<int:user_id>/roles/", views.change_roles, name="change-roles"),
     path("administration/people/<int:user_id>/teams/", views.change_teams, name="change-teams"),
+    path("administration/people/<int:user_id>/password/", views.reset_password_view, name="reset-password"),
     path("compliance/", ledger_views.compliance_home, name="compliance-home"),
     path("compliance/policy/", policy_views.policy_editor, name="policy-editor"),
     path("compliance/policy/versions/<int:number>/", policy_views.policy_version, name="policy-version"),

@@ -131,5 +131,47 @@ def test_only_admins_may_use_the_people_page(client, request, person):
     assert client.post(PEOPLE, {"username": "mallory", "password1": PASSWORD, "password2": PASSWORD,
                                 "roles": ["admin"]}).status_code == 403
     assert client.post(f"{PEOPLE}{target.pk}/teams/", {"teams": []}).status_code == 403
+    assert client.post(f"{PEOPLE}{target.pk}/password/").status_code == 403
     assert not User.objects.filter(username="mallory").exists()
-    assert not LedgerEntry.objects.filter(action__in=["person.created", "teams.changed"]).exists()
+    assert not LedgerEntry.objects.filter(action__in=["person.created", "teams.changed", "password.reset"]).exists()
+    target.refresh_from_db()
+    assert target.check_password(PASSWORD)
+
+
+def test_an_admin_resets_a_locked_out_persons_password_to_a_one_time_one(client, admin, analyst):
+    """The sign-in lockout page tells people to ask an administrator to reset their password."""
+    for _ in range(5):
+        client.post("/login/", {"username": analyst.username, "password": "wrong"})
+    assert client.post("/login/", {"username": analyst.username, "password": PASSWORD}).status_code == 429
+    client.force_login(admin)
+
+    response = client.post(f"{PEOPLE}{analyst.pk}/password/")
+
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    page = response.content.decode()
+    password = re.search(r'<code id="one-time-password">([^<]+)</code>', page).group(1)
+    assert "The password of <strong>alice</strong> is reset." in page
+    analyst.refresh_from_db()
+    assert analyst.check_password(password) and not analyst.check_password(PASSWORD)
+    entry = LedgerEntry.objects.get(action="password.reset")
+    assert (entry.actor_name, entry.target_id, entry.details) == ("bob", str(analyst.pk), {"username": "alice"})
+    assert password not in str(entry.details) + str(entry.sealed)
+    assert password not in client.get(PEOPLE).content.decode()  # shown once
+    client.logout()
+    signed_in = client.post("/login/", {"username": "alice", "password": password})
+    assert signed_in.status_code == 302  # the lockout is lifted
+    assert client.get("/analyst/")["Location"] == "/account/password/"  # and a password of her own is due
+
+
+def test_an_admin_does_not_reset_their_own_password_here(admin_client, admin):
+    response = admin_client.post(f"{PEOPLE}{admin.pk}/password/", follow=True)
+
+    assert "To change your own password, use Change password: it asks for your current one." in response.content.decode()
+    admin.refresh_from_db()
+    assert admin.check_password(PASSWORD)
+    assert not LedgerEntry.objects.filter(action="password.reset").exists()
+
+
+def test_resetting_takes_a_post_and_an_existing_person(admin_client, analyst):
+    assert admin_client.get(f"{PEOPLE}{analyst.pk}/password/").status_code == 405
+    assert admin_client.post(f"{PEOPLE}999999/password/").status_code == 404

@@ -5,11 +5,14 @@ entry in the same transaction (roles: roles.set_roles, "roles.changed").
   choose their own password at first sign-in (passwords.require_password_change).
 - create_team(): a new team (a Django group that is not a role, roles.teams()), "team.created".
 - set_teams(): exactly these teams for a person, "teams.changed".
+- reset_password(): a one-time password for a person who lost theirs, "password.reset"; they must
+  choose their own at next sign-in, and a sign-in lockout on their name is lifted.
 
 Passwords never reach the ledger; the caller has checked them against AUTH_PASSWORD_VALIDATORS.
 """
 import secrets
 
+from axes.utils import reset as lift_sign_in_lockout
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -53,6 +56,21 @@ def set_teams(person, team_groups, actor) -> tuple[list[str], list[str]]:
             person.groups.remove(*teams().filter(name__in=left))
             record_event("teams.changed", actor, person, username=person.get_username(), joined=joined, left=left)
     return joined, left
+
+
+def reset_password(person, actor) -> str:
+    """A new one-time password for PERSON, set by ACTOR and recorded as "password.reset" (never the
+    password). Their sessions end (Django ties a session to the password), they must choose their own
+    password at next sign-in, and a lockout on their name after failed sign-ins is lifted. Returns
+    the password, to be shown once."""
+    password = one_time_password()
+    with transaction.atomic():
+        person.set_password(password)
+        person.save(update_fields=["password"])
+        require_password_change(person)
+        record_event("password.reset", actor, person, username=person.get_username())
+    lift_sign_in_lockout(username=person.get_username())
+    return password
 
 
 def one_time_password() -> str:

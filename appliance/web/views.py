@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from appliance.accounts.decorators import permission_required
 from appliance.accounts.lockout import locked_out
 from appliance.accounts.passwords import MUST_CHANGE_MESSAGE, change_password, must_change_password
-from appliance.accounts.people import create_person, create_team, one_time_password, set_teams
+from appliance.accounts.people import create_person, create_team, one_time_password, reset_password, set_teams
 from appliance.accounts.roles import Role, roles_of, set_roles, teams
 from appliance.accounts.tokens import issue_api_token, revoke_api_token, tokens_of
 from appliance.health.heartbeat import is_worker_alive, latest_heartbeat
@@ -75,11 +75,32 @@ def people(request):
         if data["password1"]:
             password = ""  # the administrator typed it: nothing to show
         form = PersonForm()
-    context = {"form": form, "created": created, "one_time_password": password, "people": people_with_roles(),
-               "can_change_roles": True, "roles": list(Role), "teams": list(teams())}
-    # Like every page behind sign-in, it is sent with Cache-Control: no-store (caching.py): the
-    # one-time password stays in no cache.
+    return people_page(request, form, created=created, one_time_password=password)
+
+
+def people_page(request, form, **shown):
+    """The people page with SHOWN (a person just created or whose password was just reset, and
+    the one-time password to hand over). Like every page behind sign-in, it is sent with
+    Cache-Control: no-store (caching.py): the one-time password stays in no cache."""
+    context = {"form": form, "people": people_with_roles(), "can_change_roles": True, "roles": list(Role),
+               "teams": list(teams()), **shown}
     return render(request, "web/people.html", context, status=400 if form.errors else 200)
+
+
+@sensitive_post_parameters()
+@permission_required("manage_users")
+@require_POST
+def reset_password_view(request, user_id):
+    """An administrator gives a person who lost their password (or is locked out) a one-time one,
+    shown once; the person must choose their own at next sign-in. Not for one's own password:
+    that is the change page, which asks for the current one."""
+    person = User.objects.filter(pk=user_id, is_active=True).first()
+    if person is None:
+        raise Http404("No such person.")
+    if person == request.user:
+        messages.error(request, "To change your own password, use Change password: it asks for your current one.")
+        return redirect("people")
+    return people_page(request, PersonForm(), reset=person, one_time_password=reset_password(person, request.user))
 
 
 @permission_required("manage_users")
