@@ -164,7 +164,8 @@ def accept_path(collection, path: Path) -> tuple[dict, object]:
     line = {"file": str(path), "status": "failed", "chunks": 0, "entities": {}, "error": None}
     try:
         with path.open("rb") as handle:
-            waiting = collection.documents.filter(filename=path.name[:255], status=Document.Status.QUEUED).order_by("version", "pk").last()
+            waiting = (collection.documents.filter(filename=path.name[:255], status=Document.Status.QUEUED)
+                       .order_by("version", "pk").last())
             if waiting is not None and is_unchanged(waiting, handle):
                 return line, waiting  # a stopped run's: this run indexes it
             handle.seek(0)
