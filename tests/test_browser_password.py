@@ -4,6 +4,8 @@ with it, is sent to the change page with the reason, chooses their own password 
 home page. Screenshots: test-artifacts/password-*.png."""
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.wait import WebDriverWait
 
 from appliance.accounts.models import PasswordChangeRequired
 from appliance.audit.models import LedgerEntry
@@ -17,11 +19,14 @@ OWN_PASSWORD = "amber lantern over the quay 7"
 
 
 def choose_own_password(browser, old: str, new: str) -> None:  # noqa: F811
-    """On the change page: the current password, then the new one twice."""
+    """On the change page: the current password, then the new one twice; returns once the answer
+    (the page again with errors, or the page after it) has replaced this one."""
     browser.find_element(By.ID, "id_old_password").send_keys(old)
     browser.find_element(By.ID, "id_new_password1").send_keys(new)
     browser.find_element(By.ID, "id_new_password2").send_keys(new)
-    browser.find_element(By.ID, "change-password").click()
+    button = browser.find_element(By.ID, "change-password")
+    button.click()
+    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(button))
 
 
 def test_a_person_replaces_the_one_time_password_at_first_sign_in(  # noqa: F811 (browser)
