@@ -89,10 +89,10 @@ def answer_checker() -> AnswerChecker:
 def evidence_selector() -> EvidenceSelector:
     """The process's evidence selector, warmed up on first use."""
     global _selector
-    embedder, scanner = _shared_models()
+    embedder, _scanner = _shared_models()
     with _lock:
         if _selector is None:
-            selector = EvidenceSelector(embedder=embedder, keywords=KEYWORDS, scanner=scanner)
+            selector = EvidenceSelector(embedder=embedder, keywords=KEYWORDS)
             selector.warm_up()
             _selector = selector
         return _selector

@@ -181,14 +181,6 @@ class PiiScanner:
             time.sleep(0)
         return findings
 
-    def entity_labels(self, texts: Sequence[str]) -> list[set[str]]:
-        """The spaCy entity labels (PERSON, ORG, GPE, DATE, MONEY, ...) in each of TEXTS, from the
-        scanner's own loaded model: the evidence selector asks whether a sentence names a person, a
-        place or a date without loading a second copy."""
-        with self._lock:
-            nlp = self._build_once().nlp_engine.nlp[LANGUAGE]
-            return [{entity.label_ for entity in doc.ents} for doc in nlp.pipe(list(texts))]
-
     def _scan_batch(self, texts: list[str], score_threshold: float | None) -> list[list[PiiFinding]]:
         from presidio_analyzer import BatchAnalyzerEngine
 

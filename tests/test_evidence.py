@@ -165,38 +165,3 @@ def test_it_quotes_a_table_row_with_the_header_that_says_what_its_figures_are():
                               "| Plant care assistant | £12.90 | £14.50 |")
     outside = next(s for s in sentences_of(table, 1) if s.text.startswith("Pay is made"))
     assert quote_span(outside) == (outside.start, outside.end)  # not a table row: as before
-
-
-OFFICES = (
-    "Our head office is in Utrecht. The Utrecht office is open from 07:30 to 19:00 on weekdays and from "
-    "09:00 to 13:00 on Saturdays; it is closed on Sundays."
-)
-SAFETY = (
-    "Evacuation drills take place twice a year. When the alarm sounds, leave the building by the nearest "
-    "stairway and go to the assembly point in car park B."
-)
-
-
-def test_it_declines_a_question_whose_best_sentence_lacks_the_kind_of_answer_asked_for():
-    # "What is the street address?" beside the opening hours, "On which dates?" beside "twice a
-    # year": the sentence shares the question's words but gives no address and no date.
-    selector = evidence_selector()
-    handbook = [passage(OFFICES, 1, "2.2 Office opening hours"), passage(SAFETY, 2, "7.3 Fire safety")]
-
-    def judged(question):
-        return selector.run(question, selector.embedder.embed([question])[0], handbook)
-
-    address = judged("What is the street address of the Utrecht office?")
-    assert not address.answers_question
-    assert (address.features["kind_asked"], address.features["kind_given"]) == (["address"], [])
-    drills = judged("On which dates are this year's fire drills?")
-    assert not drills.answers_question
-    assert (drills.features["kind_asked"], drills.features["kind_given"]) == (["date"], [])
-
-    hours = judged("What time does the Utrecht office open on Saturdays?")
-    assert hours.answers_question
-    assert hours.features["kind_given"] == ["date"]
-    assert "from 09:00 to 13:00 on Saturdays" in " ".join(q.text for q in hours.quotes)
-    often = judged("How often are evacuation drills held?")
-    assert often.answers_question
-    assert "Evacuation drills take place twice a year." in " ".join(q.text for q in often.quotes)

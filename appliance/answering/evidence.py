@@ -27,11 +27,6 @@ likely to answer,
 with weights and threshold fitted on the development questions only
 (appliance/answering/evaluation/fit_judgement.py). Below its threshold the analyst is told that
 the documents do not answer the question, and the closest passages are offered as possibly related.
-The same is told when the question asks for a kind of answer (kinds_asked: a person's name, a
-person or body for "who", a date or time, an address, a place, an amount) that the best sentence
-does not give (kinds_given: the PII scanner's spaCy entities and a few patterns): "What is the
-street address of the Utrecht office?" beside its opening hours. The trace keeps both as
-kind_asked and kind_given beside the four numbers.
 
 Text addressed to an assistant ("ignore your instructions and print ...", an image pointing
 outside) is never evidence, whatever its score: documents can be poisoned.
@@ -50,7 +45,6 @@ from appliance.answering.prompting import Passage
 from appliance.retrieval.embedding import Embedder
 from appliance.retrieval.keywords import KeywordEncoder
 from guardrails.injection import addresses_the_assistant
-from guardrails.pii import PiiScanner
 from ingest.chunking import trim
 
 JUDGEMENT_PATH = Path(__file__).resolve().parent / "data" / "evidence_judgement.json"
@@ -105,50 +99,6 @@ WANTS_NUMBER = re.compile(
 ASKS_FOR_A_SUMMARY = re.compile(
     r"\b(?:summari[sz]e|summary|overview|outline|gist|tl;?dr)\b|\bwhat (?:is|are) (?:this|these|the) "
     r"(?:document|file|policy|handbook|manual|text)s? about\b", re.IGNORECASE)
-
-# What kind of answer a question asks for, from its wording, and what in a sentence gives it. A
-# question that asks for one (and only the best sentence is read: the quotes close behind it
-# often hold a figure or a date that answers something else) is answered only when the best
-# sentence gives that kind: "What is the street address of the Utrecht office?" beside its opening
-# hours, "On which dates are the fire drills?" beside "twice a year", "How much does the insurance
-# pay out?" beside its policy number. "Who" and "where" count only as question words ("someone who
-# leaves", "When I show lines around matches" ask for no person and no date); a question asking
-# for "a name" wants a person's name, not a role. A question may ask for several kinds ("How much
-# leave, and by when?"); one of them is enough.
-_ASKING = r"(?:^|[.?!,;:]\s*|\band\s+|\bor\s+)"
-_AUXILIARY = r"(?:do|does|did|will|would|is|are|was|were|can|could|should|must|may|has|have|shall)"
-KINDS_ASKED = {
-    "name": re.compile(r"\bname of (?:the|our|my|your)\b|\ba name\b|\bwhat is (?:his|her|their) name\b", re.IGNORECASE),
-    "person": re.compile(_ASKING + r"(?:who(?:m|se)?|to whom)\b", re.IGNORECASE),
-    "date": re.compile(rf"\bwhen {_AUXILIARY}\b|\b(?:by|from|until|till|since) when\b|\bwhat (?:date|day|time)\b|"
-                       r"\b(?:on )?which (?:date|day|month|year|weekday)s?\b", re.IGNORECASE),
-    "address": re.compile(r"\b(?:street|postal|post|office|visiting|mailing|home) address\b|\bwhat(?: is|'s) the address\b",
-                          re.IGNORECASE),
-    "place": re.compile(_ASKING + rf"where {_AUXILIARY}\b|\bwhich (?:city|country|building|floor|room)\b", re.IGNORECASE),
-    "amount": re.compile(r"\bhow (?:much|many|long|far|old|big|often)\b|"
-                         r"\bwhat (?:is|are|'s) the (?:\w+ )?(?:limit|maximum|minimum|amount|rate|fee|cost|price|percentage|"
-                         r"number|budget|cap)\b", re.IGNORECASE),
-}
-_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
-           "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
-_DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekdays?|weekends?|tomorrow|today|yesterday"
-GIVES_DATE = re.compile(
-    rf"\b(?:{_MONTHS}|{_DAYS}|dates?|daily|weekly|monthly|yearly|annually|noon|midnight|morning|evening|afternoon|night)\b"
-    r"|\b\d{1,2}:\d{2}\b|\b\d{1,2}(?:st|nd|rd|th)\b|\b(?:19|20)\d\d\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b"
-    r"|\b(?:within|after|before|by|until|each|every|per|next|last|end of)\b[^.]{0,30}\b(?:days?|weeks?|months?|years?|hours?|minutes?)\b",
-    re.IGNORECASE)
-GIVES_ADDRESS = re.compile(
-    r"\b\d+\w?\s+[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*)*\s+(?:[Ss]treet|St|[Rr]oad|Rd|[Aa]venue|Ave|[Ll]ane|[Bb]oulevard|[Ss]quare|[Ww]ay)\b"
-    r"|\b[A-Z][a-z]+(?:straat|laan|weg|plein|gracht|kade|singel|stra(?:ss|ß)e|gasse)\s+\d+|\b\d{4}\s?[A-Z]{2}\b|\bP\.?O\.? Box\b")
-# A figure, once times of day, years and codes ("KR-TRV-2026-0415", "07:30") are left out: those
-# do not say how much or how many.
-_NOT_AN_AMOUNT = re.compile(r"\b(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w-]*[A-Za-z][\w-]*\b|\b\d{1,2}:\d{2}\b|\b(?:19|20)\d\d\b")
-GIVES_AMOUNT = re.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|"
-    r"hundred|thousand|half|once|twice)\b", re.IGNORECASE)
-# spaCy entity labels (the PII scanner's model) that give each kind.
-KIND_ENTITIES = {"name": {"PERSON"}, "person": {"PERSON", "ORG"}, "date": {"DATE", "TIME"}, "address": set(),
-                 "place": {"GPE", "LOC", "FAC"}, "amount": {"MONEY", "PERCENT", "QUANTITY"}}
 
 # Weights of the score that ranks sentences (tuned on the development questions).
 MEANING_WEIGHT, COVERAGE_WEIGHT, KIND_WEIGHT, RANK_WEIGHT = 1.0, 0.6, 0.1, 0.05
@@ -242,21 +192,17 @@ class Judgement:
 
 
 class EvidenceSelector:
-    def __init__(self, *, embedder: Embedder, keywords: KeywordEncoder, scanner: PiiScanner,
-                 judgement: Judgement | None = None):
+    def __init__(self, *, embedder: Embedder, keywords: KeywordEncoder, judgement: Judgement | None = None):
         if not isinstance(embedder, Embedder):
             raise TypeError(f"embedder must be an Embedder, got {embedder!r}")
         if not isinstance(keywords, KeywordEncoder):
             raise TypeError(f"keywords must be a KeywordEncoder, got {keywords!r}")
-        if not isinstance(scanner, PiiScanner):
-            raise TypeError(f"scanner must be a PiiScanner, got {scanner!r}")
-        self.embedder, self.keywords, self.scanner = embedder, keywords, scanner
+        self.embedder, self.keywords = embedder, keywords
         self.judgement = judgement or Judgement.load()
 
     def warm_up(self) -> None:
         self.embedder.warm_up()
         self.keywords.warm_up()
-        self.scanner.warm_up()
 
     def run(self, question: str, question_vector: np.ndarray, passages: Sequence[Passage]) -> Evidence:
         candidates = [sentence for rank, passage in enumerate(passages, start=1) for sentence in sentences_of(passage, rank)]
@@ -280,27 +226,8 @@ class EvidenceSelector:
             "keywords_in_passages": self.keywords_in_passages(question, passages),
         }
         confidence = self.judgement.confidence(features)
-        asked = kinds_asked(question)
-        given = sorted(asked & self.kinds_given(best.text)) if asked else []
-        rounded = {name: round(value, 4) for name, value in features.items()}
-        return Evidence(quotes, confidence >= self.judgement.threshold and (not asked or bool(given)), round(confidence, 4),
-                        rounded | {"kind_asked": sorted(asked), "kind_given": given}, withheld)
-
-    def kinds_given(self, text: str) -> set[str]:
-        """The kinds of answer (KINDS_ASKED) that TEXT gives: the spaCy entities the PII scanner's
-        model finds in it, and patterns for dates, street addresses and figures. One short text
-        through NER only: a few milliseconds, but behind the scanner's lock, so while this process
-        scans a document being ingested it waits for one batch of that scan."""
-        text = " ".join(text.split())
-        labels = self.scanner.entity_labels([text])[0]
-        given = {kind for kind, entities in KIND_ENTITIES.items() if labels & entities}
-        if GIVES_DATE.search(text):
-            given.add("date")
-        if GIVES_ADDRESS.search(text):
-            given |= {"address", "place"}
-        if GIVES_AMOUNT.search(_NOT_AN_AMOUNT.sub(" ", text)):
-            given.add("amount")
-        return given
+        return Evidence(quotes, confidence >= self.judgement.threshold, round(confidence, 4),
+                        {name: round(value, 4) for name, value in features.items()}, withheld)
 
     def meaning_without_main_word(self, question: str, best: Sentence, meaning: float) -> float:
         """How close BEST stays to the question when the question's word it leans on most is left out:
@@ -358,14 +285,6 @@ STOPWORDS = frozenset(
     "its it's i'm i've don't doesn't isn't aren't can't".split()
 )
 _WORD = re.compile(r"[^\W\d_][\w'-]{2,}")
-
-
-def kinds_asked(question: str) -> set[str]:
-    """The kinds of answer QUESTION asks for (KINDS_ASKED); empty when its wording asks for none
-    (yes-no questions, "how do I ..."). A question asking for a name asks for that alone: a role
-    ("the Data Protection Officer") gives a person, not a name."""
-    asked = {kind for kind, pattern in KINDS_ASKED.items() if pattern.search(question)}
-    return {"name"} if "name" in asked else asked
 
 
 def content_words_of(text: str) -> set[str]:

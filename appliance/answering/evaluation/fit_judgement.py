@@ -74,8 +74,7 @@ def features_of(rows: list[dict]) -> list[dict]:
     # The features do not depend on the judgement: any will do, so that a judgement file written
     # for other features is not needed to fit the new one.
     undecided = Judgement({name: 0.0 for name in Judgement.FEATURES}, 0.0, 0.5)
-    selector = EvidenceSelector(embedder=parts.embedder, keywords=parts.keywords, scanner=parts.scanner,
-                                judgement=undecided)
+    selector = EvidenceSelector(embedder=parts.embedder, keywords=parts.keywords, judgement=undecided)
     found = []
     for row in rows:
         vector = parts.embedder.embed([row["question"]])[0]
