@@ -87,6 +87,14 @@ def people_page(request, form, **shown):
     return render(request, "web/people.html", context, status=400 if form.errors else 200)
 
 
+def active_person(user_id) -> User:
+    """The active account USER_ID, or 404."""
+    person = User.objects.filter(pk=user_id, is_active=True).first()
+    if person is None:
+        raise Http404("No such person.")
+    return person
+
+
 @sensitive_post_parameters()
 @permission_required("manage_users")
 @require_POST
@@ -94,9 +102,7 @@ def reset_password_view(request, user_id):
     """An administrator gives a person who lost their password (or is locked out) a one-time one,
     shown once; the person must choose their own at next sign-in. Not for one's own password:
     that is the change page, which asks for the current one."""
-    person = User.objects.filter(pk=user_id, is_active=True).first()
-    if person is None:
-        raise Http404("No such person.")
+    person = active_person(user_id)
     if person == request.user:
         messages.error(request, "To change your own password, use Change password: it asks for your current one.")
         return redirect("people")
@@ -108,9 +114,7 @@ def reset_password_view(request, user_id):
 def change_roles(request, user_id):
     """An administrator gives a person exactly the roles ticked. Nobody changes their own roles:
     an administrator who could make themselves a compliance officer would review their own work."""
-    person = User.objects.filter(pk=user_id, is_active=True).first()
-    if person is None:
-        raise Http404("No such person.")
+    person = active_person(user_id)
     if person == request.user:
         messages.error(request, "You cannot change your own roles; ask another administrator.")
         return redirect("people")
@@ -127,9 +131,7 @@ def change_roles(request, user_id):
 def change_teams(request, user_id):
     """An administrator puts a person in exactly the teams ticked (their own too: a team grants
     collections and escalations, no duty)."""
-    person = User.objects.filter(pk=user_id, is_active=True).first()
-    if person is None:
-        raise Http404("No such person.")
+    person = active_person(user_id)
     form = TeamsForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Tick teams from the list: one of them no longer exists.")
